@@ -1,0 +1,53 @@
+// Package source defines what every certificate source (CT follower, certstream client) hands
+// to the pipeline, and the status it reports for GET /api/v1/sources.
+package source
+
+import (
+	"context"
+
+	"github.com/certhunt/certhunt/internal/certs"
+)
+
+// Source produces batches of entries until ctx ends. Run returns only when ctx is done (sources
+// retry forever) or on a configuration error that retrying cannot fix.
+type Source interface {
+	Run(ctx context.Context, out chan<- Batch) error
+	Status() Status
+}
+
+// Batch is a run of consecutive entries from one source.
+type Batch struct {
+	Entries []certs.Entry
+	// Malformed lists entries in this batch's range that could not be decoded at all; each is
+	// recorded, never dropped silently.
+	Malformed []Malformed
+	// Commit is called by the pipeline, in order, once every entry and malformed record of this
+	// batch is durably handled; a CT follower persists its cursor there. It may be nil.
+	Commit func() error
+}
+
+// Malformed is an entry that could not be read, with where it was and why.
+type Malformed struct {
+	Log   certs.LogRef `json:"log"`
+	Index int64        `json:"index"`
+	Err   string       `json:"error"`
+	Data  []byte       `json:"-"`
+}
+
+// Status is one source's row in GET /api/v1/sources.
+type Status struct {
+	Name             string  `json:"name"`
+	URL              string  `json:"url"`
+	Type             string  `json:"type"` // rfc6962, static, certstream
+	Position         int64   `json:"position"`
+	TreeSize         int64   `json:"tree_size"`
+	EntriesProcessed int64   `json:"entries_processed"`
+	Malformed        int64   `json:"malformed"`
+	Errors           int64   `json:"errors"`
+	LastError        string  `json:"last_error"`
+	LagSeconds       float64 `json:"lag_seconds"`
+	// certstream sources only
+	Connected  *bool `json:"connected,omitempty"`
+	Messages   int64 `json:"messages,omitempty"`
+	Reconnects int64 `json:"reconnects,omitempty"`
+}
