@@ -50,6 +50,8 @@ type Incident struct {
 	LastSeen  time.Time `json:"last_seen"`
 	// History lists analyst changes (status, verdict, note), oldest first; filled by Get.
 	History []Event `json:"history,omitempty"`
+	// Deliveries is each notification target's state for this incident; filled by Get.
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
 // Certificate is one certificate of an incident with where it was seen.

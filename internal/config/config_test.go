@@ -1,0 +1,71 @@
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./certhunt-data" || c.Watchlist.LevenshteinThreshold != 0.85 ||
+		c.Watchlist.UpdateInterval != 30*time.Minute || c.Sources.CT.LogList != "embedded" || c.Sources.CT.Start != "end" ||
+		c.Scoring.IncidentThreshold != 60 || !c.CertstreamServer.Enabled || !c.Sources.CT.Enabled {
+		t.Fatalf("defaults differ from SPEC.md: %+v", c)
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"listen: 1.2.3.4:1\nbogus: 1\n", `line 2: unknown key "bogus"`},
+		{"watchlist:\n  file: x\n  levenshtien_threshold: 0.9\n", `line 3: unknown key "levenshtien_threshold"`},
+		{"watchlist:\n  levenshtein_threshold: 1.5\n", "watchlist.levenshtein_threshold: 1.5 is not between 0 and 1"},
+		{"sources:\n  ct:\n    start: middle\n", `sources.ct.start: "middle" is not end or beginning`},
+		{"sources:\n  ct:\n    logs: [{url: 'ftp://x', type: rfc6962}]\n", `sources.ct.logs[0].url: "ftp://x": scheme must be one of http, https`},
+		{"sources:\n  ct:\n    logs: [{url: 'http://x', type: tiles}]\n", `sources.ct.logs[0].type: "tiles" is not rfc6962 or static`},
+		{"intel:\n  feeds: [{name: a, file: f, format: csv}]\n", `intel.feeds[0].format: "csv" is not one of`},
+		{"notify: [{type: pager}]\n", `notify[0].type: "pager" is not webhook`},
+		{"scoring:\n  incident_threshold: 0\n", "scoring.incident_threshold: 0 is not between 1 and 100"},
+		{"listen: [1]\n", "line 1: cannot unmarshal"},
+	} {
+		c, err := Parse([]byte(tc.yaml), "test.yaml")
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got error %v, want it to contain %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestPrecedenceFileEnvFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("listen: 127.0.0.1:1\ndata_dir: /file\nwatchlist:\n  file: file.json\n"), 0o644)
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	f := Register(fs)
+	if err := fs.Parse([]string{"-config", file, "-listen", "127.0.0.1:3", "-certstream", "wss://a/full-stream, wss://b/"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CERTHUNT_LISTEN": "127.0.0.1:2", "CERTHUNT_DATA_DIR": "/env", "CERTHUNT_LEVENSHTEIN_THRESHOLD": "0.9"}
+	c, err := f.load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:3" || c.DataDir != "/env" || c.Watchlist.File != "file.json" || c.Watchlist.LevenshteinThreshold != 0.9 {
+		t.Fatalf("precedence wrong: %+v", c)
+	}
+	if len(c.Sources.Certstream) != 2 || c.Sources.Certstream[1].URL != "wss://b/" {
+		t.Fatalf("certstream list: %+v", c.Sources.Certstream)
+	}
+	env["CERTHUNT_PARALLEL"] = "many"
+	if _, err := f.load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil || !strings.Contains(err.Error(), "CERTHUNT_PARALLEL") {
+		t.Fatalf("bad env value: %v", err)
+	}
+}

@@ -1,0 +1,158 @@
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one scalar key that can be given as a flag and as CERTHUNT_<FLAG> in the env.
+type setting struct {
+	flag  string // also the env name: CERTHUNT_ + upper, '-' → '_'
+	key   string // the YAML key it overrides
+	apply func(c *Config, v string) error
+}
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func list(p func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = splitList(v); return nil }
+}
+
+func boolean(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		*p(c) = b
+		return err
+	}
+}
+
+func integer(p func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		*p(c) = n
+		return err
+	}
+}
+
+func duration(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		*p(c) = d
+		return err
+	}
+}
+
+var settings = []setting{
+	{"listen", "listen", str(func(c *Config) *string { return &c.Listen })},
+	{"data-dir", "data_dir", str(func(c *Config) *string { return &c.DataDir })},
+	{"database", "database", str(func(c *Config) *string { return &c.Database })},
+	{"log-level", "log_level", str(func(c *Config) *string { return &c.LogLevel })},
+	{"watchlist", "watchlist.file", str(func(c *Config) *string { return &c.Watchlist.File })},
+	{"watchlist-url", "watchlist.url", str(func(c *Config) *string { return &c.Watchlist.URL })},
+	{"update-interval", "watchlist.update_interval", duration(func(c *Config) *time.Duration { return &c.Watchlist.UpdateInterval })},
+	{"levenshtein-threshold", "watchlist.levenshtein_threshold", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		c.Watchlist.LevenshteinThreshold = f
+		return err
+	}},
+	{"allow", "watchlist.allow", list(func(c *Config) *[]string { return &c.Watchlist.Allow })},
+	{"ct", "sources.ct.enabled", boolean(func(c *Config) *bool { return &c.Sources.CT.Enabled })},
+	{"log-list", "sources.ct.log_list", str(func(c *Config) *string { return &c.Sources.CT.LogList })},
+	{"start", "sources.ct.start", str(func(c *Config) *string { return &c.Sources.CT.Start })},
+	{"parallel", "sources.ct.parallel", integer(func(c *Config) *int { return &c.Sources.CT.Parallel })},
+	{"batch-size", "sources.ct.batch_size", integer(func(c *Config) *int { return &c.Sources.CT.BatchSize })},
+	{"poll-interval", "sources.ct.poll_interval", duration(func(c *Config) *time.Duration { return &c.Sources.CT.PollInterval })},
+	{"certstream", "sources.certstream", func(c *Config, v string) error {
+		c.Sources.Certstream = nil
+		for _, u := range splitList(v) {
+			c.Sources.Certstream = append(c.Sources.Certstream, CertstreamSource{URL: u})
+		}
+		return nil
+	}},
+	{"incident-threshold", "scoring.incident_threshold", integer(func(c *Config) *int { return &c.Scoring.IncidentThreshold })},
+	{"certstream-server", "certstream_server.enabled", boolean(func(c *Config) *bool { return &c.CertstreamServer.Enabled })},
+	{"certstream-path", "certstream_server.path_prefix", str(func(c *Config) *string { return &c.CertstreamServer.PathPrefix })},
+	{"auth-tokens", "auth.tokens", list(func(c *Config) *[]string { return &c.Auth.Tokens })},
+	{"allow-insecure", "auth.allow_insecure", boolean(func(c *Config) *bool { return &c.Auth.AllowInsecure })},
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func envName(flagName string) string {
+	return "CERTHUNT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Flags registers -config and a flag for every setting on fs. Call Load after fs.Parse.
+type Flags struct {
+	ConfigFile string
+	set        map[string]string
+	order      []string
+}
+
+// Register adds -config and the settings' flags to fs.
+func Register(fs *flag.FlagSet) *Flags {
+	f := &Flags{set: map[string]string{}}
+	fs.StringVar(&f.ConfigFile, "config", os.Getenv("CERTHUNT_CONFIG"), "config file (YAML); env CERTHUNT_CONFIG")
+	for _, s := range settings {
+		s := s
+		fs.Func(s.flag, fmt.Sprintf("overrides %s; env %s", s.key, envName(s.flag)), func(v string) error {
+			if _, seen := f.set[s.flag]; !seen {
+				f.order = append(f.order, s.flag)
+			}
+			f.set[s.flag] = v
+			return nil
+		})
+	}
+	return f
+}
+
+// Load builds the configuration: defaults, then the -config file, then CERTHUNT_* env, then
+// flags; and validates it.
+func (f *Flags) Load() (*Config, error) {
+	return f.load(os.LookupEnv)
+}
+
+func (f *Flags) load(lookupEnv func(string) (string, bool)) (*Config, error) {
+	c := Default()
+	if f.ConfigFile != "" {
+		var err error
+		if c, err = LoadFile(f.ConfigFile); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range settings {
+		if v, ok := lookupEnv(envName(s.flag)); ok {
+			if err := s.apply(c, v); err != nil {
+				return nil, fmt.Errorf("env %s (%s): %q: %v", envName(s.flag), s.key, v, err)
+			}
+		}
+	}
+	byFlag := map[string]setting{}
+	for _, s := range settings {
+		byFlag[s.flag] = s
+	}
+	for _, name := range f.order {
+		s := byFlag[name]
+		if err := s.apply(c, f.set[name]); err != nil {
+			return nil, fmt.Errorf("flag -%s (%s): %q: %v", name, s.key, f.set[name], err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

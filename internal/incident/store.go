@@ -1,0 +1,600 @@
+package incident
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/certs"
+	"github.com/certhunt/certhunt/internal/detect"
+	"github.com/certhunt/certhunt/internal/source"
+
+	_ "modernc.org/sqlite" // the embedded database
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotFound is returned for an unknown incident ID.
+var ErrNotFound = errors.New("incident not found")
+
+// Store keeps incidents in SQLite. All methods are safe for concurrent use. Record is
+// idempotent: recording the same alert and certificate sighting again changes nothing.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// OpenSQLite opens (creating if needed) the database file in dataDir and applies migrations.
+func OpenSQLite(dataDir string) (*Store, error) {
+	path := filepath.Join(dataDir, "certhunt.db")
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's rule; a small pool lets reads proceed beside it.
+	db.SetMaxOpenConns(4)
+	s := &Store{db: db, now: time.Now}
+	if err := s.migrate(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var done int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, name).Scan(&done); err != nil {
+			return err
+		}
+		if done > 0 {
+			continue
+		}
+		body, _ := migrations.ReadFile(name)
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Change says what Record did.
+type Change struct {
+	Incident Incident
+	// Created: a new incident was opened. Raised: an existing one's severity went up.
+	// NewSighting: the (log, index) entry was not known yet.
+	Created, Raised, NewSighting bool
+}
+
+var severityRank = map[string]int{"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+// Record opens or joins the incident for alert a, and attaches certificate c with its log
+// sighting. A better score replaces the incident's score, reasons and matched domain.
+func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Change, error) {
+	var ch Change
+	now := s.now().UTC()
+	seen := c.SeenAt
+	if seen.IsZero() {
+		seen = now
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return ch, err
+	}
+	defer tx.Rollback()
+
+	id, score, severity, err := s.lookup(ctx, tx, a.Asset, a.RegisteredDomain)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		res, err := tx.ExecContext(ctx, `INSERT INTO incidents
+			(asset, registered_domain, domain, domain_unicode, severity, score, matched, reasons, intel_hits,
+			 created_at, updated_at, first_seen, last_seen)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$11)`,
+			a.Asset, a.RegisteredDomain, a.Domain, a.DomainUnicode, a.Severity, a.Score,
+			mustJSON(a.Matched), mustJSON(nonNil(a.Reasons)), mustJSON(nonNil(a.IntelHits)), now.UnixNano(), seen.UnixNano())
+		if err != nil {
+			return ch, err
+		}
+		id, _ = res.LastInsertId()
+		ch.Created = true
+	case err != nil:
+		return ch, err
+	case a.Score > score:
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET domain=$1, domain_unicode=$2, severity=$3, score=$4,
+			matched=$5, reasons=$6, intel_hits=$7, updated_at=$8 WHERE id=$9`,
+			a.Domain, a.DomainUnicode, a.Severity, a.Score, mustJSON(a.Matched), mustJSON(nonNil(a.Reasons)),
+			mustJSON(nonNil(a.IntelHits)), now.UnixNano(), id); err != nil {
+			return ch, err
+		}
+		ch.Raised = severityRank[a.Severity] > severityRank[severity]
+	}
+
+	details := certDetails(c)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (incident_id, sha256, details, der, added_at)
+		VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, id, c.SHA256, mustJSON(details), c.DER, now.UnixNano()); err != nil {
+		return ch, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO sightings (incident_id, sha256, log_url, log_name, log_index, seen_at)
+		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`, id, c.SHA256, c.Log.URL, c.Log.Name, c.Index, seen.UnixNano())
+	if err != nil {
+		return ch, err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		ch.NewSighting = true
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET sightings = sightings + 1,
+			first_seen = min(first_seen, $1), last_seen = max(last_seen, $1), updated_at = $2 WHERE id = $3`,
+			seen.UnixNano(), now.UnixNano(), id); err != nil {
+			return ch, err
+		}
+	}
+	inc, err := s.get(ctx, tx, id)
+	if err != nil {
+		return ch, err
+	}
+	ch.Incident = *inc
+	return ch, tx.Commit()
+}
+
+func (s *Store) lookup(ctx context.Context, tx *sql.Tx, asset, regDomain string) (id int64, score int, severity string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT id, score, severity FROM incidents WHERE asset=$1 AND registered_domain=$2`,
+		asset, regDomain).Scan(&id, &score, &severity)
+	return
+}
+
+// certDetails is what a certificate row keeps besides its DER.
+func certDetails(c *certs.Cert) Certificate {
+	return Certificate{
+		SHA256: c.SHA256, SHA1: c.SHA1, Serial: c.Serial, EntryType: c.EntryType,
+		Subject: c.Subject, Issuer: c.Issuer, NotBefore: c.NotBefore, NotAfter: c.NotAfter,
+		DNSNames: c.DNSNames, SignatureAlgorithm: c.SignatureAlgorithm,
+		Log: LogPosition{Name: c.Log.Name, URL: c.Log.URL, Index: c.Index}, SeenAt: c.SeenAt,
+	}
+}
+
+// RecordMalformed keeps an entry that could not be read. Recording it twice is harmless.
+func (s *Store) RecordMalformed(ctx context.Context, m source.Malformed) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO malformed (log_url, log_name, log_index, error, data, at)
+		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
+		m.Log.URL, m.Log.Name, m.Index, m.Err, m.Data, s.now().UnixNano())
+	return err
+}
+
+// MalformedCount returns how many malformed entries are recorded for a log URL ("" for all).
+func (s *Store) MalformedCount(ctx context.Context, logURL string) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM malformed WHERE $1 = '' OR log_url = $1`, logURL).Scan(&n)
+	return n, err
+}
+
+// Filter selects incidents for List. Empty fields match everything; Status and Severity
+// accept comma-separated lists.
+type Filter struct {
+	Status, Severity, Asset, Query string
+	Since, Until                   time.Time
+	Limit                          int
+	Cursor                         string
+}
+
+// List returns incidents newest first (without certificates) and the cursor of the next page
+// ("" on the last page).
+func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) {
+	where := []string{"1=1"}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	inList := func(col, csv string) {
+		var ph []string
+		for _, v := range strings.Split(csv, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				ph = append(ph, arg(v))
+			}
+		}
+		if len(ph) > 0 {
+			where = append(where, col+" IN ("+strings.Join(ph, ",")+")")
+		}
+	}
+	inList("status", f.Status)
+	inList("severity", f.Severity)
+	if f.Asset != "" {
+		where = append(where, "asset = "+arg(f.Asset))
+	}
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+		p := arg("%" + escapeLike(q) + "%")
+		where = append(where, "(domain LIKE "+p+" ESCAPE '\\' OR domain_unicode LIKE "+p+" ESCAPE '\\' OR registered_domain LIKE "+p+" ESCAPE '\\' OR asset LIKE "+p+" ESCAPE '\\')")
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "last_seen >= "+arg(f.Since.UnixNano()))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "first_seen < "+arg(f.Until.UnixNano()))
+	}
+	if f.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		before, err2 := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil || err2 != nil {
+			return nil, "", fmt.Errorf("bad cursor %q", f.Cursor)
+		}
+		where = append(where, "id < "+arg(before))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	rows, err := s.db.QueryContext(ctx, selectIncident+" WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY id DESC LIMIT "+arg(limit+1), args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, *inc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = base64.RawURLEncoding.EncodeToString([]byte(out[limit-1].ID))
+	}
+	if out == nil {
+		out = []Incident{}
+	}
+	return out, next, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+const selectIncident = `SELECT id, asset, registered_domain, domain, domain_unicode, status, verdict, note, severity,
+	score, matched, reasons, intel_hits, sightings, created_at, updated_at, first_seen, last_seen FROM incidents`
+
+type scanner interface{ Scan(...any) error }
+
+func scanIncident(r scanner) (*Incident, error) {
+	var inc Incident
+	var id int64
+	var matched, reasons, hits string
+	var created, updated, first, last int64
+	if err := r.Scan(&id, &inc.Asset, &inc.RegisteredDomain, &inc.Domain, &inc.DomainUnicode, &inc.Status,
+		&inc.Verdict, &inc.Note, &inc.Severity, &inc.Score, &matched, &reasons, &hits, &inc.Sightings,
+		&created, &updated, &first, &last); err != nil {
+		return nil, err
+	}
+	inc.ID = strconv.FormatInt(id, 10)
+	inc.CreatedAt, inc.UpdatedAt = fromNanos(created), fromNanos(updated)
+	inc.FirstSeen, inc.LastSeen = fromNanos(first), fromNanos(last)
+	if err := errors.Join(json.Unmarshal([]byte(matched), &inc.Matched), json.Unmarshal([]byte(reasons), &inc.Reasons),
+		json.Unmarshal([]byte(hits), &inc.IntelHits)); err != nil {
+		return nil, fmt.Errorf("incident %d: %w", id, err)
+	}
+	return &inc, nil
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Get returns one incident with its certificates, sightings, history and deliveries.
+func (s *Store) Get(ctx context.Context, id string) (*Incident, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	return s.get(ctx, s.db, n)
+}
+
+func (s *Store) get(ctx context.Context, q querier, id int64) (*Incident, error) {
+	inc, err := scanIncident(q.QueryRowContext(ctx, selectIncident+" WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT sha256, details, der FROM certificates WHERE incident_id = $1 ORDER BY added_at, sha256`, id)
+	if err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	for rows.Next() {
+		var sha, details string
+		var der []byte
+		if err := rows.Scan(&sha, &details, &der); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		var c Certificate
+		if err := json.Unmarshal([]byte(details), &c); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("certificate %s: %w", sha, err)
+		}
+		if len(der) > 0 {
+			c.PEM = certs.PEM(der)
+		}
+		c.Sightings = []Sighting{}
+		index[sha] = len(inc.Certificates)
+		inc.Certificates = append(inc.Certificates, c)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT sha256, log_url, log_name, log_index, seen_at FROM sightings WHERE incident_id = $1 ORDER BY seen_at, log_url, log_index`, id)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var sha string
+		var sg Sighting
+		var seen int64
+		if err := rows.Scan(&sha, &sg.Log.URL, &sg.Log.Name, &sg.Log.Index, &seen); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sg.SeenAt = fromNanos(seen)
+		if i, ok := index[sha]; ok {
+			inc.Certificates[i].Sightings = append(inc.Certificates[i].Sightings, sg)
+		}
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT at, field, value, author FROM events WHERE incident_id = $1 ORDER BY at, rowid`, id)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&at, &e.Field, &e.Value, &e.Author); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		e.At = fromNanos(at)
+		inc.History = append(inc.History, e)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT target, status, attempts, last_error, at FROM deliveries WHERE incident_id = $1 ORDER BY target`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d Delivery
+		var at int64
+		if err := rows.Scan(&d.Target, &d.Status, &d.Attempts, &d.LastError, &at); err != nil {
+			return nil, err
+		}
+		d.At = fromNanos(at)
+		inc.Deliveries = append(inc.Deliveries, d)
+	}
+	return inc, rows.Err()
+}
+
+// Patch is an analyst's change; nil fields stay as they are.
+type Patch struct {
+	Status  *string `json:"status"`
+	Verdict *string `json:"verdict"`
+	Note    *string `json:"note"`
+	Author  string  `json:"-"`
+}
+
+// Validate checks the patch's values.
+func (p Patch) Validate() error {
+	if p.Status != nil {
+		switch *p.Status {
+		case StatusNew, StatusInvestigating, StatusClosed:
+		default:
+			return fmt.Errorf("status %q is not new, investigating or closed", *p.Status)
+		}
+	}
+	if p.Verdict != nil {
+		switch *p.Verdict {
+		case VerdictNone, VerdictTruePositive, VerdictFalsePositive, VerdictBenign:
+		default:
+			return fmt.Errorf("verdict %q is not empty, true_positive, false_positive or benign", *p.Verdict)
+		}
+	}
+	if p.Note != nil && len(*p.Note) > 64<<10 {
+		return fmt.Errorf("note is longer than 64 KiB")
+	}
+	return nil
+}
+
+// Update applies p, recording each changed field in the incident's history.
+func (s *Store) Update(ctx context.Context, id string, p Patch) (*Incident, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	cur, err := scanIncident(tx.QueryRowContext(ctx, selectIncident+" WHERE id = $1", n))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().UnixNano()
+	for _, f := range []struct {
+		col string
+		new *string
+		old string
+	}{{"status", p.Status, cur.Status}, {"verdict", p.Verdict, cur.Verdict}, {"note", p.Note, cur.Note}} {
+		if f.new == nil || *f.new == f.old {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET `+f.col+` = $1, updated_at = $2 WHERE id = $3`, *f.new, now, n); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (incident_id, at, field, value, author) VALUES ($1,$2,$3,$4,$5)`,
+			n, now, f.col, *f.new, p.Author); err != nil {
+			return nil, err
+		}
+	}
+	inc, err := s.get(ctx, tx, n)
+	if err != nil {
+		return nil, err
+	}
+	return inc, tx.Commit()
+}
+
+// Delivery is the state of one notification target for one incident.
+type Delivery struct {
+	Target    string    `json:"target"`
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	At        time.Time `json:"at"`
+}
+
+// SetDelivery records a notification target's latest state for an incident.
+func (s *Store) SetDelivery(ctx context.Context, incidentID string, d Delivery) error {
+	n, err := strconv.ParseInt(incidentID, 10, 64)
+	if err != nil {
+		return ErrNotFound
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO deliveries (incident_id, target, status, attempts, last_error, at)
+		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (incident_id, target) DO UPDATE SET
+		status = excluded.status, attempts = excluded.attempts, last_error = excluded.last_error, at = excluded.at`,
+		n, d.Target, d.Status, d.Attempts, d.LastError, d.At.UnixNano())
+	return err
+}
+
+// Allow adds a name to the analysts' allow list.
+func (s *Store) Allow(ctx context.Context, domain, reason string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO allowed (domain, added_at, reason) VALUES ($1,$2,$3)
+		ON CONFLICT (domain) DO NOTHING`, domain, s.now().UnixNano(), reason)
+	return err
+}
+
+// Allowed lists the analysts' allow list.
+func (s *Store) Allowed(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT domain FROM allowed ORDER BY domain`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// OpenDomains returns the domains of incidents that are not closed, for re-checking them when
+// threat intel changes.
+func (s *Store) OpenDomains(ctx context.Context) (map[string][]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT i.id, c.details FROM incidents i JOIN certificates c ON c.incident_id = i.id
+		WHERE i.status != 'closed'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var id int64
+		var details string
+		if err := rows.Scan(&id, &details); err != nil {
+			return nil, err
+		}
+		var c Certificate
+		if json.Unmarshal([]byte(details), &c) == nil {
+			out[strconv.FormatInt(id, 10)] = append(out[strconv.FormatInt(id, 10)], c.DNSNames...)
+		}
+	}
+	return out, rows.Err()
+}
+
+// Raise applies a higher-scoring alert (say, with a new intel hit) to an existing incident.
+// It reports whether the severity went up.
+func (s *Store) Raise(ctx context.Context, id string, a detect.Alert) (raised bool, err error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return false, ErrNotFound
+	}
+	var score int
+	var severity string
+	if err := s.db.QueryRowContext(ctx, `SELECT score, severity FROM incidents WHERE id = $1`, n).Scan(&score, &severity); err != nil {
+		return false, err
+	}
+	if a.Score <= score && len(a.IntelHits) == 0 {
+		return false, nil
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE incidents SET score = max(score, $1), severity = $2, reasons = $3, intel_hits = $4,
+		updated_at = $5 WHERE id = $6`, a.Score, pickSeverity(a.Severity, severity), mustJSON(nonNil(a.Reasons)),
+		mustJSON(nonNil(a.IntelHits)), s.now().UnixNano(), n)
+	return severityRank[a.Severity] > severityRank[severity], err
+}
+
+func pickSeverity(a, b string) string {
+	if severityRank[a] > severityRank[b] {
+		return a
+	}
+	return b
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own plain structs are marshalled here
+	}
+	return string(b)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

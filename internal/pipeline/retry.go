@@ -1,0 +1,28 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/source"
+)
+
+// handleWithRetry retries a batch whose handling failed (a full disk, a locked database):
+// handling is idempotent, so a retry never duplicates an incident, and the source's cursor
+// stays put until it succeeds.
+func (p *Pipeline) handleWithRetry(ctx context.Context, b source.Batch) error {
+	delay := 100 * time.Millisecond
+	for {
+		err := p.Handle(ctx, b)
+		if err == nil || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.Logger.Error("batch not handled, will retry", "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}

@@ -1,0 +1,393 @@
+// Package server is certhunt's HTTP surface: the JSON API (SPEC.md), the embedded UI, /metrics
+// and the certstream feed, behind security headers and optional token auth.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/detect"
+	"github.com/certhunt/certhunt/internal/homograph"
+	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/names"
+	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/watchlist"
+)
+
+// Server holds what the handlers need. Optional parts may be nil and their routes then answer
+// with what is known (an empty feed list, say) or 404.
+type Server struct {
+	Store     *incident.Store
+	Watchlist *watchlist.Manager
+	// Sources reports every source's status.
+	Sources func() []source.Status
+	// Feeds reports the threat-intel feeds' status (a JSON-marshalable slice).
+	Feeds func() any
+	// Generate makes homograph lists (POST /api/v1/homographs).
+	Generate func(domains, fuzzers []string) (homograph.List, error)
+	// Export writes incidents as CSV or STIX (GET /api/v1/incidents/export?format=).
+	Export func(w io.Writer, format string, incs []incident.Incident) (contentType string, err error)
+	// OnAllow is told when an analyst allows a name, so the index can be rebuilt.
+	OnAllow func(ctx context.Context) error
+	// Certstream is mounted at CertstreamPrefix (e.g. /certstream).
+	Certstream       http.Handler
+	CertstreamPrefix string
+	UI               http.Handler
+	Metrics          http.Handler
+	// Auth wraps everything but /healthz; nil means open.
+	Auth   func(http.Handler) http.Handler
+	Logger *slog.Logger
+}
+
+// contentSecurityPolicy keeps the UI to its own scripts and styles, so a certificate field that
+// slipped through as markup still could not run.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// Handler returns the whole HTTP surface.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/incidents", s.listIncidents)
+	mux.HandleFunc("GET /api/v1/incidents/export", s.exportIncidents)
+	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
+	mux.HandleFunc("PATCH /api/v1/incidents/{id}", s.patchIncident)
+	mux.HandleFunc("GET /api/v1/sources", s.sources)
+	mux.HandleFunc("GET /api/v1/intel/feeds", s.feeds)
+	mux.HandleFunc("GET /api/v1/watchlist", s.getWatchlist)
+	mux.HandleFunc("PUT /api/v1/watchlist", s.putWatchlist)
+	mux.HandleFunc("POST /api/v1/watchlist/merge", s.mergeWatchlist)
+	mux.HandleFunc("GET /api/v1/watchlist/info", s.watchlistInfo)
+	mux.HandleFunc("POST /api/v1/check", s.check)
+	mux.HandleFunc("POST /api/v1/homographs", s.homographs)
+	mux.HandleFunc("POST /api/v1/allow", s.allow)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
+	})
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	if s.Certstream != nil {
+		prefix := s.CertstreamPrefix
+		mux.Handle(prefix+"/", http.StripPrefix(prefix, s.Certstream))
+	}
+	if s.UI != nil {
+		mux.Handle("/", s.UI)
+	}
+	var h http.Handler = mux
+	if s.Auth != nil {
+		h = s.Auth(h)
+	}
+	outer := http.NewServeMux()
+	outer.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	outer.Handle("/", h)
+	return securityHeaders(outer)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, map[string]string{"error": err.Error()})
+}
+
+// readJSON decodes a request body of at most limit bytes, rejecting unknown fields.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("request body: %w", err))
+		return false
+	}
+	return true
+}
+
+func (s *Server) filter(r *http.Request) (incident.Filter, error) {
+	q := r.URL.Query()
+	f := incident.Filter{Status: q.Get("status"), Severity: q.Get("severity"), Asset: q.Get("asset"),
+		Query: q.Get("q"), Cursor: q.Get("cursor")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return f, fmt.Errorf("limit %q is not a number from 1 to 500", v)
+		}
+		f.Limit = n
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := parseTime(v)
+			if err != nil {
+				return f, fmt.Errorf("%s %q is not an RFC 3339 time or a date (YYYY-MM-DD)", p.name, v)
+			}
+			*p.dst = t
+		}
+	}
+	return f, nil
+}
+
+func parseTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", v)
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
+	f, err := s.filter(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	incs, next, err := s.Store.List(r.Context(), f)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if strings.HasPrefix(err.Error(), "bad cursor") {
+			status = http.StatusBadRequest
+		}
+		writeError(w, status, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs, "next_cursor": next})
+}
+
+func (s *Server) exportIncidents(w http.ResponseWriter, r *http.Request) {
+	if s.Export == nil {
+		writeError(w, http.StatusNotFound, errors.New("export is not available"))
+		return
+	}
+	f, err := s.filter(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format != "csv" && format != "stix" {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("format %q is not csv or stix", format))
+		return
+	}
+	var all []incident.Incident
+	f.Limit = 500
+	for {
+		page, next, err := s.Store.List(r.Context(), f)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err)
+			return
+		}
+		for _, inc := range page {
+			full, err := s.Store.Get(r.Context(), inc.ID)
+			if err != nil {
+				writeError(w, http.StatusInternalServerError, err)
+				return
+			}
+			all = append(all, *full)
+		}
+		if next == "" {
+			break
+		}
+		f.Cursor = next
+	}
+	ext := map[string]string{"csv": "csv", "stix": "json"}[format]
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="certhunt-incidents.%s"`, ext))
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := s.Export(pw, format, all)
+		pw.CloseWithError(err)
+	}()
+	w.Header().Set("Content-Type", map[string]string{"csv": "text/csv; charset=utf-8", "stix": "application/stix+json;version=2.1"}[format])
+	io.Copy(w, pr)
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
+	inc, err := s.Store.Get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, incident.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("incident %q not found", r.PathValue("id")))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, inc)
+}
+
+func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
+	var p incident.Patch
+	if !readJSON(w, r, 1<<20, &p) {
+		return
+	}
+	inc, err := s.Store.Update(r.Context(), r.PathValue("id"), p)
+	switch {
+	case errors.Is(err, incident.ErrNotFound):
+		writeError(w, http.StatusNotFound, fmt.Errorf("incident %q not found", r.PathValue("id")))
+	case err != nil && p.Validate() != nil:
+		writeError(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+	default:
+		writeJSON(w, http.StatusOK, inc)
+	}
+}
+
+func (s *Server) sources(w http.ResponseWriter, r *http.Request) {
+	list := []source.Status{}
+	if s.Sources != nil {
+		list = append(list, s.Sources()...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sources": list})
+}
+
+func (s *Server) feeds(w http.ResponseWriter, r *http.Request) {
+	var feeds any = []any{}
+	if s.Feeds != nil {
+		feeds = s.Feeds()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"feeds": feeds})
+}
+
+func (s *Server) getWatchlist(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Watchlist.Current().List)
+}
+
+// readList reads a homograph list body, reporting JSON errors with their position.
+func readList(w http.ResponseWriter, r *http.Request) (homograph.List, bool) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<20))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, err)
+		return nil, false
+	}
+	list, err := homograph.ParseList(data)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return nil, false
+	}
+	return list, true
+}
+
+func (s *Server) putWatchlist(w http.ResponseWriter, r *http.Request) {
+	list, ok := readList(w, r)
+	if !ok {
+		return
+	}
+	if err := s.Watchlist.Replace(list); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Watchlist.Current().List)
+}
+
+func (s *Server) mergeWatchlist(w http.ResponseWriter, r *http.Request) {
+	list, ok := readList(w, r)
+	if !ok {
+		return
+	}
+	if err := s.Watchlist.Merge(list); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Watchlist.Current().List)
+}
+
+func (s *Server) watchlistInfo(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Watchlist.Info())
+}
+
+// maxCheckDomains bounds one check request.
+const maxCheckDomains = 10000
+
+func (s *Server) check(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Domains []string `json:"domains"`
+	}
+	if !readJSON(w, r, 16<<20, &req) {
+		return
+	}
+	if len(req.Domains) > maxCheckDomains {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("%d domains: at most %d per request", len(req.Domains), maxCheckDomains))
+		return
+	}
+	ix := s.Watchlist.Index()
+	results := make([]detect.Alert, 0, len(req.Domains))
+	for _, d := range req.Domains {
+		results = append(results, ix.Evaluate(d))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+}
+
+func (s *Server) homographs(w http.ResponseWriter, r *http.Request) {
+	if s.Generate == nil {
+		writeError(w, http.StatusNotFound, errors.New("the homograph generator is not available"))
+		return
+	}
+	var req struct {
+		Domains []string `json:"domains"`
+		Fuzzers []string `json:"fuzzers"`
+	}
+	if !readJSON(w, r, 1<<20, &req) {
+		return
+	}
+	if len(req.Domains) == 0 || len(req.Domains) > 100 {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("give 1 to 100 domains, not %d", len(req.Domains)))
+		return
+	}
+	list, err := s.Generate(req.Domains, req.Fuzzers)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Domain string `json:"domain"`
+		Reason string `json:"reason"`
+	}
+	if !readJSON(w, r, 1<<16, &req) {
+		return
+	}
+	n, err := names.Parse(req.Domain)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := s.Store.Allow(r.Context(), n.ASCII, req.Reason); err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	if s.OnAllow != nil {
+		if err := s.OnAllow(r.Context()); err != nil {
+			writeError(w, http.StatusInternalServerError, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"allowed": n.ASCII})
+}
