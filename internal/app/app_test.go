@@ -1,0 +1,265 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/config"
+	"github.com/certhunt/certhunt/internal/ctlog"
+	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
+	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/testcert"
+)
+
+// writeLogList writes a v3 log list naming the given logs.
+func writeLogList(t *testing.T, dir string, logs ...ctlog.LogInfo) string {
+	t.Helper()
+	var rfc, tiled []map[string]any
+	for _, l := range logs {
+		e := map[string]any{"description": l.Name, "log_id": base64.StdEncoding.EncodeToString(l.LogID),
+			"key": base64.StdEncoding.EncodeToString(l.KeyDER), "mmd": 86400,
+			"state": map[string]any{"usable": map[string]any{"timestamp": "2026-01-01T00:00:00Z"}}}
+		if l.Type == ctlog.TypeStatic {
+			e["submission_url"], e["monitoring_url"] = l.SubmissionURL, l.URL
+			tiled = append(tiled, e)
+		} else {
+			e["url"] = l.URL
+			rfc = append(rfc, e)
+		}
+	}
+	// A retired log must be skipped.
+	rfc = append(rfc, map[string]any{"description": "retired", "log_id": "AAAA", "key": base64.StdEncoding.EncodeToString(logs[0].KeyDER),
+		"url": "http://127.0.0.1:1/", "mmd": 86400, "state": map[string]any{"retired": map[string]any{"timestamp": "2024-01-01T00:00:00Z"}}})
+	data, _ := json.Marshal(map[string]any{"version": "test", "log_list_timestamp": "2026-01-01T00:00:00Z",
+		"operators": []any{map[string]any{"name": "test", "email": []string{}, "logs": rfc, "tiled_logs": tiled}}})
+	path := filepath.Join(dir, "log_list.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+type harness struct {
+	t      *testing.T
+	cfg    *config.Config
+	base   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs a whole certhunt on loopback with cfg.
+func start(t *testing.T, cfg *config.Config) *harness {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	a, err := New(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{t: t, cfg: cfg, base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- a.Run(ctx, ln) }()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	if err := <-h.done; err != nil {
+		h.t.Errorf("app stopped with %v", err)
+	}
+}
+
+func (h *harness) get(path string, v any) {
+	h.t.Helper()
+	resp, err := http.Get(h.base + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		body, _ := io.ReadAll(resp.Body)
+		h.t.Fatalf("GET %s: %s %s", path, resp.Status, body)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		h.t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// waitFor polls cond until it holds, failing after a generous deadline.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, not synchronising on time
+	}
+}
+
+// caughtUp reports whether every CT source has processed its log to want[url].
+func (h *harness) caughtUp(want map[string]int64) bool {
+	var resp struct{ Sources []source.Status }
+	h.get("/api/v1/sources", &resp)
+	n := 0
+	for _, s := range resp.Sources {
+		if w, ok := want[s.URL]; ok && s.Position == w {
+			n++
+		}
+	}
+	return n == len(want)
+}
+
+func testConfig(t *testing.T, dataDir, logList, watchlist string) *config.Config {
+	cfg := config.Default()
+	cfg.DataDir = dataDir
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Sources.CT.LogList = logList
+	cfg.Sources.CT.Start = "beginning"
+	cfg.Sources.CT.PollInterval = 20 * time.Millisecond
+	cfg.Sources.CT.BatchSize = 16
+	cfg.Watchlist.File = watchlist
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func benign(ca *testcert.CA, n, from int) ([]ctlogtest.Entry, error) {
+	var out []ctlogtest.Entry
+	for i := from; i < from+n; i++ {
+		der, err := ca.Issue([]string{fmt.Sprintf("host%d.example-%d.org", i, i%7), fmt.Sprintf("www.shop%d.net", i)}, testcert.Options{})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
+	}
+	return out, nil
+}
+
+func addPublish(t *testing.T, l *ctlogtest.Log, entries ...ctlogtest.Entry) {
+	t.Helper()
+	if _, err := l.Add(entries...); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Publish(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeFollowsBothLogKindsAndResumes is the spine end to end: two loopback logs (RFC 6962
+// and static-ct-api) from a log list, a planted lookalike logged as precert then final cert in
+// both, one incident holding both certificates; a restart resumes from the saved cursors
+// without reading an entry twice, and picks up entries logged while it was down.
+func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
+	ca, err := testcert.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rfc, err := ctlogtest.NewRFC6962()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rfc.Close()
+	rfc.SetFaults(ctlogtest.Faults{BatchCap: 7, RateLimitEvery: 5, RetryAfter: "0", UnavailableEvery: 7, ShortAnswers: true})
+	static, err := ctlogtest.NewStatic()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer static.Close()
+
+	pair, err := ca.Pair([]string{"paypa1.com", "www.paypa1.com"}, testcert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := benign(ca, 300, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	precert := ctlogtest.Entry{Precert: pair.Precert, Chain: [][]byte{pair.Issuer, ca.RootDER}}
+	final := ctlogtest.Entry{Cert: pair.Final, Chain: ca.Chain()}
+	for _, l := range []*ctlogtest.Log{rfc, static} {
+		addPublish(t, l, append(append(first[:150:150], precert), first[150:]...)...)
+	}
+
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "homographs.json")
+	os.WriteFile(wl, []byte(`{"paypal.com": ["paypa1.com"]}`), 0o644)
+	cfg := testConfig(t, filepath.Join(dir, "data"), writeLogList(t, dir, rfc.Info(), static.Info()), wl)
+
+	h := start(t, cfg)
+	h.waitFor("both logs read", func() bool {
+		return h.caughtUp(map[string]int64{rfc.Info().URL: 301, static.Info().URL: 301})
+	})
+	var list struct{ Incidents []incident.Incident }
+	h.get("/api/v1/incidents", &list)
+	if len(list.Incidents) != 1 || list.Incidents[0].Asset != "paypal.com" || list.Incidents[0].RegisteredDomain != "paypa1.com" {
+		t.Fatalf("incidents after the precert: %+v", list.Incidents)
+	}
+	h.stop()
+
+	// While certhunt is down, both logs gain the final certificate and more.
+	more, err := benign(ca, 40, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*ctlogtest.Log{rfc, static} {
+		addPublish(t, l, append(more[:20:20], append([]ctlogtest.Entry{final}, more[20:]...)...)...)
+	}
+	rfcBefore := len(rfc.Paths())
+
+	h = start(t, cfg)
+	h.waitFor("the new entries read", func() bool {
+		return h.caughtUp(map[string]int64{rfc.Info().URL: 341, static.Info().URL: 341})
+	})
+	h.get("/api/v1/incidents", &list)
+	if len(list.Incidents) != 1 {
+		t.Fatalf("want exactly one incident, got %d: %+v", len(list.Incidents), list.Incidents)
+	}
+	var inc incident.Incident
+	h.get("/api/v1/incidents/"+list.Incidents[0].ID, &inc)
+	types := map[string]int{}
+	for _, c := range inc.Certificates {
+		types[string(c.EntryType)]++
+		if len(c.Sightings) != 2 {
+			t.Errorf("certificate %s: want a sighting in each of the 2 logs, got %+v", c.SHA256, c.Sightings)
+		}
+	}
+	if types["precert"] != 1 || types["x509"] != 1 || inc.Sightings != 4 {
+		t.Fatalf("incident certificates %v, sightings %d; want one precert, one final, 4 sightings", types, inc.Sightings)
+	}
+	// The restart resumed from the saved cursor: the RFC 6962 log got get-entries requests for
+	// the 40 new entries only (batches of at most 7, some refused by faults), not for all 341.
+	n := 0
+	for _, p := range rfc.Paths()[rfcBefore:] {
+		if strings.HasSuffix(p, "/get-entries") {
+			n++
+		}
+	}
+	if n > 40 {
+		t.Errorf("after restart the RFC 6962 log got %d get-entries requests; resuming at 301 needs far fewer", n)
+	}
+}
