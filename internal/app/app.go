@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,13 +151,15 @@ func (a *App) onChange(ch incident.Change) {
 func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*notify.Dispatcher, error) {
 	targets := make([]notify.Config, len(cfg.Notify))
 	for i, n := range cfg.Notify {
-		targets[i] = notify.Config{Type: n.Type, Name: n.Name, URL: n.URL, APIKey: n.APIKey, AuthID: n.AuthID,
-			Secret: n.Secret, Network: n.Network, Address: n.Address, Path: n.Path, MinSeverity: n.MinSeverity,
-			Timeout: n.Timeout, MaxAttempts: n.MaxAttempts, IncidentType: n.IncidentType, InsecureSkipVerify: n.InsecureSkipVerify}
+		targets[i] = notify.Config(n)
+	}
+	base := cfg.PublicURL
+	if base == "" {
+		base = "http://" + cfg.Listen
 	}
 	return notify.New(targets, notify.Options{
 		Logger:  log.With("part", "notify"),
-		BaseURL: "http://" + cfg.Listen,
+		BaseURL: base,
 		OnDelivery: func(d notify.Delivery) {
 			err := store.SetDelivery(context.Background(), d.IncidentID, incident.Delivery{Target: d.Target, Status: d.Status,
 				Attempts: d.Attempts, LastError: d.LastError, At: d.At})
@@ -185,7 +188,8 @@ func (a *App) buildSources(ctx context.Context) error {
 		for _, info := range logs {
 			f, err := ctlog.NewFollower(info, ctlog.FollowerOptions{
 				DataDir: filepath.Join(a.cfg.DataDir, "cursors"), Start: ct.Start, Parallel: ct.Parallel,
-				BatchSize: ct.BatchSize, PollInterval: ct.PollInterval, Logger: a.log.With("log", info.Name),
+				BatchSize: ct.BatchSize, PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff,
+				PartialTileAge: ct.PartialTileAge, Logger: a.log,
 			})
 			if err != nil {
 				return err
@@ -228,7 +232,8 @@ func (a *App) buildServer() *server.Server {
 		s.Certstream, s.CertstreamPrefix = a.Hub.Handler(), a.cfg.CertstreamServer.PathPrefix
 	}
 	if len(a.cfg.Auth.Tokens) > 0 {
-		s.Auth = auth.New(a.cfg.Auth.Tokens, auth.Options{}).Middleware
+		s.Auth = auth.New(a.cfg.Auth.Tokens, auth.Options{Logger: a.log.With("part", "auth"), PublicPrefixes: []string{"/assets/"},
+			SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://")}).Middleware
 	}
 	return s
 }

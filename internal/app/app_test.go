@@ -114,7 +114,9 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s", what)
+			var resp json.RawMessage
+			h.get("/api/v1/sources", &resp)
+			h.t.Fatalf("timed out waiting for %s; sources: %s", what, resp)
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, not synchronising on time
 	}
@@ -141,6 +143,8 @@ func testConfig(t *testing.T, dataDir, logList, watchlist string) *config.Config
 	cfg.Sources.CT.Start = "beginning"
 	cfg.Sources.CT.PollInterval = 20 * time.Millisecond
 	cfg.Sources.CT.BatchSize = 16
+	cfg.Sources.CT.MinBackoff = time.Millisecond
+	cfg.Sources.CT.PartialTileAge = 50 * time.Millisecond
 	cfg.Watchlist.File = watchlist
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -233,7 +237,7 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 
 	h = start(t, cfg)
 	h.waitFor("the new entries read", func() bool {
-		return h.caughtUp(map[string]int64{rfc.Info().URL: 341, static.Info().URL: 341})
+		return h.caughtUp(map[string]int64{rfc.Info().URL: 342, static.Info().URL: 342})
 	})
 	h.get("/api/v1/incidents", &list)
 	if len(list.Incidents) != 1 {
@@ -252,7 +256,7 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 		t.Fatalf("incident certificates %v, sightings %d; want one precert, one final, 4 sightings", types, inc.Sightings)
 	}
 	// The restart resumed from the saved cursor: the RFC 6962 log got get-entries requests for
-	// the 40 new entries only (batches of at most 7, some refused by faults), not for all 341.
+	// the 41 new entries only (batches of at most 7, some refused by faults), not for all 342.
 	n := 0
 	for _, p := range rfc.Paths()[rfcBefore:] {
 		if strings.HasSuffix(p, "/get-entries") {

@@ -72,7 +72,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descHub, float64(hs.Published), "published")
 		counter(descHub, float64(hs.Sent), "sent")
 		counter(descHub, float64(hs.Dropped), "dropped")
-		counter(descHub, float64(hs.Disconnected), "slow_disconnects")
+		counter(descHub, float64(hs.SlowDisconnects), "slow_disconnects")
 	}
 	if a.Intel != nil {
 		for _, f := range a.Intel.Status() {

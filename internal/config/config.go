@@ -26,6 +26,9 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// Database is empty for the embedded SQLite database in DataDir, or a postgres:// URL.
 	Database string `yaml:"database"`
+	// PublicURL is how analysts reach certhunt (https://certhunt.example), for links in
+	// notifications and secure cookies; empty means http://<listen>.
+	PublicURL string `yaml:"public_url"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 
@@ -75,6 +78,12 @@ type CT struct {
 	BatchSize int `yaml:"batch_size"`
 	// PollInterval is how often a caught-up follower asks for a new tree head.
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// MinBackoff is the first retry delay after a failed request; it doubles (with jitter) up
+	// to 5m while the log keeps failing. A log's Retry-After is honoured.
+	MinBackoff time.Duration `yaml:"min_backoff"`
+	// PartialTileAge is how long a static-ct-api log must stay at one tree size before its
+	// last, partial data tile is read (the spec advises waiting for full tiles).
+	PartialTileAge time.Duration `yaml:"partial_tile_age"`
 }
 
 // Log is one extra CT log.
@@ -236,6 +245,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		bad("database", "must be empty (SQLite) or a postgres:// URL")
+	}
+	if c.PublicURL != "" {
+		checkURL(bad, "public_url", c.PublicURL, "http", "https")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -52,6 +52,7 @@ var settings = []setting{
 	{"listen", "listen", str(func(c *Config) *string { return &c.Listen })},
 	{"data-dir", "data_dir", str(func(c *Config) *string { return &c.DataDir })},
 	{"database", "database", str(func(c *Config) *string { return &c.Database })},
+	{"public-url", "public_url", str(func(c *Config) *string { return &c.PublicURL })},
 	{"log-level", "log_level", str(func(c *Config) *string { return &c.LogLevel })},
 	{"watchlist", "watchlist.file", str(func(c *Config) *string { return &c.Watchlist.File })},
 	{"watchlist-url", "watchlist.url", str(func(c *Config) *string { return &c.Watchlist.URL })},
