@@ -126,7 +126,7 @@ func checkIndex(cfg *config.Config, stderr io.Writer) (*detect.Index, error) {
 		opts.Allow = append(opts.Allow, allowed...)
 	}
 	if len(cfg.Intel.Feeds) > 0 {
-		m, err := intel.NewManager(app.FeedConfigs(cfg), intel.Options{DataDir: filepath.Join(cfg.DataDir, "intel")})
+		m, err := intel.NewManager(app.FeedConfigs(cfg), intel.Options{DataDir: cfg.DataDir})
 		if err != nil {
 			return nil, err
 		}

@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Store = store
 
 	if len(cfg.Intel.Feeds) > 0 {
-		a.Intel, err = intel.NewManager(FeedConfigs(cfg), intel.Options{DataDir: filepath.Join(cfg.DataDir, "intel"), Logger: log.With("part", "intel")})
+		a.Intel, err = intel.NewManager(FeedConfigs(cfg), intel.Options{DataDir: cfg.DataDir, Logger: log.With("part", "intel")})
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +200,7 @@ func (a *App) buildSources(ctx context.Context) error {
 	}
 	for _, cs := range a.cfg.Sources.Certstream {
 		a.Sources = append(a.Sources, certstream.NewClient(certstream.ClientOptions{URL: cs.URL, Name: cs.Name,
-			Logger: a.log.With("certstream", cs.URL)}))
+			Logger: a.log}))
 	}
 	return nil
 }
@@ -268,7 +268,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 	goRun(func() { a.Watchlist.Run(ctx) })
 	if a.Intel != nil {
-		a.Intel.OnUpdate(func(feed string, added []string) { a.raiseForIntel(ctx, feed, added) })
+		// OnUpdate runs on the refreshing goroutine; the re-check may take a while.
+		a.Intel.OnUpdate(func(feed string, added []string) { go a.raiseForIntel(ctx, feed, added) })
 		goRun(func() { a.Intel.Run(ctx) })
 	}
 	if a.Notifier != nil {
