@@ -1,0 +1,119 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/certs"
+	"github.com/certhunt/certhunt/internal/detect"
+	"github.com/certhunt/certhunt/internal/homograph"
+	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/testcert"
+)
+
+// memStore records calls, failing the first failRecords Record calls.
+type memStore struct {
+	mu          sync.Mutex
+	failRecords int
+	recorded    []string // domain@log#index
+	malformed   []int64
+}
+
+func (m *memStore) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (incident.Change, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failRecords > 0 {
+		m.failRecords--
+		return incident.Change{}, errors.New("disk full")
+	}
+	m.recorded = append(m.recorded, a.Domain)
+	return incident.Change{Created: len(m.recorded) == 1, NewSighting: true}, nil
+}
+
+func (m *memStore) RecordMalformed(ctx context.Context, mf source.Malformed) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.malformed = append(m.malformed, mf.Index)
+	return nil
+}
+
+func newIndex(t *testing.T) func() *detect.Index {
+	ix, err := detect.Build(homograph.List{"paypal.com": {"paypa1.com"}}, detect.Options{LevenshteinThreshold: 0.85, IncidentThreshold: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() *detect.Index { return ix }
+}
+
+func entry(t *testing.T, index int64, names ...string) certs.Entry {
+	ca, err := testcert.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := ca.Issue(names, testcert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return certs.Entry{Log: certs.LogRef{Name: "l", URL: "http://l/"}, Index: index, Type: certs.X509, DER: der, Timestamp: time.Now()}
+}
+
+func TestMalformedEntriesAreRecordedAndBatchCommits(t *testing.T) {
+	store := &memStore{}
+	var published []string
+	p := &Pipeline{Store: store, Index: newIndex(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Publish: func(c *certs.Cert) { published = append(published, c.DNSNames[0]) }}
+	garbage := certs.Entry{Log: certs.LogRef{URL: "http://l/"}, Index: 1, Type: certs.X509, DER: []byte("<script>not a cert")}
+	committed := 0
+	b := source.Batch{
+		Entries:   []certs.Entry{entry(t, 0, "paypa1.com"), garbage, entry(t, 2, "honest.org")},
+		Malformed: []source.Malformed{{Log: certs.LogRef{URL: "http://l/"}, Index: 3, Err: "cut extra_data"}},
+		Commit:    func() error { committed++; return nil },
+	}
+	if err := p.Handle(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if committed != 1 || len(store.recorded) != 1 || store.recorded[0] != "paypa1.com" {
+		t.Fatalf("committed %d, recorded %v", committed, store.recorded)
+	}
+	if len(store.malformed) != 2 || store.malformed[0] != 1 || store.malformed[1] != 3 {
+		t.Fatalf("malformed recorded: %v", store.malformed)
+	}
+	if len(published) != 2 {
+		t.Fatalf("published %v", published)
+	}
+	st := p.Stats()
+	if st.Entries.Load() != 4 || st.Malformed.Load() != 2 || st.IncidentsOpened.Load() != 1 {
+		t.Fatalf("stats: entries %d malformed %d opened %d", st.Entries.Load(), st.Malformed.Load(), st.IncidentsOpened.Load())
+	}
+}
+
+func TestStoreFailureIsRetriedBeforeCommit(t *testing.T) {
+	store := &memStore{failRecords: 2}
+	p := &Pipeline{Store: store, Index: newIndex(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	committed := 0
+	in := make(chan source.Batch, 1)
+	in <- source.Batch{Entries: []certs.Entry{entry(t, 0, "paypa1.com")}, Commit: func() error { committed++; return nil }}
+	close(in)
+	if err := p.Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if committed != 1 || len(store.recorded) != 1 || store.failRecords != 0 {
+		t.Fatalf("committed %d recorded %v remaining failures %d", committed, store.recorded, store.failRecords)
+	}
+}
+
+func TestKeepBestPerAssetAndRegisteredDomain(t *testing.T) {
+	var out []detect.Alert
+	out = keepBest(out, detect.Alert{Asset: "a", RegisteredDomain: "x.com", Score: 60})
+	out = keepBest(out, detect.Alert{Asset: "a", RegisteredDomain: "x.com", Score: 90})
+	out = keepBest(out, detect.Alert{Asset: "b", RegisteredDomain: "x.com", Score: 70})
+	if len(out) != 2 || out[0].Score != 90 {
+		t.Fatalf("%+v", out)
+	}
+}
