@@ -223,6 +223,12 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 	if len(list.Incidents) != 1 || list.Incidents[0].Asset != "paypal.com" || list.Incidents[0].RegisteredDomain != "paypa1.com" {
 		t.Fatalf("incidents after the precert: %+v", list.Incidents)
 	}
+	// What certhunt ingests is re-served as a certstream feed.
+	var latest struct{ Messages []json.RawMessage }
+	h.get("/certstream/latest.json", &latest)
+	if len(latest.Messages) != 25 {
+		t.Fatalf("certstream latest.json: %d messages, want 25", len(latest.Messages))
+	}
 	h.stop()
 
 	// While certhunt is down, both logs gain the final certificate and more.

@@ -4,9 +4,13 @@
 //
 // # Parsing
 //
-// Parse tries crypto/x509 first and falls back to a lax walk of the DER for the names when the
-// strict parser refuses a certificate, so that a single odd certificate never hides its names.
-// An entry that cannot be read at all yields an error; callers record it as malformed.
+// Parse reads a certificate in one cryptobyte pass that extracts only the fields a Cert holds;
+// crypto/x509.ParseCertificate also decodes the public key and every extension, which costs more
+// than the rest of the pipeline's per-entry work. The pass forgives what crypto/x509 refuses
+// (negative serials, badly encoded strings, duplicate extensions, invalid times, trailing bytes),
+// so that a single odd certificate never hides its names; when it had to forgive something it
+// asks crypto/x509 for its verdict and sets Cert.Lax if that refuses the certificate too. An
+// entry that cannot be read at all yields an error naming it; callers record it as malformed.
 package certs
 
 import "time"
@@ -73,7 +77,8 @@ type Cert struct {
 	DNSNames           []string `json:"dns_names"`
 	IsCA               bool     `json:"is_ca"`
 	SignatureAlgorithm string   `json:"signature_algorithm,omitempty"`
-	// Lax is true when crypto/x509 refused the certificate and the names came from the lax parser.
+	// Lax is true when crypto/x509 refuses the certificate and its fields were read forgivingly
+	// (text that is not valid as U+FFFD, an unreadable time as the zero time).
 	Lax bool `json:"lax,omitempty"`
 
 	Log    LogRef    `json:"log"`

@@ -145,12 +145,13 @@ func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Chan
 	}
 
 	details := certDetails(c)
+	key := certKey(c)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (incident_id, sha256, details, der, added_at)
-		VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, id, c.SHA256, mustJSON(details), c.DER, now.UnixNano()); err != nil {
+		VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, id, key, mustJSON(details), c.DER, now.UnixNano()); err != nil {
 		return ch, err
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO sightings (incident_id, sha256, log_url, log_name, log_index, seen_at)
-		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`, id, c.SHA256, c.Log.URL, c.Log.Name, c.Index, seen.UnixNano())
+		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`, id, key, c.Log.URL, c.Log.Name, c.Index, seen.UnixNano())
 	if err != nil {
 		return ch, err
 	}
@@ -174,6 +175,18 @@ func (s *Store) lookup(ctx context.Context, tx *sql.Tx, asset, regDomain string)
 	err = tx.QueryRowContext(ctx, `SELECT id, score, severity FROM incidents WHERE asset=$1 AND registered_domain=$2`,
 		asset, regDomain).Scan(&id, &score, &severity)
 	return
+}
+
+// certKey identifies a certificate within an incident: its SHA-256, or what a source that
+// carries no SHA-256 (a CaliDog lite message) gives instead.
+func certKey(c *certs.Cert) string {
+	switch {
+	case c.SHA256 != "":
+		return c.SHA256
+	case c.SHA1 != "":
+		return "sha1:" + c.SHA1
+	}
+	return fmt.Sprintf("entry:%s#%d", c.Log.URL, c.Index)
 }
 
 // certDetails is what a certificate row keeps besides its DER.

@@ -75,8 +75,9 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /metrics", s.Metrics)
 	}
 	if s.Certstream != nil {
-		prefix := s.CertstreamPrefix
-		mux.Handle(prefix+"/", http.StripPrefix(prefix, s.Certstream))
+		// The hub's own routes carry the prefix.
+		mux.Handle(s.CertstreamPrefix, s.Certstream)
+		mux.Handle(s.CertstreamPrefix+"/", s.Certstream)
 	}
 	if s.UI != nil {
 		mux.Handle("/", s.UI)

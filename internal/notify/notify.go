@@ -1,0 +1,431 @@
+// Package notify hands incidents to the tools a SOC already runs: a signed webhook, Cortex XSOAR,
+// Slack, a syslog collector (RFC 5424) or a JSON-lines file.
+//
+// # Delivery
+//
+// Notify never blocks the caller: each target has its own bounded queue and worker, so a slow or
+// failing target delays nobody else. When a target's queue is full the event is dropped for that
+// target, counted (Status) and logged. Each send is retried with exponential backoff and jitter up
+// to the target's MaxAttempts; every outcome (retrying, delivered, failed) is reported through
+// Options.OnDelivery so the caller can keep a delivery status per incident. A receiver's client
+// error (HTTP 4xx other than 408, 425 and 429) is not retried: it would fail the same way again.
+package notify
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/incident"
+)
+
+// Config is one notification target; it is the `notify:` list item of the YAML configuration and
+// has the same fields as config.Notify, so one converts to the other.
+type Config struct {
+	// Type is webhook, xsoar, slack, syslog or file.
+	Type string `yaml:"type"`
+	// Name identifies the target in delivery statuses and logs (default: the type; must be
+	// unique).
+	Name string `yaml:"name"`
+	// URL is the webhook URL, the Slack incoming-webhook URL, or the XSOAR API base that
+	// "/incident" is appended to (XSOAR 6: https://xsoar.example; XSOAR 8: the API URL, for
+	// example https://api-tenant.example/xsoar/public/v1).
+	URL string `yaml:"url"`
+	// APIKey is sent as XSOAR's Authorization header.
+	APIKey string `yaml:"api_key"`
+	// AuthID is sent as XSOAR 8's x-xdr-auth-id header when set.
+	AuthID string `yaml:"auth_id"`
+	// Secret, when set, signs webhook bodies: X-Certhunt-Signature: sha256=<hex HMAC-SHA256>.
+	Secret string `yaml:"secret"`
+	// Network is udp (default) or tcp for syslog; Address is the collector's host:port.
+	Network string `yaml:"network"`
+	Address string `yaml:"address"`
+	// Path is the file that JSON lines are appended to (file).
+	Path string `yaml:"path"`
+	// MinSeverity (low, medium, high, critical): only incidents at this severity or above are
+	// sent. Empty sends all.
+	MinSeverity string `yaml:"min_severity"`
+	// Timeout bounds one attempt (default 10s).
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxAttempts is how many times a notification is tried before it is reported failed
+	// (default 5).
+	MaxAttempts int `yaml:"max_attempts"`
+	// IncidentType is the XSOAR incident type (default "Suspicious Domain").
+	IncidentType string `yaml:"incident_type"`
+	// InsecureSkipVerify accepts any TLS certificate from the receiver (lab XSOAR servers).
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// Defaults applied by New where a Config leaves a field zero.
+const (
+	DefaultTimeout      = 10 * time.Second
+	DefaultMaxAttempts  = 5
+	DefaultIncidentType = "Suspicious Domain"
+	DefaultQueueSize    = 1024
+)
+
+// Validate reports every problem of c, each naming the YAML field.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	switch c.Type {
+	case "webhook", "xsoar", "slack":
+		u, err := url.Parse(c.URL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			bad("url", "%q is not an http or https URL", c.URL)
+		}
+		if c.Type == "xsoar" && c.APIKey == "" {
+			bad("api_key", "must be set for xsoar")
+		}
+	case "syslog":
+		if c.Network != "" && c.Network != "udp" && c.Network != "tcp" {
+			bad("network", "%q is not udp or tcp", c.Network)
+		}
+		if c.Address == "" {
+			bad("address", "must be host:port for syslog")
+		}
+	case "file":
+		if c.Path == "" {
+			bad("path", "must be set for file")
+		}
+	default:
+		bad("type", "%q is not webhook, xsoar, slack, syslog or file", c.Type)
+	}
+	if c.MinSeverity != "" && severityRank(c.MinSeverity) == 0 {
+		bad("min_severity", "%q is not low, medium, high or critical", c.MinSeverity)
+	}
+	if c.Timeout < 0 {
+		bad("timeout", "%s is negative", c.Timeout)
+	}
+	if c.MaxAttempts < 0 {
+		bad("max_attempts", "%d is negative", c.MaxAttempts)
+	}
+	return errors.Join(errs...)
+}
+
+// Event kinds.
+const (
+	KindNew            = "new"
+	KindSeverityRaised = "severity_raised"
+)
+
+// Event is something that happened to an incident and is worth telling the SOC.
+type Event struct {
+	// Kind is KindNew or KindSeverityRaised.
+	Kind     string
+	Incident incident.Incident
+}
+
+// Delivery statuses.
+const (
+	StatusDelivered = "delivered"
+	StatusFailed    = "failed"
+	StatusRetrying  = "retrying"
+)
+
+// Delivery is the outcome of one attempt to notify one target about one incident.
+type Delivery struct {
+	IncidentID string    `json:"incident_id"`
+	Kind       string    `json:"kind"`
+	Target     string    `json:"target"`
+	Status     string    `json:"status"`
+	Attempts   int       `json:"attempts"`
+	LastError  string    `json:"last_error,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// Options are the dependencies and tunables of a Dispatcher.
+type Options struct {
+	Logger *slog.Logger
+	// HTTPClient is used by the HTTP targets. When nil each target gets its own client that
+	// honours its InsecureSkipVerify; a given client is used as is. Each attempt is bounded by the
+	// target's Timeout either way.
+	HTTPClient *http.Client
+	// BaseURL is where the web UI is served; links to an incident are <BaseURL>/#/incidents/<id>.
+	// Empty leaves links out.
+	BaseURL string
+	// OnDelivery receives every attempt's outcome, from the targets' worker goroutines.
+	OnDelivery func(Delivery)
+	// QueueSize bounds each target's queue (default DefaultQueueSize).
+	QueueSize int
+	// Backoff is the wait before the first retry, doubled for each next one up to MaxBackoff
+	// (defaults 1s and 5m).
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+}
+
+// Dispatcher fans incidents out to the configured targets.
+type Dispatcher struct {
+	targets    []*target
+	log        *slog.Logger
+	onDelivery func(Delivery)
+	backoff    time.Duration
+	maxBackoff time.Duration
+}
+
+// sender delivers one event to one kind of receiver; an error means "try again later" unless it
+// is a permanentError.
+type sender interface {
+	send(ctx context.Context, ev Event) error
+}
+
+// closer is implemented by senders that hold a connection.
+type closer interface {
+	close()
+}
+
+// permanentError marks a failure that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+type target struct {
+	cfg    Config
+	sender sender
+	queue  chan Event
+
+	delivered, failed, retries, dropped atomic.Int64
+	mu                                  sync.Mutex
+	lastError                           string
+	lastErrorAt                         time.Time
+}
+
+// New checks cfgs and builds a Dispatcher; call Run to start delivering.
+func New(cfgs []Config, opts Options) (*Dispatcher, error) {
+	d := &Dispatcher{
+		log:        opts.Logger,
+		onDelivery: opts.OnDelivery,
+		backoff:    opts.Backoff,
+		maxBackoff: opts.MaxBackoff,
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.backoff <= 0 {
+		d.backoff = time.Second
+	}
+	if d.maxBackoff <= 0 {
+		d.maxBackoff = 5 * time.Minute
+	}
+	queueSize := opts.QueueSize
+	if queueSize <= 0 {
+		queueSize = DefaultQueueSize
+	}
+	links := linker{base: strings.TrimRight(opts.BaseURL, "/")}
+	seen := map[string]bool{}
+	var errs []error
+	for i, c := range cfgs {
+		if c.Name == "" {
+			c.Name = c.Type
+		}
+		if err := c.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("notify[%d] (%s): %w", i, c.Name, err))
+			continue
+		}
+		if seen[c.Name] {
+			errs = append(errs, fmt.Errorf("notify[%d].name: %q is used twice; give each target a unique name", i, c.Name))
+			continue
+		}
+		seen[c.Name] = true
+		if c.Timeout == 0 {
+			c.Timeout = DefaultTimeout
+		}
+		if c.MaxAttempts == 0 {
+			c.MaxAttempts = DefaultMaxAttempts
+		}
+		client := opts.HTTPClient
+		if client == nil {
+			client = newHTTPClient(c.InsecureSkipVerify)
+		}
+		var s sender
+		switch c.Type {
+		case "webhook":
+			s = &webhook{cfg: c, client: client, links: links}
+		case "xsoar":
+			if c.IncidentType == "" {
+				c.IncidentType = DefaultIncidentType
+			}
+			s = &xsoar{cfg: c, client: client, links: links}
+		case "slack":
+			s = &slack{cfg: c, client: client, links: links}
+		case "syslog":
+			s = newSyslog(c, links)
+		case "file":
+			s = &file{cfg: c, links: links}
+		}
+		d.targets = append(d.targets, &target{cfg: c, sender: s, queue: make(chan Event, queueSize)})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return d, nil
+}
+
+func newHTTPClient(insecure bool) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if insecure {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // opted in per target
+	}
+	return &http.Client{Transport: tr}
+}
+
+// Notify queues ev for every target whose MinSeverity it meets. It never blocks: a target whose
+// queue is full drops the event and counts it (Status); the 1st, 2nd, 4th, 8th… drop is logged,
+// so a stuck target cannot flood the log.
+func (d *Dispatcher) Notify(ev Event) {
+	for _, t := range d.targets {
+		if t.cfg.MinSeverity != "" && severityRank(ev.Incident.Severity) < severityRank(t.cfg.MinSeverity) {
+			continue
+		}
+		select {
+		case t.queue <- ev:
+		default:
+			if n := t.dropped.Add(1); n&(n-1) == 0 {
+				d.log.Warn("notification queue full, event dropped",
+					"target", t.cfg.Name, "incident", ev.Incident.ID, "kind", ev.Kind, "dropped_total", n)
+			}
+		}
+	}
+}
+
+// Run delivers queued events until ctx is done, then closes the targets' connections and returns.
+// Events still queued at that point are not sent.
+func (d *Dispatcher) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, t := range d.targets {
+		wg.Go(func() { d.work(ctx, t) })
+	}
+	wg.Wait()
+	for _, t := range d.targets {
+		if c, ok := t.sender.(closer); ok {
+			c.close()
+		}
+	}
+}
+
+func (d *Dispatcher) work(ctx context.Context, t *target) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-t.queue:
+			d.deliver(ctx, t, ev)
+		}
+	}
+}
+
+// deliver tries ev on t until it succeeds, fails for good, runs out of attempts or ctx ends.
+func (d *Dispatcher) deliver(ctx context.Context, t *target, ev Event) {
+	report := func(status string, attempts int, err error) {
+		del := Delivery{IncidentID: ev.Incident.ID, Kind: ev.Kind, Target: t.cfg.Name,
+			Status: status, Attempts: attempts, At: time.Now().UTC()}
+		if err != nil {
+			del.LastError = err.Error()
+		}
+		if d.onDelivery != nil {
+			d.onDelivery(del)
+		}
+	}
+	wait := d.backoff
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
+		err := t.sender.send(actx, ev)
+		cancel()
+		if err == nil {
+			t.delivered.Add(1)
+			report(StatusDelivered, attempt, nil)
+			return
+		}
+		t.noteError(err)
+		var perm permanentError
+		if attempt >= t.cfg.MaxAttempts || errors.As(err, &perm) || ctx.Err() != nil {
+			t.failed.Add(1)
+			d.log.Error("notification failed", "target", t.cfg.Name, "incident", ev.Incident.ID,
+				"kind", ev.Kind, "attempts", attempt, "err", err)
+			report(StatusFailed, attempt, err)
+			return
+		}
+		t.retries.Add(1)
+		d.log.Warn("notification attempt failed, retrying", "target", t.cfg.Name,
+			"incident", ev.Incident.ID, "attempt", attempt, "err", err)
+		report(StatusRetrying, attempt, err)
+		// Full jitter around the exponential step keeps many failing sends from retrying in step.
+		timer := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			t.failed.Add(1)
+			report(StatusFailed, attempt, fmt.Errorf("shutting down: %w", err))
+			return
+		case <-timer.C:
+		}
+		wait = min(wait*2, d.maxBackoff)
+	}
+}
+
+func (t *target) noteError(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lastError = err.Error()
+	t.lastErrorAt = time.Now().UTC()
+}
+
+// TargetStatus is one target's counters since start.
+type TargetStatus struct {
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Queued    int    `json:"queued"`
+	QueueSize int    `json:"queue_size"`
+	Delivered int64  `json:"delivered"`
+	Failed    int64  `json:"failed"`
+	Retries   int64  `json:"retries"`
+	// Dropped counts events discarded because the queue was full.
+	Dropped     int64     `json:"dropped"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
+// Status reports every target's counters, in configuration order.
+func (d *Dispatcher) Status() []TargetStatus {
+	out := make([]TargetStatus, 0, len(d.targets))
+	for _, t := range d.targets {
+		t.mu.Lock()
+		lastErr, lastAt := t.lastError, t.lastErrorAt
+		t.mu.Unlock()
+		out = append(out, TargetStatus{
+			Name: t.cfg.Name, Type: t.cfg.Type,
+			Queued: len(t.queue), QueueSize: cap(t.queue),
+			Delivered: t.delivered.Load(), Failed: t.failed.Load(),
+			Retries: t.retries.Load(), Dropped: t.dropped.Load(),
+			LastError: lastErr, LastErrorAt: lastAt,
+		})
+	}
+	return out
+}
+
+// severityRank orders severities; 0 means unknown.
+func severityRank(s string) int {
+	switch s {
+	case "low":
+		return 1
+	case "medium":
+		return 2
+	case "high":
+		return 3
+	case "critical":
+		return 4
+	}
+	return 0
+}
