@@ -229,6 +229,18 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 	if len(latest.Messages) != 25 {
 		t.Fatalf("certstream latest.json: %d messages, want 25", len(latest.Messages))
 	}
+	resp, err := http.Get(h.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"certhunt_entries_processed_total{source=", "certhunt_incidents_opened_total 1",
+		"certhunt_certstream_server_messages_total{kind=\"published\"}", "certhunt_watchlist_last_reload_success 1"} {
+		if resp.StatusCode != 200 || !strings.Contains(string(metrics), want) {
+			t.Fatalf("/metrics (%d) lacks %q:\n%s", resp.StatusCode, want, metrics)
+		}
+	}
 	h.stop()
 
 	// While certhunt is down, both logs gain the final certificate and more.

@@ -24,7 +24,8 @@ var (
 	descOpened    = prometheus.NewDesc("certhunt_incidents_opened_total", "Incidents opened.", nil, nil)
 	descReloadOK  = prometheus.NewDesc("certhunt_watchlist_last_reload_success", "1 when the latest homograph list load succeeded.", nil, nil)
 	descReloads   = prometheus.NewDesc("certhunt_watchlist_reloads_total", "Homograph list loads, by result.", []string{"result"}, nil)
-	descHub       = prometheus.NewDesc("certhunt_certstream_server", "certstream server counters.", []string{"counter"}, nil)
+	descHubConns  = prometheus.NewDesc("certhunt_certstream_server_clients", "Clients connected to the certstream server.", nil, nil)
+	descHub       = prometheus.NewDesc("certhunt_certstream_server_messages_total", "certstream server messages, by what happened to them.", []string{"kind"}, nil)
 	descFeedInd   = prometheus.NewDesc("certhunt_intel_indicators", "Indicators loaded per feed.", []string{"feed"}, nil)
 	descFeedErr   = prometheus.NewDesc("certhunt_intel_feed_error", "1 when the feed's latest refresh failed.", []string{"feed"}, nil)
 )
@@ -68,7 +69,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descReloads, float64(info.Failures), "failure")
 	if a.Hub != nil {
 		hs := a.Hub.Stats()
-		gauge(descHub, float64(hs.Clients), "clients")
+		gauge(descHubConns, float64(hs.Clients))
 		counter(descHub, float64(hs.Published), "published")
 		counter(descHub, float64(hs.Sent), "sent")
 		counter(descHub, float64(hs.Dropped), "dropped")
