@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/certhunt/certhunt/internal/auth"
@@ -267,6 +269,20 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	goRun := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 
 	goRun(func() { a.Watchlist.Run(ctx) })
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	goRun(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				a.log.Info("SIGHUP: re-reading the homograph list")
+				a.Watchlist.Reload()
+			}
+		}
+	})
 	if a.Intel != nil {
 		// OnUpdate runs on the refreshing goroutine; the re-check may take a while.
 		a.Intel.OnUpdate(func(feed string, added []string) { go a.raiseForIntel(ctx, feed, added) })
