@@ -215,7 +215,8 @@ func (s *Store) MalformedCount(ctx context.Context, logURL string) (int64, error
 }
 
 // Filter selects incidents for List. Empty fields match everything; Status and Severity
-// accept comma-separated lists.
+// accept comma-separated lists; Since and Until bound the creation time; Query matches the
+// domain (either form), the registered domain or the asset.
 type Filter struct {
 	Status, Severity, Asset, Query string
 	Since, Until                   time.Time
@@ -250,10 +251,10 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) 
 		where = append(where, "(domain LIKE "+p+" ESCAPE '\\' OR domain_unicode LIKE "+p+" ESCAPE '\\' OR registered_domain LIKE "+p+" ESCAPE '\\' OR asset LIKE "+p+" ESCAPE '\\')")
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "last_seen >= "+arg(f.Since.UnixNano()))
+		where = append(where, "created_at >= "+arg(f.Since.UnixNano()))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "first_seen < "+arg(f.Until.UnixNano()))
+		where = append(where, "created_at < "+arg(f.Until.UnixNano()))
 	}
 	if f.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
