@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -18,7 +17,7 @@ import (
 const homographsUsage = `usage:
   certhunt homographs generate [-o FILE] [-fuzzers LIST] [-format json|csv|list]
                                [-dictionary FILE] [-tld FILE] DOMAIN...
-  certhunt homographs validate FILE
+  certhunt homographs validate FILE    (FILE "-" reads standard input)
 `
 
 // runHomographs implements "certhunt homographs generate|validate". Exit status: 0 ok, 1 the
@@ -32,7 +31,7 @@ func runHomographs(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	case "generate":
 		return runHomographsGenerate(args[1:], stdout, stderr)
 	case "validate":
-		return runHomographsValidate(args[1:], stdout, stderr)
+		return runHomographsValidate(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, homographsUsage)
 		return 0
@@ -103,7 +102,7 @@ func runHomographsGenerate(args []string, stdout, stderr io.Writer) int {
 }
 
 // formatCandidates renders generated candidates: json is the homograph list itself (IDNs in both
-// forms), csv has a row per candidate with its fuzzer, list one name per line.
+// forms), csv has a row per candidate with its fuzzer, list every name once, one per line.
 func formatCandidates(format string, domains []string, cands []homograph.Candidate) ([]byte, error) {
 	switch format {
 	case "csv":
@@ -116,13 +115,15 @@ func formatCandidates(format string, domains []string, cands []homograph.Candida
 		w.Flush()
 		return buf.Bytes(), w.Error()
 	case "list":
-		list := homograph.CandidateList(domains, cands)
+		var all []string
+		for _, vs := range homograph.CandidateList(domains, cands) {
+			all = append(all, vs...)
+		}
+		slices.Sort(all)
 		var buf bytes.Buffer
-		for _, asset := range slices.Sorted(maps.Keys(list)) {
-			for _, v := range list[asset] {
-				buf.WriteString(v)
-				buf.WriteByte('\n')
-			}
+		for _, v := range slices.Compact(all) {
+			buf.WriteString(v)
+			buf.WriteByte('\n')
 		}
 		return buf.Bytes(), nil
 	default:
@@ -130,7 +131,8 @@ func formatCandidates(format string, domains []string, cands []homograph.Candida
 	}
 }
 
-func runHomographsValidate(args []string, stdout, stderr io.Writer) int {
+// runHomographsValidate checks one list file; "-" reads the list from stdin.
+func runHomographsValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("homographs validate", flag.ContinueOnError)
 	if _, code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
@@ -140,7 +142,14 @@ func runHomographsValidate(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	path := fs.Arg(0)
-	data, err := os.ReadFile(path)
+	var data []byte
+	var err error
+	if path == "-" {
+		path = "stdin"
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "certhunt homographs validate: %v\n", err)
 		return 1

@@ -16,6 +16,7 @@ var (
 	descProcessed = prometheus.NewDesc("certhunt_entries_processed_total", "Entries processed per source.", []string{"source", "type"}, nil)
 	descMalformed = prometheus.NewDesc("certhunt_entries_malformed_total", "Entries that could not be read, per source.", []string{"source", "type"}, nil)
 	descErrors    = prometheus.NewDesc("certhunt_source_errors_total", "Fetch or connection errors per source.", []string{"source", "type"}, nil)
+	descErrKind   = prometheus.NewDesc("certhunt_fetch_errors_total", "CT fetch errors per log, by kind.", []string{"source", "kind"}, nil)
 	descLag       = prometheus.NewDesc("certhunt_source_lag_seconds", "Age of the newest entry processed, per source.", []string{"source", "type"}, nil)
 	descPosition  = prometheus.NewDesc("certhunt_source_position", "Next index to read, per log.", []string{"source", "type"}, nil)
 	descTreeSize  = prometheus.NewDesc("certhunt_source_tree_size", "Latest verified tree size, per log.", []string{"source", "type"}, nil)
@@ -39,6 +40,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, src := range a.Sources {
+		if f, ok := src.(interface{ FetchErrors() map[string]int64 }); ok {
+			name := src.Status().Name
+			for kind, n := range f.FetchErrors() {
+				counter(descErrKind, float64(n), name, kind)
+			}
+		}
 	}
 	for _, s := range a.sourceStatuses() {
 		counter(descProcessed, float64(s.EntriesProcessed), s.Name, s.Type)

@@ -1,0 +1,144 @@
+package ctlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Fetch error kinds, the keys of Follower.FetchErrors.
+const (
+	KindNetwork     = "network"      // connection failed or body cut short
+	KindHTTP        = "http"         // an HTTP status other than 200 and 429
+	KindRateLimited = "rate_limited" // HTTP 429
+	KindDecode      = "decode"       // an answer that does not parse (truncated tile, bad JSON)
+	KindSignature   = "signature"    // a tree head whose signature does not verify
+)
+
+// FetchError is a failed request to a log, classified so that retry and metrics can tell
+// a rate limit from a broken answer.
+type FetchError struct {
+	Kind string
+	// Status is the HTTP status for KindHTTP and KindRateLimited.
+	Status int
+	// RetryAfter is the log's Retry-After on a 429, zero otherwise.
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *FetchError) Error() string { return e.Err.Error() }
+func (e *FetchError) Unwrap() error { return e.Err }
+
+func fetchErr(kind string, format string, args ...any) *FetchError {
+	return &FetchError{Kind: kind, Err: fmt.Errorf(format, args...)}
+}
+
+// errorKind classifies err for counting; errors that are not FetchErrors are network errors.
+func errorKind(err error) string {
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		return fe.Kind
+	}
+	return KindNetwork
+}
+
+// httpGet fetches url and returns its body, at most limit bytes; a longer body is an error
+// rather than a silently truncated answer.
+func httpGet(ctx context.Context, client *http.Client, url string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "certhunt")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, &FetchError{Kind: KindNetwork, Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil, &FetchError{Kind: KindRateLimited, Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After")),
+			Err: fmt.Errorf("GET %s: %s", url, resp.Status)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil, &FetchError{Kind: KindHTTP, Status: resp.StatusCode, Err: fmt.Errorf("GET %s: %s", url, resp.Status)}
+	}
+	if resp.ContentLength > limit {
+		return nil, fetchErr(KindDecode, "GET %s: answer of %d bytes, more than %d", url, resp.ContentLength, limit)
+	}
+	if resp.ContentLength > 0 {
+		// One allocation of the announced size instead of ReadAll's regrowth copies; the
+		// transport never delivers more than Content-Length.
+		body := make([]byte, resp.ContentLength)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, &FetchError{Kind: KindNetwork, Err: fmt.Errorf("GET %s: %w", url, err)}
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, &FetchError{Kind: KindNetwork, Err: fmt.Errorf("GET %s: %w", url, err)}
+	}
+	if int64(len(body)) > limit {
+		return nil, fetchErr(KindDecode, "GET %s: answer larger than %d bytes", url, limit)
+	}
+	return body, nil
+}
+
+// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}
+
+// backoff is exponential backoff with full jitter between min and max.
+type backoff struct {
+	min, max time.Duration
+	attempt  int
+}
+
+// next returns how long to wait before the next attempt after err: the log's Retry-After
+// (capped at max) on a 429, else a jittered exponential delay.
+func (b *backoff) next(err error) time.Duration {
+	var fe *FetchError
+	if errors.As(err, &fe) && fe.RetryAfter > 0 {
+		return min(fe.RetryAfter, b.max)
+	}
+	ceil := b.min << min(b.attempt, 30)
+	if ceil <= 0 || ceil > b.max {
+		ceil = b.max
+	}
+	b.attempt++
+	return b.min/2 + rand.N(ceil-b.min/2+1)
+}
+
+func (b *backoff) reset() { b.attempt = 0 }
+
+// sleep waits d or until ctx ends, reporting whether the wait completed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,86 @@
+package detect
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/certhunt/certhunt/internal/homograph"
+)
+
+// wellKnownBrands is a watchlist of 50 widely imitated brands, for the corpus test.
+var wellKnownBrands = []string{
+	"paypal.com", "google.com", "apple.com", "microsoft.com", "amazon.com", "facebook.com",
+	"instagram.com", "whatsapp.com", "netflix.com", "linkedin.com", "twitter.com", "x.com",
+	"yahoo.com", "outlook.com", "office.com", "live.com", "dropbox.com", "adobe.com", "docusign.com",
+	"chase.com", "wellsfargo.com", "bankofamerica.com", "citi.com", "hsbc.com", "barclays.co.uk",
+	"santander.com", "ing.com", "americanexpress.com", "visa.com", "mastercard.com", "coinbase.com",
+	"binance.com", "kraken.com", "blockchain.com", "metamask.io", "ledger.com", "dhl.com", "fedex.com",
+	"ups.com", "usps.com", "ebay.com", "walmart.com", "alibaba.com", "steampowered.com", "discord.com",
+	"telegram.org", "spotify.com", "irs.gov", "hmrc.gov.uk", "booking.com",
+}
+
+// acceptedCorpusAlerts are the incidents on the real CT names, by registered domain: none is a
+// false positive a person would dismiss, each for the reason given.
+var acceptedCorpusAlerts = map[string]string{
+	"backname.io": "a third party's proxy hostnames named after brands (microsoftteams, googledocs): " +
+		"brand names inside labels of someone else's domain, exactly what combosquat watching is for",
+	"cynova.dev":  `"microsoftp" is one edit from microsoft: the XSOAR similarity rule must alert on it`,
+	"gamen.net":   `"facebook" as a label under someone else's domain: a subdomain squat by SPEC.md`,
+	"gtag.club":   `"sblbkmicrosoft" glues the brand to random letters on a TLD much used for phishing`,
+	"chixbbq.org": `"appie" differs from apple by i for l, a classic homoglyph swap`,
+}
+
+// TestCorpusNavigli checks the names of 1,024 real certificates (the navigli 2025h2 log's own
+// names tiles) against 50 well-known brands: none of them is a lookalike, so none may open an
+// incident.
+func TestCorpusNavigli(t *testing.T) {
+	list := homograph.List{}
+	for _, b := range wellKnownBrands {
+		list[b] = nil
+	}
+	ix := mustBuild(t, list, Options{})
+	files, err := filepath.Glob("testdata/navigli-names/*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no names tiles: %v", err)
+	}
+	checked := 0
+	for _, file := range files {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var entry struct {
+				Subject struct{ CommonName string }
+				DNS     []string
+			}
+			if err := json.Unmarshal(sc.Bytes(), &entry); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			for _, name := range append(entry.DNS, entry.Subject.CommonName) {
+				if name == "" {
+					continue
+				}
+				checked++
+				for _, a := range ix.Check(name) {
+					if a.Incident && acceptedCorpusAlerts[a.RegisteredDomain] == "" {
+						t.Errorf("incident on real name %q: asset %s score %d %+v", name, a.Asset, a.Score, a.Reasons)
+					}
+				}
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if checked < 1024 {
+		t.Errorf("checked only %d names", checked)
+	}
+	t.Logf("checked %d names", checked)
+}

@@ -1,0 +1,116 @@
+package detect
+
+import "strings"
+
+// keyboards are the QWERTY, QWERTZ and AZERTY layouts, for telling a slipped finger from an
+// unrelated letter.
+var keyboards = [][]string{
+	{"1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm"},
+	{"1234567890-", "qwertzuiop", "asdfghjkl", "yxcvbnm"},
+	{"1234567890-", "azertyuiop", "qsdfghjklm", "wxcvbn"},
+}
+
+// neighbours[c] lists the keys next to c on any of the keyboards (same row and the rows above
+// and below, offset as on a real keyboard).
+var neighbours = func() map[byte]string {
+	m := map[byte]string{}
+	for _, rows := range keyboards {
+		addNeighbours(m, rows)
+	}
+	return m
+}()
+
+func addNeighbours(m map[byte]string, rows []string) {
+	pos := map[byte][2]int{}
+	for r, row := range rows {
+		for c := range len(row) {
+			pos[row[c]] = [2]int{r, c}
+		}
+	}
+	for a, pa := range pos {
+		for b, pb := range pos {
+			dr, dc := pb[0]-pa[0], pb[1]-pa[1]
+			if a != b && dr >= -1 && dr <= 1 && (dr == 0 && (dc == 1 || dc == -1) ||
+				dr == 1 && (dc == 0 || dc == -1) || dr == -1 && (dc == 0 || dc == 1)) {
+				if strings.IndexByte(m[a], b) < 0 {
+					m[a] += string(b)
+				}
+			}
+		}
+	}
+}
+
+func adjacentKeys(a, b byte) bool { return strings.IndexByte(neighbours[a], b) >= 0 }
+
+func isVowel(c byte) bool { return strings.IndexByte("aeiouy", c) >= 0 }
+
+// typoKind names the single edit that turns brand into label when it is one that people or
+// attackers actually make: a neighbouring key, a flipped bit, a swapped vowel, a lookalike
+// digit, a doubled, dropped, swapped or appended character, or an added hyphen. It returns "" for
+// any other edit (an unrelated letter in the middle of a word is how honest names differ).
+func typoKind(label, brand string) string {
+	switch {
+	case len(label) == len(brand):
+		i := 0
+		for i < len(label) && label[i] == brand[i] {
+			i++
+		}
+		if i == len(label) {
+			return ""
+		}
+		if i+1 < len(label) && label[i] == brand[i+1] && label[i+1] == brand[i] && label[i+2:] == brand[i+2:] {
+			return "transposition"
+		}
+		if label[i+1:] != brand[i+1:] {
+			return ""
+		}
+		a, b := label[i], brand[i]
+		switch {
+		case adjacentKeys(a, b):
+			return "keyboard neighbour"
+		case a^b != 0 && (a^b)&(a^b-1) == 0:
+			return "bit flip"
+		case isVowel(a) && isVowel(b):
+			return "vowel swap"
+		case asciiLookalike(a, b):
+			return "lookalike character"
+		}
+		return ""
+	case len(label) == len(brand)+1:
+		i := 0
+		for i < len(brand) && label[i] == brand[i] {
+			i++
+		}
+		if label[i+1:] != brand[i:] {
+			return ""
+		}
+		c := label[i]
+		switch {
+		case i == len(brand):
+			return "appended character"
+		case c == '-' && i > 0:
+			return "added hyphen"
+		case i > 0 && label[i-1] == c || c == brand[i]:
+			return "doubled letter"
+		case i > 0 && adjacentKeys(c, label[i-1]) || adjacentKeys(c, brand[i]):
+			return "inserted neighbouring key"
+		}
+		return ""
+	case len(label)+1 == len(brand):
+		if len(label) < 3 || typoKind(brand, label) == "" && !strings.HasPrefix(brand, label) {
+			return ""
+		}
+		return "dropped character"
+	}
+	return ""
+}
+
+// asciiLookalike reports letters and digits that pass for one another: 0/o, 1/l/i, 5/s, ...
+func asciiLookalike(a, b byte) bool {
+	for _, set := range []string{"0o", "1li", "5s", "3e", "4a", "7t", "8b", "9gq", "uv", "nm", "ce", "bd", "pq", "gq"} {
+		if strings.IndexByte(set, a) >= 0 && strings.IndexByte(set, b) >= 0 {
+			return true
+		}
+	}
+	return false
+}
