@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -156,8 +155,14 @@ func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 		}
 		found = append(found, f)
 	}
-	found = ix.findTypos(v, i, found)
-	found = ix.findSimilarHomographs(v, i, found)
+	var buf, ubuf [64]uint64
+	dels := ix.hash.appendDeletions(buf[:0], label)
+	uniDels := dels
+	if uni != label {
+		uniDels = ix.hash.appendDeletions(ubuf[:0], uni)
+	}
+	found = ix.findTypos(v, i, dels, uniDels, found)
+	found = ix.findSimilarHomographs(v, i, dels, uniDels, found)
 	return ix.findContained(v, i, found)
 }
 
@@ -179,7 +184,7 @@ func (ix *Index) hasCandidates(l string) bool {
 		p    *postings
 		kind byte
 		s    string
-	}{{&ix.brandFuzzy, kindBrand, l}, {&ix.brandFuzzy, kindBrandSkel, sk}, {&ix.homFuzzy, kindHom, l}} {
+	}{{&ix.brandFuzzy, kindDeletion, l}, {&ix.brandFuzzy, kindDeletion, sk}, {&ix.homFuzzy, kindDeletion, l}} {
 		ix.hash.deletions(probe.kind, probe.s, 1, func(k uint64) { probe.p.each(k, note) })
 	}
 	return hit
@@ -188,7 +193,9 @@ func (ix *Index) hasCandidates(l string) bool {
 // findTypos: Damerau distance within a cap that grows with the asset label's length, on the
 // label, the label without hyphens and each hyphen-separated token; and the XSOAR similarity
 // against the asset's label.
-func (ix *Index) findTypos(v *view, i int, found []finding) []finding {
+//
+// dels and uniDels are the label's and its Unicode form's deletion hashes (appendDeletions).
+func (ix *Index) findTypos(v *view, i int, dels, uniDels []uint64, found []finding) []finding {
 	n := &v.n
 	label, uni := n.Labels[i], n.UnicodeLabels[i]
 	if len(label) < 3 || runeLen(uni) > ix.maxBrandRunes+2 && !strings.Contains(label, "-") {
@@ -215,10 +222,26 @@ func (ix *Index) findTypos(v *view, i int, found []finding) []finding {
 			}
 		})
 	}
-	for _, variant := range variants {
-		ix.hash.deletions(kindBrand, variant, 1, collect)
+	// asset labels are indexed with up to two deletions, the label with one: three edits
+	const reach = 3
+	if ix.brandPairs.mayReach(label, reach) {
+		for _, k := range dels {
+			collect(k)
+		}
 	}
-	ix.hash.deletions(kindBrandSkel, v.flatSk[i], 1, collect)
+	if uni != label {
+		for _, k := range uniDels {
+			collect(k)
+		}
+	}
+	for _, variant := range variants[1:] {
+		if variant != uni && ix.brandPairs.mayReach(variant, reach) {
+			ix.hash.deletions(kindDeletion, variant, 1, collect)
+		}
+	}
+	if v.flatSk[i] != label && ix.brandPairs.mayReach(v.flatSk[i], reach) {
+		ix.hash.deletions(kindDeletion, v.flatSk[i], 1, collect)
+	}
 	for _, id := range cands {
 		a := &ix.assets[id]
 		limit := 1
@@ -246,7 +269,11 @@ func (ix *Index) findTypos(v *view, i int, found []finding) []finding {
 				found = append(found, f)
 			}
 		}
-		for _, pair := range [][2]string{{label, a.label}, {uni, a.labelUnicode}} {
+		pairs := [][2]string{{label, a.label}, {uni, a.labelUnicode}}
+		if uni == label && a.labelUnicode == a.label {
+			pairs = pairs[:1]
+		}
+		for _, pair := range pairs {
 			m := max(runeLen(pair[0]), runeLen(pair[1]))
 			if s := similarity(pair[0], pair[1], maxDistanceFor(m, ix.threshold)); s > ix.threshold && s < 1 {
 				found = append(found, finding{asset: id, rule: "levenshtein", label: i,
@@ -298,9 +325,8 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 }
 
 // findSimilarHomographs is the XSOAR rule against listed homographs: the deletion neighbourhood
-// index yields the assets with a homograph label within one edit, then only homographs of close
-// length are compared.
-func (ix *Index) findSimilarHomographs(v *view, i int, found []finding) []finding {
+// index yields the homographs within one edit of the label, and only those are compared.
+func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels []uint64, found []finding) []finding {
 	if len(ix.homFuzzy.entries) == 0 {
 		return found
 	}
@@ -315,34 +341,43 @@ func (ix *Index) findSimilarHomographs(v *view, i int, found []finding) []findin
 	if maxDistanceFor(max(ul, ix.maxHomRunes), ix.threshold) > 0 && ul+1 > int(1/(1-ix.threshold)) {
 		radius = 1
 	}
-	var seen [8]int
+	var seen [16]int
 	cands := seen[:0]
-	for _, form := range uniq(label, uni) {
-		ix.hash.deletions(kindHom, form, radius, func(k uint64) {
+	probe := func(keys []uint64) {
+		if radius == 0 {
+			keys = keys[:1] // the undeleted label comes first
+		}
+		for _, k := range keys {
 			ix.homFuzzy.each(k, func(id int) {
 				if !slices.Contains(cands, id) {
 					cands = append(cands, id)
 				}
 			})
-		})
+		}
 	}
-	for _, id := range cands {
-		a := &ix.assets[id]
-		lo, _ := slices.BinarySearchFunc(a.homs, ul-maxDistanceFor(ul+3, ix.threshold), func(h hom, n int) int { return cmp.Compare(int(h.runes), n) })
-		for hi := lo; hi < len(a.homs); hi++ {
-			h := &a.homs[hi]
-			m := max(ul, int(h.runes))
-			limit := maxDistanceFor(m, ix.threshold)
-			if int(h.runes) > ul+limit {
-				break
-			}
-			s := max(similarity(label, h.label, limit), similarity(uni, h.labelUnicode, limit))
-			if s > ix.threshold {
-				found = append(found, finding{asset: id, rule: "levenshtein", label: i,
-					detail:  fmt.Sprintf("label %q is %.2f similar to the listed homograph %s (threshold %.2f)", uni, s, h.value, ix.threshold),
-					matched: Matched{Kind: "levenshtein", Value: h.value, Similarity: s}})
-				break
-			}
+	if ix.homPairs.mayReach(label, 2) { // one deletion on each side: two edits
+		probe(dels)
+	}
+	if uni != label {
+		probe(uniDels)
+	}
+	start := len(found) // one finding per asset
+	for _, c := range cands {
+		ref := ix.homAsset[c]
+		id := int(ref[0])
+		if slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) {
+			continue
+		}
+		h := &ix.assets[id].homs[ref[1]]
+		limit := maxDistanceFor(max(ul, int(h.runes)), ix.threshold)
+		s := similarity(label, h.label, limit)
+		if s <= ix.threshold && (uni != label || h.labelUnicode != h.label) {
+			s = similarity(uni, h.labelUnicode, limit)
+		}
+		if s > ix.threshold {
+			found = append(found, finding{asset: id, rule: "levenshtein", label: i,
+				detail:  fmt.Sprintf("label %q is %.2f similar to the listed homograph %s (threshold %.2f)", uni, s, h.value, ix.threshold),
+				matched: Matched{Kind: "levenshtein", Value: h.value, Similarity: s}})
 		}
 	}
 	return found

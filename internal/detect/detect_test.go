@@ -258,3 +258,20 @@ func TestIntel(t *testing.T) {
 		t.Errorf("no hit: %+v", a)
 	}
 }
+
+// FuzzCheck: no name panics the detector, and every alert is well formed.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{"paypal-login.com", "xn--pypal-4ve.com", "*.pay.pal.com.", "ingg.com",
+		"paypal.com.evil.xyz", "a-.-b.c--d", "\xff", "ԝһаtѕарр.com", strings.Repeat("ab-", 40) + ".com"} {
+		f.Add(s)
+	}
+	ix := mustBuild(f, testList, Options{Intel: fakeIntel{"evil.com": {{Feed: "f", Indicator: "evil.com"}}}})
+	f.Fuzz(func(t *testing.T, name string) {
+		for _, a := range ix.Check(name) {
+			if a.Score < 0 || a.Score > 100 || len(a.Reasons) == 0 || a.Severity != severity(a.Score) {
+				t.Fatalf("Check(%q) = malformed alert %+v", name, a)
+			}
+		}
+		ix.Evaluate(name)
+	})
+}

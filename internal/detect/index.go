@@ -6,8 +6,9 @@
 //
 // Each rule that fires adds a Reason with its points; the strongest asset rule gives its full
 // weight, every further asset rule adds "corroborating" points, context rules add small weights
-// to alerts that already have a real signal, and the sum is capped to 0..100. Default weights
-// (rule name: points), each overridable through Options.Weights:
+// to alerts whose strongest rule has at least 40 points, and the sum is capped to 0..100; the
+// reasons' points add up to the score. Default weights (rule name: points), each overridable
+// through Options.Weights:
 //
 //	homograph        90  name, registered domain or label equals a listed homograph (any form)
 //	confusable       85  a label's TR39+ASCII skeleton equals the asset label's (IDN homograph)
@@ -15,12 +16,16 @@
 //	split-brand      75  the asset label split by dots across labels (pay.pal.com)
 //	brand-tld        70  the asset label as the registered label under another suffix
 //	levenshtein      70  XSOAR: similarity 1-lev/max(len) > threshold, asset label or homograph
-//	combosquat       70  the asset label inside a label, bounded by hyphens, digits or affix words
+//	combosquat       70  the asset label (or its skeleton) inside a label, with evidence at both
+//	                     ends: the label's edge, a hyphen or digit, or affix words (words.go);
+//	                     one end is enough for labels of 8+ letters; a 2-4 letter label needs
+//	                     an affix word and no letters glued to its left (groups, accounting)
 //	typo             65  Damerau (OSA) distance 1 from an asset label of 5+ letters, or hyphens added
 //	subdomain-label  65  the asset label as a label left of another registered domain
 //	typo-short       55  a plausible typo (typoKind) of a 2-4 letter label under the asset's own
-//	                     suffix or followed by it; other distance-1 names of short labels are
-//	                     too common among honest names to report
+//	                     suffix, followed by it, or as a hyphenated word beside affix words
+//	                     ("uspss-verify"); other distance-1 names of short labels are too
+//	                     common among honest names to report
 //	typo-2           55  Damerau distance 2 from an asset label of 9+ letters
 //	combosquat-weak  45  the label inside a word with boundary evidence on one side only
 //	suffix-follow    20  the match is followed by the asset's own suffix (ato.gov.au-x.com)
@@ -37,16 +42,25 @@
 // Severity from the final score: low below 40, medium below 60, high below 80, critical from 80.
 //
 // Names at or under any protected domain or any Options.Allow entry never alert.
+//
+// # Speed
+//
+// No rule walks the watchlist. Listed homographs are found through one hash of their skeleton;
+// typos and the XSOAR similarity through deletion neighbourhoods (symmetric delete: every
+// string one deletion away from an asset label, two for labels of nine or more, and one away
+// from each homograph label of seven or more runes, since shorter ones can only be similar by
+// being equal), kept in compact hash postings with a Bloom filter; containment through one
+// Aho-Corasick automaton over the asset labels' skeletons and one over the asset domains. Every
+// candidate is verified with the real distance.
 package detect
 
 import (
 	"cmp"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
-
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -117,9 +131,10 @@ type Index struct {
 	assets      []asset
 	protected   map[string]bool // asset domains and allow entries, ASCII
 	hash        hasher
-	exact       postings // listed homographs: whole ASCII/skeleton values and labels
-	brandFuzzy  postings // deletion neighbourhoods of asset labels
-	homFuzzy    postings // deletion neighbourhoods of homograph labels
+	exact       postings   // listed homographs, by the skeleton of the value
+	brandFuzzy  postings   // deletion neighbourhoods of asset labels
+	homFuzzy    postings   // deletion neighbourhoods of homograph labels, to homograph numbers
+	homAsset    [][2]int32 // homograph number -> asset and index in its homs
 	brandSkel   map[string][]int32
 	contain     *ahocorasick.Automaton // asset label skeletons, for combosquats
 	containOf   []int32                // pattern id -> asset
@@ -130,15 +145,17 @@ type Index struct {
 	// longest asset label and homograph label, in runes: longer labels skip the fuzzy lookups
 	maxBrandRunes, maxHomRunes int
 	quiet                      map[string]bool // common labels no label rule can fire on
+	// byte pairs of everything in brandFuzzy and homFuzzy, to skip hopeless lookups
+	brandPairs, homPairs bigramSet
 }
 
 // hash kinds keep the postings' key spaces apart.
 const (
 	kindValueSkel = 'v' // skeleton of a listed value with a TLD, labels joined by dots
 	kindLabelSkel = 'l' // skeleton of a listed value without one
-	kindBrand     = 'B'
-	kindBrandSkel = 'b'
-	kindHom       = 'H'
+	// One key space for every deletion neighbourhood (asset labels, their skeletons, homograph
+	// labels; each in its own postings), so that a label's deletions are hashed once for all.
+	kindDeletion = 'D'
 )
 
 // Build validates list and prepares an Index for it. Errors name the bad key or value.
@@ -195,19 +212,23 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 		return nil, err
 	}
 	var exact, homFuzzy postingsBuilder
-	nExact, nFuzzy := 0, 0
+	nExact, nFuzzy, nHoms := 0, 0, 0
 	for _, p := range prepared {
 		nExact += len(p.exact)
-		nFuzzy += len(p.fuzzy)
+		nFuzzy += p.fuzzy
+		nHoms += len(p.homs)
 	}
 	exact.grow(nExact)
 	homFuzzy.grow(nFuzzy)
+	ix.homAsset = make([][2]int32, 0, nHoms)
 	ix.suffixWords = map[string]bool{}
+	listed := make(map[string]string, len(keys))
 	for id, p := range prepared {
 		a := p.asset
-		if ix.protected[a.domain] && slices.ContainsFunc(ix.assets, func(b asset) bool { return b.domain == a.domain }) {
-			return nil, fmt.Errorf("watchlist key %q: the domain %s is listed twice", keys[id], a.domain)
+		if first, dup := listed[a.domain]; dup {
+			return nil, fmt.Errorf("watchlist keys %q and %q are both the domain %s, listed twice", first, keys[id], a.domain)
 		}
+		listed[a.domain] = keys[id]
 		ix.protected[a.domain] = true
 		for _, l := range a.suffixLabels {
 			ix.suffixWords[names.Skeleton(l)] = true
@@ -218,8 +239,19 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 		for _, k := range p.exact {
 			exact.add(k, id)
 		}
-		for _, k := range p.fuzzy {
-			homFuzzy.add(k, id)
+		if len(ix.homAsset)+len(a.homs) >= 1<<assetBits {
+			return nil, fmt.Errorf("watchlist has more than %d homographs", 1<<assetBits-1)
+		}
+		// the similarity keys are made here, straight into the one big array, rather than in
+		// prepareAssets: holding them twice would double the peak memory of a large build
+		for local := range a.homs {
+			h := &a.homs[local]
+			num := len(ix.homAsset)
+			for _, form := range uniq(h.label, h.labelUnicode) {
+				ix.hash.deletions(kindDeletion, form, ix.homRadius(h), func(k uint64) { homFuzzy.add(k, num) })
+				ix.homPairs.add(form)
+			}
+			ix.homAsset = append(ix.homAsset, [2]int32{int32(id), int32(local)})
 		}
 		prepared[id] = preparedAsset{}
 		ix.assets = append(ix.assets, a)
@@ -237,10 +269,12 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 			radius = 2
 		}
 		for _, v := range uniq(a.label, a.flat) {
-			ix.hash.deletions(kindBrand, v, radius, func(k uint64) { brandFuzzy.add(k, id) })
+			ix.hash.deletions(kindDeletion, v, radius, func(k uint64) { brandFuzzy.add(k, id) })
+			ix.brandPairs.add(v)
 		}
+		ix.brandPairs.add(a.skel)
 		if a.runes > shortBrand {
-			ix.hash.deletions(kindBrandSkel, a.skel, radius, func(k uint64) { brandFuzzy.add(k, id) })
+			ix.hash.deletions(kindDeletion, a.skel, radius, func(k uint64) { brandFuzzy.add(k, id) })
 		}
 		if a.runes >= 3 {
 			for _, p := range uniq(a.skel, names.Skeleton(a.labelUnicode)) {
@@ -310,7 +344,8 @@ func newAsset(key string) (asset, error) {
 // preparedAsset is an asset with the index keys of its homographs, made in parallel.
 type preparedAsset struct {
 	asset
-	exact, fuzzy []uint64 // sorted, without duplicates
+	exact []uint64 // sorted, without duplicates
+	fuzzy int      // how many similarity-index keys its homographs make, for sizing
 }
 
 // prepareAssets reads every key and its homographs on all cores; the first error (in key
@@ -346,13 +381,9 @@ func (ix *Index) prepareAsset(key string, values []string) (preparedAsset, error
 		return preparedAsset{}, err
 	}
 	a.homs = make([]hom, 0, len(values))
-	p := preparedAsset{asset: a, exact: make([]uint64, 0, len(values))}
-	n := 0
-	for _, v := range values {
-		n += 2 * (len(v) + 1)
-	}
-	p.fuzzy = make([]uint64, 0, n)
+	p := preparedAsset{exact: make([]uint64, 0, len(values))}
 	seen := make(map[string]bool, len(values))
+	skels := make(map[string]string, len(values))
 	for _, v := range values {
 		if seen[v] {
 			continue
@@ -362,30 +393,40 @@ func (ix *Index) prepareAsset(key string, values []string) (preparedAsset, error
 		if err != nil {
 			return preparedAsset{}, fmt.Errorf("watchlist key %q: homograph %q: %w", key, v, err)
 		}
+		skels[v] = skel
+		a.homs = append(a.homs, h)
+	}
+	if len(a.homs) >= 1<<assetBits {
+		return preparedAsset{}, fmt.Errorf("watchlist key %q has %d homographs, more than %d", key, len(a.homs), 1<<assetBits-1)
+	}
+	slices.SortFunc(a.homs, func(x, y hom) int { return cmp.Compare(x.runes, y.runes) })
+	for local := range a.homs {
+		h := &a.homs[local]
 		kind := byte(kindLabelSkel)
 		if h.isDomain {
 			kind = kindValueSkel
 		}
-		key := ix.hash.str(kind, skel)
+		key := ix.hash.str(kind, skels[h.value])
 		h.exactKey = uint32(key >> 32)
 		p.exact = append(p.exact, key)
-		// Below seven runes the XSOAR similarity (> 0.85 by default) needs equal strings or a
-		// longer label, which deleting from the label finds: the homograph's own key is enough.
-		radius := 0
-		if maxDistanceFor(int(h.runes), ix.threshold) > 0 {
-			radius = 1
-		}
 		for _, form := range uniq(h.label, h.labelUnicode) {
-			ix.hash.deletions(kindHom, form, radius, func(k uint64) { p.fuzzy = append(p.fuzzy, k) })
+			p.fuzzy += 1 + ix.homRadius(h)*runeLen(form)
 		}
-		p.homs = append(p.homs, h)
 	}
-	slices.SortFunc(p.homs, func(x, y hom) int { return cmp.Compare(x.runes, y.runes) })
-	for _, keys := range []*[]uint64{&p.exact, &p.fuzzy} {
-		slices.Sort(*keys)
-		*keys = slices.Clip(slices.Compact(*keys))
-	}
+	p.asset = a
+	slices.Sort(p.exact)
+	p.exact = slices.Clip(slices.Compact(p.exact))
 	return p, nil
+}
+
+// homRadius is how many runes to delete from a homograph label for the similarity index: below
+// seven runes the XSOAR similarity (> 0.85 by default) needs equal strings or a longer label,
+// which deleting from the label finds, so the homograph's own key is enough.
+func (ix *Index) homRadius(h *hom) int {
+	if maxDistanceFor(int(h.runes), ix.threshold) > 0 {
+		return 1
+	}
+	return 0
 }
 
 // newHom reads a listed value: with a dot it is a domain, compared as a whole and through its

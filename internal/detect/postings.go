@@ -29,17 +29,16 @@ func (b *postingsBuilder) add(h uint64, asset int) {
 	b.entries = append(b.entries, h&^(1<<assetBits-1)|uint64(asset))
 }
 
-// build groups the entries by directory bucket with a counting sort: linear time, and order
-// inside a bucket does not matter because lookups scan the whole bucket. Duplicate entries are
-// tolerated (callers deduplicate assets).
+// build groups the entries by directory bucket by sorting them in place (no second array of
+// this size). Duplicate entries are tolerated (callers deduplicate).
 func (b *postingsBuilder) build() postings {
-	e := b.entries
+	e := slices.Clip(b.entries)
 	b.entries = nil
 	bits := uint(4)
 	for 1<<bits < len(e)/8 && bits < 28 { // about one cache line of entries a bucket
 		bits++
 	}
-	p := postings{entries: make([]uint64, len(e)), shift: 64 - bits, dir: make([]uint32, 1<<bits+1)}
+	p := postings{entries: e, shift: 64 - bits, dir: make([]uint32, 1<<bits+1)}
 	filterBits := uint64(64)
 	for filterBits < uint64(len(e))*16 {
 		filterBits <<= 1
@@ -53,12 +52,7 @@ func (b *postingsBuilder) build() postings {
 	for i := 1; i < len(p.dir); i++ {
 		p.dir[i] += p.dir[i-1]
 	}
-	next := slices.Clone(p.dir[:len(p.dir)-1])
-	for _, v := range e {
-		bucket := v >> p.shift
-		p.entries[next[bucket]] = v
-		next[bucket]++
-	}
+	slices.Sort(e) // in place: sorted by hash is grouped by bucket
 	return p
 }
 
@@ -110,6 +104,13 @@ func (hs hasher) str(kind byte, s string) uint64 {
 	return hs.mix(kind, h, n)
 }
 
+// appendDeletions appends to dst the kindDeletion hashes of s and of every string one rune
+// shorter (s itself first), without allocating when dst has room.
+func (hs hasher) appendDeletions(dst []uint64, s string) []uint64 {
+	hs.deletions(kindDeletion, s, 1, func(k uint64) { dst = append(dst, k) })
+	return dst
+}
+
 // deletions calls fn with the hash of s and, up to radius, of every string made by deleting
 // runes from it. Radius 2 allocates and is meant for building.
 func (hs hasher) deletions(kind byte, s string, radius int, fn func(uint64)) {
@@ -140,4 +141,37 @@ func (hs hasher) deletions(kind byte, s string, radius int, fn func(uint64)) {
 		}
 		fn(hs.mix(kind, pre[i]*pow[n-1-i]+suf[i+1], n-1))
 	}
+}
+
+// bigramSet holds every byte pair of the strings a deletion index was built from. A label that
+// is within e edits of one of them keeps all but at most 2e of its own byte pairs, so a label
+// with more pairs absent from the set cannot have a neighbour in the index: long random labels,
+// the bulk of certificate names, skip the index lookups after one pass over a set that fits in
+// the first-level cache.
+type bigramSet [1 << 16 / 64]uint64
+
+func (b *bigramSet) add(s string) {
+	for i := 1; i < len(s); i++ {
+		k := uint(s[i-1])<<8 | uint(s[i])
+		b[k/64] |= 1 << (k % 64)
+	}
+}
+
+// mayReach reports whether the ASCII string s can be within maxEdits edits of a string added to
+// the set (always true for non-ASCII s, whose rune edits can change more byte pairs).
+func (b *bigramSet) mayReach(s string, maxEdits int) bool {
+	absent := 0
+	for i := 1; i < len(s); i++ {
+		if s[i] >= 0x80 || s[i-1] >= 0x80 {
+			return true
+		}
+		k := uint(s[i-1])<<8 | uint(s[i])
+		if b[k/64]&(1<<(k%64)) == 0 {
+			absent++
+			if absent > 2*maxEdits {
+				return false
+			}
+		}
+	}
+	return true
 }

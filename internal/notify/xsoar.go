@@ -40,15 +40,8 @@ type xsoarLabel struct {
 
 // xsoarSeverity maps certhunt severities to XSOAR's scale (0.5 informational … 4 critical).
 func xsoarSeverity(s string) float64 {
-	switch s {
-	case "low":
-		return 1
-	case "medium":
-		return 2
-	case "high":
-		return 3
-	case "critical":
-		return 4
+	if r := severityRank(s); r > 0 {
+		return float64(r)
 	}
 	return 0.5
 }
