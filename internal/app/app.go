@@ -284,6 +284,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	if a.Intel != nil {
+		a.loadIntelFirst(ctx)
 		// OnUpdate runs on the refreshing goroutine; the re-check may take a while.
 		a.Intel.OnUpdate(func(feed string, added []string) { go a.raiseForIntel(ctx, feed, added) })
 		goRun(func() { a.Intel.Run(ctx) })
@@ -322,6 +323,26 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// loadIntelFirst fetches, before any source starts, each feed that has no saved copy yet, so
+// the first certificates are already checked against it. A slow feed delays start by at most
+// 15 s; it is fetched again by the feed's own schedule.
+func (a *App) loadIntelFirst(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, f := range a.Intel.Status() {
+		if f.LastRefresh != nil {
+			continue
+		}
+		wg.Go(func() {
+			if err := a.Intel.Refresh(ctx, f.Name); err != nil {
+				a.log.Warn("threat-intel feed not loaded at start", "feed", f.Name, "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // raiseForIntel re-checks the names of open incidents when a feed gains indicators, so an

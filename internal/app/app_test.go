@@ -285,3 +285,75 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 		t.Errorf("after restart the RFC 6962 log got %d get-entries requests; resuming at 301 needs far fewer", n)
 	}
 }
+
+// TestIntelHits: a certificate whose name is only in a threat-intel feed opens an intel
+// incident naming the feed; when the feed later gains an indicator for an open incident's
+// name, that incident gets the hit.
+func TestIntelHits(t *testing.T) {
+	ca, err := testcert.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rfc, err := ctlogtest.NewRFC6962()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rfc.Close()
+	var entries []ctlogtest.Entry
+	for _, names := range [][]string{{"www.honest-shop.org"}, {"login.evil-example.net"}, {"paypa1.com"}} {
+		der, err := ca.Issue(names, testcert.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
+	}
+	addPublish(t, rfc, entries...)
+
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "homographs.json")
+	os.WriteFile(wl, []byte(`{"paypal.com": []}`), 0o644)
+	feed := filepath.Join(dir, "blocklist.txt")
+	os.WriteFile(feed, []byte("# test feed\nevil-example.net\n"), 0o644)
+	cfg := testConfig(t, filepath.Join(dir, "data"), writeLogList(t, dir, rfc.Info()), wl)
+	cfg.Intel.Feeds = []config.Feed{{Name: "blocklist", File: feed, Format: "domains", Refresh: 20 * time.Millisecond}}
+
+	h := start(t, cfg)
+	h.waitFor("the log read", func() bool { return h.caughtUp(map[string]int64{rfc.Info().URL: 3}) })
+	var list struct{ Incidents []incident.Incident }
+	h.get("/api/v1/incidents", &list)
+	if len(list.Incidents) != 2 {
+		t.Fatalf("want 2 incidents (intel and lookalike), got %+v", list.Incidents)
+	}
+	var intelInc, lookalike incident.Incident
+	for _, inc := range list.Incidents {
+		if inc.Matched.Kind == "intel" {
+			intelInc = inc
+		} else {
+			lookalike = inc
+		}
+	}
+	if intelInc.RegisteredDomain != "evil-example.net" || len(intelInc.IntelHits) == 0 || intelInc.IntelHits[0].Feed != "blocklist" {
+		t.Fatalf("intel incident: %+v", intelInc)
+	}
+	if len(lookalike.IntelHits) != 0 {
+		t.Fatalf("lookalike has intel hits before the feed lists it: %+v", lookalike)
+	}
+	var feeds struct {
+		Feeds []struct {
+			Name       string
+			Indicators int
+		}
+	}
+	h.get("/api/v1/intel/feeds", &feeds)
+	if len(feeds.Feeds) != 1 || feeds.Feeds[0].Indicators != 1 {
+		t.Fatalf("feeds: %+v", feeds)
+	}
+
+	// The feed gains the lookalike's name: the open incident gets the hit.
+	os.WriteFile(feed, []byte("# test feed\nevil-example.net\npaypa1.com\n"), 0o644)
+	h.waitFor("the open incident to get the new intel hit", func() bool {
+		var inc incident.Incident
+		h.get("/api/v1/incidents/"+lookalike.ID, &inc)
+		return len(inc.IntelHits) == 1 && inc.IntelHits[0].Feed == "blocklist"
+	})
+}
