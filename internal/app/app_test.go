@@ -357,3 +357,68 @@ func TestIntelHits(t *testing.T) {
 		return len(inc.IntelHits) == 1 && inc.IntelHits[0].Feed == "blocklist"
 	})
 }
+
+// TestKillMidLog stops certhunt while it is reading a log and starts it again: the entries
+// handled before the stop plus those after it are exactly the log, and the planted lookalike
+// makes one incident with both its certificates.
+func TestKillMidLog(t *testing.T) {
+	ca, err := testcert.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rfc, err := ctlogtest.NewRFC6962()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rfc.Close()
+	rfc.SetFaults(ctlogtest.Faults{BatchCap: 5, UnavailableEvery: 3})
+	entries, err := benign(ca, 600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := ca.Pair([]string{"paypa1.com"}, testcert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries[300] = ctlogtest.Entry{Precert: pair.Precert, Chain: [][]byte{pair.Issuer, ca.RootDER}}
+	entries[450] = ctlogtest.Entry{Cert: pair.Final, Chain: ca.Chain()}
+	addPublish(t, rfc, entries...)
+
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "homographs.json")
+	os.WriteFile(wl, []byte(`{"paypal.com": []}`), 0o644)
+	cfg := testConfig(t, filepath.Join(dir, "data"), writeLogList(t, dir, rfc.Info()), wl)
+	cfg.Sources.CT.Parallel = 2
+
+	h := start(t, cfg)
+	h.waitFor("some entries read", func() bool {
+		var resp struct{ Sources []source.Status }
+		h.get("/api/v1/sources", &resp)
+		return resp.Sources[0].Position >= 50
+	})
+	h.stop()
+	var cursor struct{ Position int64 }
+	data, err := os.ReadFile(ctlog.CursorPath(filepath.Join(cfg.DataDir, "cursors"), rfc.Info().URL))
+	if err != nil || json.Unmarshal(data, &cursor) != nil {
+		t.Fatalf("cursor file: %s %v", data, err)
+	}
+	t.Logf("stopped at %d of 600", cursor.Position)
+
+	h = start(t, cfg)
+	h.waitFor("the rest read", func() bool { return h.caughtUp(map[string]int64{rfc.Info().URL: 600}) })
+	var resp struct{ Sources []source.Status }
+	h.get("/api/v1/sources", &resp)
+	if got := resp.Sources[0].EntriesProcessed; cursor.Position+got != 600 {
+		t.Fatalf("entries before the stop (%d) + after (%d) != 600: lost or duplicated", cursor.Position, got)
+	}
+	var list struct{ Incidents []incident.Incident }
+	h.get("/api/v1/incidents", &list)
+	if len(list.Incidents) != 1 {
+		t.Fatalf("want one incident, got %+v", list.Incidents)
+	}
+	var inc incident.Incident
+	h.get("/api/v1/incidents/"+list.Incidents[0].ID, &inc)
+	if len(inc.Certificates) != 2 || inc.Sightings != 2 {
+		t.Fatalf("incident has %d certificates and %d sightings; want 2 and 2", len(inc.Certificates), inc.Sightings)
+	}
+}
