@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -421,4 +422,51 @@ func TestKillMidLog(t *testing.T) {
 	if len(inc.Certificates) != 2 || inc.Sightings != 2 {
 		t.Fatalf("incident has %d certificates and %d sightings; want 2 and 2", len(inc.Certificates), inc.Sightings)
 	}
+}
+
+// TestNotifiesNewIncidents: a new incident reaches a webhook receiver, and its delivery status
+// is kept on the incident.
+func TestNotifiesNewIncidents(t *testing.T) {
+	got := make(chan map[string]any, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		got <- body
+	}))
+	defer receiver.Close()
+	ca, err := testcert.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rfc, err := ctlogtest.NewRFC6962()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rfc.Close()
+	der, err := ca.Issue([]string{"paypal-login-secure.com"}, testcert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addPublish(t, rfc, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "homographs.json")
+	os.WriteFile(wl, []byte(`{"paypal.com": []}`), 0o644)
+	cfg := testConfig(t, filepath.Join(dir, "data"), writeLogList(t, dir, rfc.Info()), wl)
+	cfg.Notify = []config.Notify{{Type: "webhook", Name: "soc", URL: receiver.URL, Secret: "k"}}
+
+	h := start(t, cfg)
+	var body map[string]any
+	select {
+	case body = <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no webhook call")
+	}
+	if body["domain"] != "paypal-login-secure.com" || body["event"] != "new" {
+		t.Fatalf("webhook body: %v", body)
+	}
+	h.waitFor("the delivery to be recorded", func() bool {
+		var inc incident.Incident
+		h.get(fmt.Sprintf("/api/v1/incidents/%v", body["id"]), &inc)
+		return len(inc.Deliveries) == 1 && inc.Deliveries[0].Status == "delivered" && inc.Deliveries[0].Target == "soc"
+	})
 }
