@@ -28,6 +28,7 @@ var (
 	descHubConns  = prometheus.NewDesc("certhunt_certstream_server_clients", "Clients connected to the certstream server.", nil, nil)
 	descHub       = prometheus.NewDesc("certhunt_certstream_server_messages_total", "certstream server messages, by what happened to them.", []string{"kind"}, nil)
 	descFeedInd   = prometheus.NewDesc("certhunt_intel_indicators", "Indicators loaded per feed.", []string{"feed"}, nil)
+	descFeedRuns  = prometheus.NewDesc("certhunt_intel_refreshes_total", "Feed refreshes per feed, by result.", []string{"feed", "result"}, nil)
 	descFeedErr   = prometheus.NewDesc("certhunt_intel_feed_error", "1 when the feed's latest refresh failed.", []string{"feed"}, nil)
 )
 
@@ -87,6 +88,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	if a.Intel != nil {
 		for _, f := range a.Intel.Status() {
 			gauge(descFeedInd, float64(f.Indicators), f.Name)
+			counter(descFeedRuns, float64(f.Refreshes), f.Name, "success")
+			counter(descFeedRuns, float64(f.NotModified), f.Name, "not_modified")
+			counter(descFeedRuns, float64(f.Failures), f.Name, "failure")
 			bad := 0.0
 			if f.LastError != "" {
 				bad = 1

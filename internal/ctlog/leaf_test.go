@@ -261,7 +261,13 @@ func TestVerifySTHWithRSAAndECDSA(t *testing.T) {
 }
 
 // BenchmarkDecodeTiles measures decoding the real data tiles into entries.
-func BenchmarkDecodeTiles(b *testing.B) {
+func BenchmarkDecodeTiles(b *testing.B) { benchmarkTiles(b, false) }
+
+// BenchmarkDecodeAndParseTiles is issue 2's "decode and parse" figure: the real data tiles
+// decoded into entries and every entry parsed by certs.Parse (run with -cpu 1 for per core).
+func BenchmarkDecodeAndParseTiles(b *testing.B) { benchmarkTiles(b, true) }
+
+func benchmarkTiles(b *testing.B, parse bool) {
 	var tiles [][]byte
 	for _, name := range []string{"000", "001", "002", "003"} {
 		data, err := os.ReadFile(filepath.Join(navigliDir, "tile/data", name))
@@ -280,8 +286,14 @@ func BenchmarkDecodeTiles(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := l.toEntry(ref, int64(t*TileWidth+i)); err != nil {
+				e, err := l.toEntry(ref, int64(t*TileWidth+i))
+				if err != nil {
 					b.Fatal(err)
+				}
+				if parse {
+					if _, err := certs.Parse(&e); err != nil {
+						b.Fatal(err)
+					}
 				}
 				entries++
 			}
