@@ -35,8 +35,9 @@ import (
 // evilSubject is a certificate subject CN that runs script if the UI ever parses data as HTML.
 const evilSubject = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">`
 
-// browserTimeout bounds one browser test; generous, for a loaded 2-core machine.
-const browserTimeout = 90 * time.Second
+// browserTimeout bounds one browser test (each wait inside it has 60 s); generous, for a loaded
+// 2-core machine.
+const browserTimeout = 3 * time.Minute
 
 func chromiumPath() string {
 	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
@@ -271,7 +272,7 @@ func (b *browserTest) waitFor(cond string) {
 // open navigates to path (with its #fragment) and waits for readySelector to be visible.
 func (b *browserTest) open(path, readySelector string) {
 	b.t.Helper()
-	b.do(chromedp.Navigate(b.base+path))
+	b.do(chromedp.Navigate(b.base + path))
 	b.waitFor(fmt.Sprintf(`document.querySelector(%s) !== null`, jsString(readySelector)))
 	b.do(chromedp.WaitVisible(chromedp.CSS(readySelector)))
 }

@@ -7,10 +7,13 @@ const pollMillis = 5000;
 const pageSize = 100;
 const filterKeys = ['status', 'severity', 'asset', 'q', 'since', 'until'];
 
-// toAPITime turns a date input's YYYY-MM-DD into an RFC 3339 bound (start or end of that UTC day).
+// toAPITime turns a date input's YYYY-MM-DD into an RFC 3339 bound: the start of that UTC day,
+// or for an end date the start of the next day (the API's until is exclusive).
 function toAPITime(date, endOfDay) {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return '';
-  return `${date}T${endOfDay ? '23:59:59' : '00:00:00'}Z`;
+  const d = new Date(`${date}T00:00:00Z`);
+  if (endOfDay) d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().replace('.000Z', 'Z');
 }
 
 function apiParams(filters) {
