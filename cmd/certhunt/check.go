@@ -113,8 +113,9 @@ func checkIndex(cfg *config.Config, stderr io.Writer) (*detect.Index, error) {
 		}
 	}
 	opts := app.DetectOptions(cfg)
-	if _, err := os.Stat(filepath.Join(cfg.DataDir, "certhunt.db")); err == nil {
-		store, err := incident.OpenSQLite(cfg.DataDir)
+	// SQLite: only when serve or scan made the database; PostgreSQL: whenever one is configured.
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "certhunt.db")); cfg.Database != "" || err == nil {
+		store, err := incident.Open(context.Background(), cfg.DataDir, cfg.Database)
 		if err != nil {
 			return nil, err
 		}

@@ -58,7 +58,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "certhunt scan: data_dir: %v\n", err)
 		return 1
 	}
-	store, err := incident.OpenSQLite(cfg.DataDir)
+	store, err := incident.Open(ctx, cfg.DataDir, cfg.Database)
 	if err != nil {
 		fmt.Fprintf(stderr, "certhunt scan: %v\n", err)
 		return 1

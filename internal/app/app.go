@@ -75,16 +75,13 @@ func FeedConfigs(cfg *config.Config) []intel.FeedConfig {
 // a bad log list, an unreadable database, an invalid homograph list file.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log}
-	if cfg.Database != "" {
-		return nil, fmt.Errorf("database: %q: only the embedded SQLite database is supported so far; leave database empty", cfg.Database)
-	}
 	if len(cfg.Auth.Tokens) == 0 && !config.IsLoopback(cfg.Listen) && !cfg.Auth.AllowInsecure {
 		return nil, fmt.Errorf("listen: %s is not a loopback address and auth.tokens is empty: set tokens (or auth.allow_insecure)", cfg.Listen)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
-	store, err := incident.OpenSQLite(cfg.DataDir)
+	store, err := incident.Open(ctx, cfg.DataDir, cfg.Database)
 	if err != nil {
 		return nil, err
 	}

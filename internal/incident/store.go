@@ -9,30 +9,139 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/source"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // the embedded database
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // ErrNotFound is returned for an unknown incident ID.
 var ErrNotFound = errors.New("incident not found")
 
-// Store keeps incidents in SQLite. All methods are safe for concurrent use. Record is
+// Store keeps incidents in SQLite or PostgreSQL; both behave the same. All methods are safe
+// for concurrent use, also from several processes sharing one PostgreSQL database. Record is
 // idempotent: recording the same alert and certificate sighting again changes nothing.
 type Store struct {
 	db  *sql.DB
+	d   dialect
 	now func() time.Time
+	// recording queues this process's Records of one incident before they reach the
+	// database, whose locks (which still order several processes) are far slower to hand over.
+	recording keyLocks
+}
+
+// keyLocks is a mutex per key, held while waiting callers remain.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+type keyLock struct {
+	ch      chan struct{} // holds a token while locked
+	waiters int           // callers holding or waiting for it
+}
+
+// lock waits for key's lock, or for ctx to end. The returned function unlocks it.
+func (k *keyLocks) lock(ctx context.Context, key string) (unlock func(), err error) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyLock{}
+	}
+	l := k.m[key]
+	if l == nil {
+		l = &keyLock{ch: make(chan struct{}, 1)}
+		k.m[key] = l
+	}
+	l.waiters++
+	k.mu.Unlock()
+	done := func() {
+		k.mu.Lock()
+		if l.waiters--; l.waiters == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; done() }, nil
+	case <-ctx.Done():
+		done()
+		return nil, ctx.Err()
+	}
+}
+
+// dialect is what differs between the two databases.
+type dialect struct {
+	name string
+	// migrations is the folder of migrations/ holding this backend's schema.
+	migrations string
+	// forUpdate locks the rows a SELECT read inside a transaction (SQLite's transactions are
+	// already exclusive: they begin with BEGIN IMMEDIATE).
+	forUpdate string
+	// least and greatest are the two-argument scalar min and max.
+	least, greatest string
+	// eventOrder orders an incident's events by insertion.
+	eventOrder string
+	// like is the case-insensitive LIKE operator (SQLite's LIKE already is, for ASCII).
+	like string
+	// tx is the options every transaction begins with.
+	tx *sql.TxOptions
+	// text makes strings storable: PostgreSQL rejects NUL bytes and invalid UTF-8 in TEXT.
+	text func(string) string
+}
+
+var sqliteDialect = dialect{
+	name: "sqlite", migrations: "sqlite", least: "min", greatest: "max", eventOrder: "at, rowid", like: "LIKE",
+}
+
+var postgresDialect = dialect{
+	name: "postgres", migrations: "postgres", forUpdate: " FOR UPDATE", least: "LEAST", greatest: "GREATEST",
+	eventOrder: "at, id", like: "ILIKE",
+	// Record's SELECT ... FOR UPDATE after a conflicting INSERT must see the other transaction's
+	// row, which READ COMMITTED guarantees whatever default_transaction_isolation says.
+	tx: &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+	text: func(s string) string {
+		return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	},
+}
+
+// args adapts query arguments to the database (see dialect.text).
+func (d dialect) args(args []any) []any {
+	if d.text == nil {
+		return args
+	}
+	for i, a := range args {
+		if v, ok := a.(string); ok {
+			args[i] = d.text(v)
+		}
+	}
+	return args
+}
+
+// Open opens the store a configuration names: the embedded SQLite database in dataDir when
+// database is empty, else the PostgreSQL database at the postgres:// or postgresql:// URL.
+func Open(ctx context.Context, dataDir, database string) (*Store, error) {
+	switch {
+	case database == "":
+		return OpenSQLite(dataDir)
+	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
+		return OpenPostgres(ctx, database)
+	}
+	return nil, fmt.Errorf("database: must be empty (SQLite) or a postgres:// URL")
 }
 
 // OpenSQLite opens (creating if needed) the database file in dataDir and applies migrations.
@@ -45,7 +154,7 @@ func OpenSQLite(dataDir string) (*Store, error) {
 	}
 	// One writer at a time is SQLite's rule; a small pool lets reads proceed beside it.
 	db.SetMaxOpenConns(4)
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, d: sqliteDialect, now: time.Now}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -53,44 +162,83 @@ func OpenSQLite(dataDir string) (*Store, error) {
 	return s, nil
 }
 
+// OpenPostgres connects to the PostgreSQL database at url (postgres://user:pass@host/db?...)
+// and applies migrations. Tables are created in the connection's current schema, so a
+// search_path parameter in the URL selects where certhunt lives.
+func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	where := redact(cfg)
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, d: postgresDialect, now: time.Now}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", where, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// redact names a PostgreSQL database for messages, without its password.
+func redact(cfg *pgx.ConnConfig) string {
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}
+
+// Backend returns "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.d.name }
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// migrate applies, in one transaction, the migrations not applied yet. Each is recorded as
+// migrations/NAME.sql whatever the backend, which is what databases made before PostgreSQL
+// support hold. Concurrent openers wait for each other: SQLite's transaction is exclusive,
+// PostgreSQL's takes an advisory lock for the current schema.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
-		return err
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(migrations, "migrations/"+s.d.migrations+"/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
-	for _, name := range names {
+	tx, err := s.db.BeginTx(ctx, s.d.tx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.d.name == "postgres" {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(1131568212, hashtext(coalesce(current_schema(), '')))`); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return err
+	}
+	for _, file := range names {
+		name := "migrations/" + path.Base(file)
 		var done int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, name).Scan(&done); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, name).Scan(&done); err != nil {
 			return err
 		}
 		if done > 0 {
 			continue
 		}
-		body, _ := migrations.ReadFile(name)
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
+		body, _ := migrations.ReadFile(file)
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", file, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
 			return err
 		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 // Change says what Record did.
@@ -112,33 +260,46 @@ func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Chan
 	if seen.IsZero() {
 		seen = now
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	unlock, err := s.recording.lock(ctx, a.Asset+"\x00"+a.RegisteredDomain)
+	if err != nil {
+		return ch, err
+	}
+	defer unlock()
+	tx, err := s.db.BeginTx(ctx, s.d.tx)
 	if err != nil {
 		return ch, err
 	}
 	defer tx.Rollback()
 
+	// The incident's row is locked for the rest of the transaction, so that concurrent
+	// Records of one (asset, registered domain) apply one after the other. When it does not
+	// exist yet, INSERT ... ON CONFLICT DO NOTHING waits for any transaction inserting it at
+	// the same moment: if that one wins, the row is read (and locked) once it has committed.
+	// (On SQLite every write transaction is exclusive from its BEGIN IMMEDIATE.)
 	id, score, severity, err := s.lookup(ctx, tx, a.Asset, a.RegisteredDomain)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		res, err := tx.ExecContext(ctx, `INSERT INTO incidents
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `INSERT INTO incidents
 			(asset, registered_domain, domain, domain_unicode, severity, score, matched, reasons, intel_hits,
 			 created_at, updated_at, first_seen, last_seen)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$11)`,
-			a.Asset, a.RegisteredDomain, a.Domain, a.DomainUnicode, a.Severity, a.Score,
-			mustJSON(a.Matched), mustJSON(nonNil(a.Reasons)), mustJSON(nonNil(a.IntelHits)), now.UnixNano(), seen.UnixNano())
-		if err != nil {
-			return ch, err
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$11)
+			ON CONFLICT (asset, registered_domain) DO NOTHING RETURNING id`,
+			s.d.args([]any{a.Asset, a.RegisteredDomain, a.Domain, a.DomainUnicode, a.Severity, a.Score,
+				mustJSON(a.Matched), mustJSON(nonNil(a.Reasons)), mustJSON(nonNil(a.IntelHits)), now.UnixNano(), seen.UnixNano()})...).Scan(&id)
+		switch {
+		case err == nil:
+			ch.Created = true
+		case errors.Is(err, sql.ErrNoRows): // another transaction created it meanwhile
+			id, score, severity, err = s.lookup(ctx, tx, a.Asset, a.RegisteredDomain)
 		}
-		id, _ = res.LastInsertId()
-		ch.Created = true
+	}
+	switch {
 	case err != nil:
 		return ch, err
-	case a.Score > score:
+	case !ch.Created && a.Score > score:
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET domain=$1, domain_unicode=$2, severity=$3, score=$4,
 			matched=$5, reasons=$6, intel_hits=$7, updated_at=$8 WHERE id=$9`,
-			a.Domain, a.DomainUnicode, a.Severity, a.Score, mustJSON(a.Matched), mustJSON(nonNil(a.Reasons)),
-			mustJSON(nonNil(a.IntelHits)), now.UnixNano(), id); err != nil {
+			s.d.args([]any{a.Domain, a.DomainUnicode, a.Severity, a.Score, mustJSON(a.Matched), mustJSON(nonNil(a.Reasons)),
+				mustJSON(nonNil(a.IntelHits)), now.UnixNano(), id})...); err != nil {
 			return ch, err
 		}
 		ch.Raised = severityRank[a.Severity] > severityRank[severity]
@@ -147,18 +308,18 @@ func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Chan
 	details := certDetails(c)
 	key := certKey(c)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (incident_id, sha256, details, der, added_at)
-		VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, id, key, mustJSON(details), c.DER, now.UnixNano()); err != nil {
+		VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, s.d.args([]any{id, key, mustJSON(details), c.DER, now.UnixNano()})...); err != nil {
 		return ch, err
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO sightings (incident_id, sha256, log_url, log_name, log_index, seen_at)
-		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`, id, key, c.Log.URL, c.Log.Name, c.Index, seen.UnixNano())
+		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`, s.d.args([]any{id, key, c.Log.URL, c.Log.Name, c.Index, seen.UnixNano()})...)
 	if err != nil {
 		return ch, err
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		ch.NewSighting = true
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET sightings = sightings + 1,
-			first_seen = min(first_seen, $1), last_seen = max(last_seen, $1), updated_at = $2 WHERE id = $3`,
+			first_seen = `+s.d.least+`(first_seen, $1), last_seen = `+s.d.greatest+`(last_seen, $1), updated_at = $2 WHERE id = $3`,
 			seen.UnixNano(), now.UnixNano(), id); err != nil {
 			return ch, err
 		}
@@ -172,8 +333,8 @@ func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Chan
 }
 
 func (s *Store) lookup(ctx context.Context, tx *sql.Tx, asset, regDomain string) (id int64, score int, severity string, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT id, score, severity FROM incidents WHERE asset=$1 AND registered_domain=$2`,
-		asset, regDomain).Scan(&id, &score, &severity)
+	err = tx.QueryRowContext(ctx, `SELECT id, score, severity FROM incidents WHERE asset=$1 AND registered_domain=$2`+s.d.forUpdate,
+		s.d.args([]any{asset, regDomain})...).Scan(&id, &score, &severity)
 	return
 }
 
@@ -203,14 +364,14 @@ func certDetails(c *certs.Cert) Certificate {
 func (s *Store) RecordMalformed(ctx context.Context, m source.Malformed) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO malformed (log_url, log_name, log_index, error, data, at)
 		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
-		m.Log.URL, m.Log.Name, m.Index, m.Err, m.Data, s.now().UnixNano())
+		s.d.args([]any{m.Log.URL, m.Log.Name, m.Index, m.Err, m.Data, s.now().UnixNano()})...)
 	return err
 }
 
 // MalformedCount returns how many malformed entries are recorded for a log URL ("" for all).
 func (s *Store) MalformedCount(ctx context.Context, logURL string) (int64, error) {
 	var n int64
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM malformed WHERE $1 = '' OR log_url = $1`, logURL).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM malformed WHERE $1 = '' OR log_url = $1`, s.d.args([]any{logURL})...).Scan(&n)
 	return n, err
 }
 
@@ -248,7 +409,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) 
 	}
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
 		p := arg("%" + escapeLike(q) + "%")
-		where = append(where, "(domain LIKE "+p+" ESCAPE '\\' OR domain_unicode LIKE "+p+" ESCAPE '\\' OR registered_domain LIKE "+p+" ESCAPE '\\' OR asset LIKE "+p+" ESCAPE '\\')")
+		var ors []string
+		for _, col := range []string{"domain", "domain_unicode", "registered_domain", "asset"} {
+			ors = append(ors, col+" "+s.d.like+" "+p+" ESCAPE '\\'")
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "created_at >= "+arg(f.Since.UnixNano()))
@@ -269,7 +434,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) 
 		limit = 50
 	}
 	rows, err := s.db.QueryContext(ctx, selectIncident+" WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY id DESC LIMIT "+arg(limit+1), args...)
+		" ORDER BY id DESC LIMIT "+arg(limit+1), s.d.args(args)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -392,7 +557,7 @@ func (s *Store) get(ctx context.Context, q querier, id int64) (*Incident, error)
 		}
 	}
 	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT at, field, value, author FROM events WHERE incident_id = $1 ORDER BY at, rowid`, id)
+	rows, err = q.QueryContext(ctx, `SELECT at, field, value, author FROM events WHERE incident_id = $1 ORDER BY `+s.d.eventOrder, id)
 	if err != nil {
 		return nil, err
 	}
@@ -463,12 +628,12 @@ func (s *Store) Update(ctx context.Context, id string, p Patch) (*Incident, erro
 	if err != nil {
 		return nil, ErrNotFound
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, s.d.tx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	cur, err := scanIncident(tx.QueryRowContext(ctx, selectIncident+" WHERE id = $1", n))
+	cur, err := scanIncident(tx.QueryRowContext(ctx, selectIncident+" WHERE id = $1"+s.d.forUpdate, n))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -484,11 +649,11 @@ func (s *Store) Update(ctx context.Context, id string, p Patch) (*Incident, erro
 		if f.new == nil || *f.new == f.old {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET `+f.col+` = $1, updated_at = $2 WHERE id = $3`, *f.new, now, n); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET `+f.col+` = $1, updated_at = $2 WHERE id = $3`, s.d.args([]any{*f.new, now, n})...); err != nil {
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO events (incident_id, at, field, value, author) VALUES ($1,$2,$3,$4,$5)`,
-			n, now, f.col, *f.new, p.Author); err != nil {
+			s.d.args([]any{n, now, f.col, *f.new, p.Author})...); err != nil {
 			return nil, err
 		}
 	}
@@ -517,14 +682,14 @@ func (s *Store) SetDelivery(ctx context.Context, incidentID string, d Delivery) 
 	_, err = s.db.ExecContext(ctx, `INSERT INTO deliveries (incident_id, target, status, attempts, last_error, at)
 		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (incident_id, target) DO UPDATE SET
 		status = excluded.status, attempts = excluded.attempts, last_error = excluded.last_error, at = excluded.at`,
-		n, d.Target, d.Status, d.Attempts, d.LastError, d.At.UnixNano())
+		s.d.args([]any{n, d.Target, d.Status, d.Attempts, d.LastError, d.At.UnixNano()})...)
 	return err
 }
 
 // Allow adds a name to the analysts' allow list.
 func (s *Store) Allow(ctx context.Context, domain, reason string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO allowed (domain, added_at, reason) VALUES ($1,$2,$3)
-		ON CONFLICT (domain) DO NOTHING`, domain, s.now().UnixNano(), reason)
+		ON CONFLICT (domain) DO NOTHING`, s.d.args([]any{domain, s.now().UnixNano(), reason})...)
 	return err
 }
 
@@ -577,18 +742,29 @@ func (s *Store) Raise(ctx context.Context, id string, a detect.Alert) (raised bo
 	if err != nil {
 		return false, ErrNotFound
 	}
+	tx, err := s.db.BeginTx(ctx, s.d.tx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
 	var score int
 	var severity string
-	if err := s.db.QueryRowContext(ctx, `SELECT score, severity FROM incidents WHERE id = $1`, n).Scan(&score, &severity); err != nil {
+	err = tx.QueryRowContext(ctx, `SELECT score, severity FROM incidents WHERE id = $1`+s.d.forUpdate, n).Scan(&score, &severity)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	if err != nil {
 		return false, err
 	}
 	if a.Score <= score && len(a.IntelHits) == 0 {
 		return false, nil
 	}
-	_, err = s.db.ExecContext(ctx, `UPDATE incidents SET score = max(score, $1), severity = $2, reasons = $3, intel_hits = $4,
-		updated_at = $5 WHERE id = $6`, a.Score, pickSeverity(a.Severity, severity), mustJSON(nonNil(a.Reasons)),
-		mustJSON(nonNil(a.IntelHits)), s.now().UnixNano(), n)
-	return severityRank[a.Severity] > severityRank[severity], err
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET score = `+s.d.greatest+`(score, $1), severity = $2, reasons = $3, intel_hits = $4,
+		updated_at = $5 WHERE id = $6`, s.d.args([]any{a.Score, pickSeverity(a.Severity, severity), mustJSON(nonNil(a.Reasons)),
+		mustJSON(nonNil(a.IntelHits)), s.now().UnixNano(), n})...); err != nil {
+		return false, err
+	}
+	return severityRank[a.Severity] > severityRank[severity], tx.Commit()
 }
 
 func pickSeverity(a, b string) string {

@@ -2,7 +2,12 @@ package incident
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,16 +15,6 @@ import (
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/source"
 )
-
-func openTest(t *testing.T) *Store {
-	t.Helper()
-	s, err := OpenSQLite(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 func alert(asset, domain string, score int, sev string) detect.Alert {
 	return detect.Alert{Asset: asset, Domain: domain, DomainUnicode: domain, RegisteredDomain: domain, Score: score,
@@ -33,9 +28,11 @@ func cert(sha string, index int64, typ certs.EntryType) *certs.Cert {
 		SeenAt: time.Unix(1700000000+index, 0), DER: []byte{0x30, 0x00}}
 }
 
-func TestRecordGroupsAndIsIdempotent(t *testing.T) {
+func TestRecordGroupsAndIsIdempotent(t *testing.T) { eachBackend(t, testRecordGroupsAndIsIdempotent) }
+
+func testRecordGroupsAndIsIdempotent(t *testing.T, open opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	a := alert("paypal.com", "paypa1.com", 70, "high")
 	ch, err := s.Record(ctx, a, cert("aaaa1111", 10, certs.Precert))
 	if err != nil || !ch.Created || !ch.NewSighting {
@@ -71,9 +68,11 @@ func TestRecordGroupsAndIsIdempotent(t *testing.T) {
 	}
 }
 
-func TestListFiltersAndPages(t *testing.T) {
+func TestListFiltersAndPages(t *testing.T) { eachBackend(t, testListFiltersAndPages) }
+
+func testListFiltersAndPages(t *testing.T, open opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	for i, d := range []string{"a1.com", "b2.com", "c3.com", "d4.com", "e5.com"} {
 		sev := "high"
 		if i%2 == 0 {
@@ -108,9 +107,11 @@ func TestListFiltersAndPages(t *testing.T) {
 	}
 }
 
-func TestUpdateKeepsHistory(t *testing.T) {
+func TestUpdateKeepsHistory(t *testing.T) { eachBackend(t, testUpdateKeepsHistory) }
+
+func testUpdateKeepsHistory(t *testing.T, open opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := open(t)
 	ch, _ := s.Record(ctx, alert("paypal.com", "paypa1.com", 70, "high"), cert("aaaa1111", 1, certs.X509))
 	st, v, note := "investigating", "true_positive", "phishing kit seen"
 	inc, err := s.Update(ctx, ch.Incident.ID, Patch{Status: &st, Verdict: &v, Note: &note, Author: "ana"})
@@ -128,4 +129,337 @@ func TestUpdateKeepsHistory(t *testing.T) {
 	if n, _ := s.MalformedCount(ctx, "http://log"); n != 1 {
 		t.Fatalf("malformed count %d", n)
 	}
+}
+
+// Many Records of one alert at once, each with its own certificate, make one incident holding
+// every certificate and sighting, with the best score. Two stores share the database, as two
+// processes would, so that the database's own locking is at work and not only the store's.
+func TestRecordConcurrently(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { testRecordConcurrently(t, b) })
+	}
+}
+
+func testRecordConcurrently(t *testing.T, b backend) {
+	ctx := context.Background()
+	place := b.place(t)
+	var stores [2]*Store
+	for i := range stores {
+		s, err := b.open(ctx, place)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	s := stores[0]
+	const n = 24
+	record := func() []Change {
+		start := make(chan struct{})
+		changes := make([]Change, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				changes[i], errs[i] = stores[i%2].Record(ctx, alert("paypal.com", "paypa1.com", 60+i, "high"),
+					cert(fmt.Sprintf("cccc%04d", i), int64(100+i), certs.X509))
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		return changes
+	}
+	changes := record()
+	created, newSightings := 0, 0
+	for _, ch := range changes {
+		if ch.Created {
+			created++
+		}
+		if ch.NewSighting {
+			newSightings++
+		}
+		if ch.Incident.ID != changes[0].Incident.ID {
+			t.Fatalf("two incidents: %s and %s", ch.Incident.ID, changes[0].Incident.ID)
+		}
+	}
+	if created != 1 || newSightings != n {
+		t.Fatalf("created %d incidents and %d new sightings, want 1 and %d", created, newSightings, n)
+	}
+	// A concurrent replay changes nothing.
+	for _, ch := range record() {
+		if ch.Created || ch.NewSighting || ch.Incident.Sightings != n {
+			t.Fatalf("replay: %+v", ch)
+		}
+	}
+	list, _, err := s.List(ctx, Filter{Asset: "paypal.com"})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("incidents: %v %v", list, err)
+	}
+	inc, err := s.Get(ctx, list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inc.Certificates) != n || inc.Sightings != n || inc.Score != 60+n-1 {
+		t.Fatalf("incident has %d certificates, %d sightings, score %d; want %d, %d, %d",
+			len(inc.Certificates), inc.Sightings, inc.Score, n, n, 60+n-1)
+	}
+	if want := time.Unix(1700000000+100, 0).UTC(); !inc.FirstSeen.Equal(want) {
+		t.Fatalf("first seen %v, want %v", inc.FirstSeen, want)
+	}
+	if want := time.Unix(1700000000+100+n-1, 0).UTC(); !inc.LastSeen.Equal(want) {
+		t.Fatalf("last seen %v, want %v", inc.LastSeen, want)
+	}
+}
+
+// The rest of the API behaves the same on every backend.
+func TestRaiseDeliveriesAllowList(t *testing.T) { eachBackend(t, testRaiseDeliveriesAllowList) }
+
+func testRaiseDeliveriesAllowList(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	ch, err := s.Record(ctx, alert("paypal.com", "paypa1.com", 60, "medium"), cert("aaaa1111", 1, certs.X509))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ch.Incident.ID
+	hit := alert("paypal.com", "paypa1.com", 95, "critical")
+	hit.IntelHits = []detect.IntelHit{{Feed: "openphish"}}
+	if raised, err := s.Raise(ctx, id, hit); err != nil || !raised {
+		t.Fatalf("raise: %v %v", raised, err)
+	}
+	if raised, err := s.Raise(ctx, id, alert("paypal.com", "paypa1.com", 10, "low")); err != nil || raised {
+		t.Fatalf("lower raise: %v %v", raised, err)
+	}
+	if _, err := s.Raise(ctx, "424242", hit); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("raise of a missing incident: %v", err)
+	}
+	at := time.Unix(1700000500, 0).UTC()
+	for _, d := range []Delivery{{Target: "slack", Status: "failed", Attempts: 1, LastError: "503", At: at},
+		{Target: "slack", Status: "sent", Attempts: 2, At: at.Add(time.Second)}} {
+		if err := s.SetDelivery(ctx, id, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inc, err := s.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Score != 95 || inc.Severity != "critical" || len(inc.IntelHits) != 1 {
+		t.Fatalf("raised incident: %+v", inc)
+	}
+	if len(inc.Deliveries) != 1 || inc.Deliveries[0].Status != "sent" || inc.Deliveries[0].Attempts != 2 ||
+		!inc.Deliveries[0].At.Equal(at.Add(time.Second)) {
+		t.Fatalf("deliveries: %+v", inc.Deliveries)
+	}
+	for _, d := range []string{"paypa1.com", "example.net", "paypa1.com"} {
+		if err := s.Allow(ctx, d, "benign"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if allowed, err := s.Allowed(ctx); err != nil || fmt.Sprint(allowed) != "[example.net paypa1.com]" {
+		t.Fatalf("allowed: %v %v", allowed, err)
+	}
+	open1, err := s.OpenDomains(ctx)
+	if err != nil || fmt.Sprint(open1) != fmt.Sprintf("map[%s:[paypa1.com]]", id) {
+		t.Fatalf("open domains: %v %v", open1, err)
+	}
+	closed := StatusClosed
+	if _, err := s.Update(ctx, id, Patch{Status: &closed}); err != nil {
+		t.Fatal(err)
+	}
+	if open2, err := s.OpenDomains(ctx); err != nil || len(open2) != 0 {
+		t.Fatalf("open domains after closing: %v %v", open2, err)
+	}
+	s.RecordMalformed(ctx, source.Malformed{Log: certs.LogRef{URL: "http://other"}, Index: 1, Err: "bad", Data: []byte{0, 1}})
+	s.RecordMalformed(ctx, source.Malformed{Log: certs.LogRef{URL: "http://log"}, Index: 1, Err: "bad"})
+	if n, err := s.MalformedCount(ctx, ""); err != nil || n != 2 {
+		t.Fatalf("all malformed: %d %v", n, err)
+	}
+}
+
+// Names from hostile certificates may hold NUL bytes or invalid UTF-8; they are still recorded
+// and found (PostgreSQL stores U+FFFD in their place).
+func TestRecordOddStrings(t *testing.T) { eachBackend(t, testRecordOddStrings) }
+
+func testRecordOddStrings(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	odd := "pay\x00pa\xff1.com"
+	c := cert("dddd4444", 1, certs.X509)
+	c.Log.Name = "log\x00"
+	ch, err := s.Record(ctx, alert("paypal.com", odd, 70, "high"), c)
+	if err != nil || !ch.Created {
+		t.Fatalf("record: %+v %v", ch, err)
+	}
+	if ch2, err := s.Record(ctx, alert("paypal.com", odd, 70, "high"), c); err != nil || ch2.Created || ch2.NewSighting {
+		t.Fatalf("replay: %+v %v", ch2, err)
+	}
+	if list, _, err := s.List(ctx, Filter{Query: "pay"}); err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	if _, _, err := s.List(ctx, Filter{Query: "\xff\x00"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordMalformed(ctx, source.Malformed{Log: certs.LogRef{URL: "http://log"}, Index: 2, Err: "bad \x00\xfe"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Opening an existing store again keeps its data and applies no migration twice.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			place := b.place(t)
+			s, err := b.open(ctx, place)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch, err := s.Record(ctx, alert("paypal.com", "paypa1.com", 70, "high"), cert("aaaa1111", 1, certs.X509))
+			s.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err = b.open(ctx, place)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if inc, err := s.Get(ctx, ch.Incident.ID); err != nil || inc.Sightings != 1 {
+				t.Fatalf("after reopening: %+v %v", inc, err)
+			}
+			if s.Backend() != b.name {
+				t.Fatalf("backend %q", s.Backend())
+			}
+			// The names SQLite databases made before PostgreSQL support hold.
+			var names string
+			if err := s.db.QueryRowContext(ctx, `SELECT string_agg(name, ',') FROM schema_migrations`).Scan(&names); err != nil ||
+				names != "migrations/001_init.sql" {
+				t.Fatalf("applied migrations: %q %v", names, err)
+			}
+		})
+	}
+}
+
+func TestOpenPicksBackend(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), "")
+	if err != nil || s.Backend() != "sqlite" {
+		t.Fatalf("empty database: %v", err)
+	}
+	s.Close()
+	if _, err := Open(ctx, t.TempDir(), "mysql://db/x"); err == nil {
+		t.Fatal("mysql:// accepted")
+	}
+	place := postgresSchema(t)
+	for _, u := range []string{place, "postgresql" + strings.TrimPrefix(place, "postgres")} {
+		s, err := Open(ctx, t.TempDir(), u)
+		if err != nil || s.Backend() != "postgres" {
+			t.Fatalf("%s: %v", u, err)
+		}
+		s.Close()
+	}
+}
+
+// On PostgreSQL, a Record that finds no incident while another transaction is inserting it
+// waits for that transaction and then joins its incident.
+func TestRecordJoinsIncidentInsertedConcurrently(t *testing.T) {
+	ctx := context.Background()
+	s := backends[1].opener()(t)
+	other, pid := otherTx(t, s)
+	var id int64
+	if err := other.QueryRowContext(ctx, `INSERT INTO incidents (asset, registered_domain, domain, domain_unicode,
+		severity, score, matched, reasons, created_at, updated_at, first_seen, last_seen)
+		VALUES ('paypal.com', 'paypa1.com', 'paypa1.com', 'paypa1.com', 'high', 70, '{}', '[]', 1, 1, 1, 1) RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	r := recordBlockedBy(t, s, pid, alert("paypal.com", "paypa1.com", 80, "high"), cert("eeee5555", 7, certs.X509))
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := r()
+	if err != nil || ch.Created || !ch.NewSighting || ch.Incident.ID != strconv.FormatInt(id, 10) ||
+		ch.Incident.Score != 80 || ch.Incident.Sightings != 1 || len(ch.Incident.Certificates) != 1 {
+		t.Fatalf("record: %+v %v", ch, err)
+	}
+}
+
+// On PostgreSQL, a Record waits for another transaction changing its incident, and then works
+// from what that one committed: a lower score does not overwrite a higher one.
+func TestRecordWaitsForLockedIncident(t *testing.T) {
+	ctx := context.Background()
+	s := backends[1].opener()(t)
+	first, err := s.Record(ctx, alert("paypal.com", "paypa1.com", 70, "high"), cert("aaaa1111", 1, certs.X509))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, pid := otherTx(t, s)
+	if _, err := other.ExecContext(ctx, `UPDATE incidents SET score = 99, severity = 'critical' WHERE id = $1`, first.Incident.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := recordBlockedBy(t, s, pid, alert("paypal.com", "paypa1.com", 80, "high"), cert("bbbb2222", 2, certs.X509))
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := r()
+	if err != nil || ch.Created || ch.Raised || ch.Incident.Score != 99 || ch.Incident.Severity != "critical" || ch.Incident.Sightings != 2 {
+		t.Fatalf("record: %+v %v", ch, err)
+	}
+}
+
+// otherTx begins a transaction on s's database, as another process would, and returns it with
+// its server process ID.
+func otherTx(t *testing.T, s *Store) (*sql.Tx, int64) {
+	t.Helper()
+	if s.Backend() != "postgres" {
+		t.Fatal("not PostgreSQL")
+	}
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	var pid int64
+	if err := tx.QueryRowContext(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	return tx, pid
+}
+
+// recordBlockedBy starts Record and returns once the server process pid blocks it; the
+// returned function waits for Record's result.
+func recordBlockedBy(t *testing.T, s *Store, pid int64, a detect.Alert, c *certs.Cert) func() (Change, error) {
+	t.Helper()
+	ctx := context.Background()
+	type result struct {
+		ch  Change
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ch, err := s.Record(ctx, a, c)
+		done <- result{ch, err}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for blocked := 0; blocked == 0; {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))`,
+			pid).Scan(&blocked); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("Record did not wait for the other transaction: %+v %v", r.ch, r.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Record never blocked on the other transaction")
+		}
+	}
+	return func() (Change, error) { r := <-done; return r.ch, r.err }
 }
