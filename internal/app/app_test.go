@@ -55,6 +55,7 @@ func writeLogList(t *testing.T, dir string, logs ...ctlog.LogInfo) string {
 type harness struct {
 	t      *testing.T
 	cfg    *config.Config
+	app    *App
 	base   string
 	cancel context.CancelFunc
 	done   chan error
@@ -76,7 +77,7 @@ func start(t *testing.T, cfg *config.Config) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, cfg: cfg, base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	h := &harness{t: t, cfg: cfg, app: a, base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- a.Run(ctx, ln) }()
 	t.Cleanup(h.stop)
 	return h
@@ -136,21 +137,47 @@ func (h *harness) caughtUp(want map[string]int64) bool {
 	return n == len(want)
 }
 
-func testConfig(t *testing.T, dataDir, logList, watchlist string) *config.Config {
+// testConfig is a certhunt on loopback with the homograph list watchlist (JSON), following
+// logs through a log list file from the beginning, tuned so tests run fast; with no logs CT is off.
+func testConfig(t *testing.T, watchlist string, logs ...ctlog.LogInfo) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "homographs.json")
+	if err := os.WriteFile(wl, []byte(watchlist), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := config.Default()
-	cfg.DataDir = dataDir
+	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Sources.CT.LogList = logList
+	cfg.Watchlist.File = wl
+	cfg.Sources.CT.Enabled = len(logs) > 0
+	if len(logs) > 0 {
+		cfg.Sources.CT.LogList = writeLogList(t, dir, logs...)
+	}
 	cfg.Sources.CT.Start = "beginning"
 	cfg.Sources.CT.PollInterval = 20 * time.Millisecond
 	cfg.Sources.CT.BatchSize = 16
 	cfg.Sources.CT.MinBackoff = time.Millisecond
 	cfg.Sources.CT.PartialTileAge = 50 * time.Millisecond
-	cfg.Watchlist.File = watchlist
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// newRFC6962 starts a loopback RFC 6962 log for the test and returns it with the test CA.
+func newRFC6962(t *testing.T) (*testcert.CA, *ctlogtest.Log) {
+	t.Helper()
+	ca, err := testcert.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ctlogtest.NewRFC6962()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Close)
+	return ca, l
 }
 
 func benign(ca *testcert.CA, n, from int) ([]ctlogtest.Entry, error) {
@@ -180,15 +207,7 @@ func addPublish(t *testing.T, l *ctlogtest.Log, entries ...ctlogtest.Entry) {
 // both, one incident holding both certificates; a restart resumes from the saved cursors
 // without reading an entry twice, and picks up entries logged while it was down.
 func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
-	ca, err := testcert.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rfc, err := ctlogtest.NewRFC6962()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rfc.Close()
+	ca, rfc := newRFC6962(t)
 	rfc.SetFaults(ctlogtest.Faults{BatchCap: 7, RateLimitEvery: 5, RetryAfter: "0", UnavailableEvery: 7, ShortAnswers: true})
 	static, err := ctlogtest.NewStatic()
 	if err != nil {
@@ -210,10 +229,7 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 		addPublish(t, l, append(append(first[:150:150], precert), first[150:]...)...)
 	}
 
-	dir := t.TempDir()
-	wl := filepath.Join(dir, "homographs.json")
-	os.WriteFile(wl, []byte(`{"paypal.com": ["paypa1.com"]}`), 0o644)
-	cfg := testConfig(t, filepath.Join(dir, "data"), writeLogList(t, dir, rfc.Info(), static.Info()), wl)
+	cfg := testConfig(t, `{"paypal.com": ["paypa1.com"]}`, rfc.Info(), static.Info())
 
 	h := start(t, cfg)
 	h.waitFor("both logs read", func() bool {
@@ -291,15 +307,7 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 // incident naming the feed; when the feed later gains an indicator for an open incident's
 // name, that incident gets the hit.
 func TestIntelHits(t *testing.T) {
-	ca, err := testcert.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rfc, err := ctlogtest.NewRFC6962()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rfc.Close()
+	ca, rfc := newRFC6962(t)
 	var entries []ctlogtest.Entry
 	for _, names := range [][]string{{"www.honest-shop.org"}, {"login.evil-example.net"}, {"paypa1.com"}} {
 		der, err := ca.Issue(names, testcert.Options{})
@@ -310,12 +318,9 @@ func TestIntelHits(t *testing.T) {
 	}
 	addPublish(t, rfc, entries...)
 
-	dir := t.TempDir()
-	wl := filepath.Join(dir, "homographs.json")
-	os.WriteFile(wl, []byte(`{"paypal.com": []}`), 0o644)
-	feed := filepath.Join(dir, "blocklist.txt")
+	feed := filepath.Join(t.TempDir(), "blocklist.txt")
 	os.WriteFile(feed, []byte("# test feed\nevil-example.net\n"), 0o644)
-	cfg := testConfig(t, filepath.Join(dir, "data"), writeLogList(t, dir, rfc.Info()), wl)
+	cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
 	cfg.Intel.Feeds = []config.Feed{{Name: "blocklist", File: feed, Format: "domains", Refresh: 20 * time.Millisecond}}
 
 	h := start(t, cfg)
@@ -363,15 +368,7 @@ func TestIntelHits(t *testing.T) {
 // handled before the stop plus those after it are exactly the log, and the planted lookalike
 // makes one incident with both its certificates.
 func TestKillMidLog(t *testing.T) {
-	ca, err := testcert.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rfc, err := ctlogtest.NewRFC6962()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rfc.Close()
+	ca, rfc := newRFC6962(t)
 	rfc.SetFaults(ctlogtest.Faults{BatchCap: 5, UnavailableEvery: 3})
 	entries, err := benign(ca, 600, 0)
 	if err != nil {
@@ -385,10 +382,7 @@ func TestKillMidLog(t *testing.T) {
 	entries[450] = ctlogtest.Entry{Cert: pair.Final, Chain: ca.Chain()}
 	addPublish(t, rfc, entries...)
 
-	dir := t.TempDir()
-	wl := filepath.Join(dir, "homographs.json")
-	os.WriteFile(wl, []byte(`{"paypal.com": []}`), 0o644)
-	cfg := testConfig(t, filepath.Join(dir, "data"), writeLogList(t, dir, rfc.Info()), wl)
+	cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
 	cfg.Sources.CT.Parallel = 2
 
 	h := start(t, cfg)
@@ -434,24 +428,13 @@ func TestNotifiesNewIncidents(t *testing.T) {
 		got <- body
 	}))
 	defer receiver.Close()
-	ca, err := testcert.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rfc, err := ctlogtest.NewRFC6962()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rfc.Close()
+	ca, rfc := newRFC6962(t)
 	der, err := ca.Issue([]string{"paypal-login-secure.com"}, testcert.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	addPublish(t, rfc, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
-	dir := t.TempDir()
-	wl := filepath.Join(dir, "homographs.json")
-	os.WriteFile(wl, []byte(`{"paypal.com": []}`), 0o644)
-	cfg := testConfig(t, filepath.Join(dir, "data"), writeLogList(t, dir, rfc.Info()), wl)
+	cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
 	cfg.Notify = []config.Notify{{Type: "webhook", Name: "soc", URL: receiver.URL, Secret: "k"}}
 
 	h := start(t, cfg)

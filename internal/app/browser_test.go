@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,40 +46,9 @@ func chromiumPath() string {
 	return ""
 }
 
-// startBrowserApp is start (app_test.go) that also hands back the *App, so a test can record
-// incidents through its store.
-func startBrowserApp(t *testing.T, cfg *config.Config) (*harness, *App) {
-	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	a, err := New(context.Background(), cfg, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, cfg: cfg, base: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { h.done <- a.Run(ctx, ln) }()
-	t.Cleanup(h.stop)
-	return h, a
-}
-
 // browserConfig is a certhunt with no CT logs and a watchlist protecting paypal.com and example.org.
 func browserConfig(t *testing.T) *config.Config {
-	t.Helper()
-	dir := t.TempDir()
-	wl := filepath.Join(dir, "homographs.json")
-	if err := os.WriteFile(wl, []byte(`{"paypal.com": [], "example.org": []}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(t, filepath.Join(dir, "data"), "embedded", wl)
-	cfg.Sources.CT.Enabled = false
-	return cfg
+	return testConfig(t, `{"paypal.com": [], "example.org": []}`)
 }
 
 // planted is an incident a test recorded, with the certificate it holds.
@@ -331,7 +298,8 @@ func TestBrowserRealServer(t *testing.T) {
 		t.Skip("chromium is not installed (/usr/bin/chromium; apt-get install -y chromium): skipping the browser test against the real server")
 	}
 	cfg := browserConfig(t)
-	h, a := startBrowserApp(t, cfg)
+	h := start(t, cfg)
+	a := h.app
 	evil := plant(t, a, []string{"xn--pypal-4ve.com", "www.xn--pypal-4ve.com", "login.xn--pypal-4ve.com"}, evilSubject,
 		"Example 'Argon2026h1'", "https://ct.example.net/2026h1/", 812301)
 	other := plant(t, a, []string{"examp1e.org", "www.examp1e.org"}, "examp1e.org",
@@ -616,7 +584,8 @@ func TestBrowserRealServerLogin(t *testing.T) {
 	const token = "s3cret-token"
 	cfg := browserConfig(t)
 	cfg.Auth.Tokens = []string{token}
-	h, a := startBrowserApp(t, cfg)
+	h := start(t, cfg)
+	a := h.app
 	evil := plant(t, a, []string{"xn--pypal-4ve.com", "www.xn--pypal-4ve.com"}, evilSubject,
 		"Example 'Argon2026h1'", "https://ct.example.net/2026h1/", 812301)
 
