@@ -6,18 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/certhunt/certhunt/internal/browsertest"
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/config"
 	"github.com/certhunt/certhunt/internal/incident"
@@ -36,15 +31,6 @@ const evilSubject = `<script>window.__pwned=1</script><img src=x onerror="window
 // browserTimeout bounds one browser test (each wait inside it has 60 s); generous, for a loaded
 // 2-core machine.
 const browserTimeout = 3 * time.Minute
-
-func chromiumPath() string {
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // browserConfig is a certhunt with no CT logs and a watchlist protecting paypal.com and example.org.
 func browserConfig(t *testing.T) *config.Config {
@@ -93,166 +79,19 @@ func plant(t *testing.T, a *App, names []string, cn string, logName, logURL stri
 	return planted{id: ch.Incident.ID, cert: c, inc: &ch.Incident}
 }
 
-// pageProblems collects uncaught exceptions and console errors (CSP violations among them).
-type pageProblems struct {
-	mu      sync.Mutex
-	list    []string
-	allowed []string // substrings of problems a test provoked on purpose
-}
-
-func (p *pageProblems) record(ev any) {
-	var msg string
-	switch ev := ev.(type) {
-	case *runtime.EventExceptionThrown:
-		msg = "uncaught: " + ev.ExceptionDetails.Text
-		if ev.ExceptionDetails.Exception != nil {
-			msg += " " + ev.ExceptionDetails.Exception.Description
-		}
-	case *log.EventEntryAdded:
-		// Network errors (a 401 before login, say) are expected answers, not page faults.
-		if ev.Entry.Level != log.EntryLevelError || ev.Entry.Source == log.EntrySourceNetwork {
-			return
-		}
-		msg = fmt.Sprintf("console %s: %s", ev.Entry.Source, ev.Entry.Text)
-	case *runtime.EventConsoleAPICalled:
-		if ev.Type != runtime.ConsoleAPICalledTypeError {
-			return
-		}
-		var parts []string
-		for _, a := range ev.Args {
-			parts = append(parts, string(a.Value)+a.Description)
-		}
-		msg = "console.error: " + strings.Join(parts, " ")
-	default:
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, ok := range p.allowed {
-		if strings.Contains(msg, ok) {
-			return
-		}
-	}
-	p.list = append(p.list, msg)
-}
-
-func (p *pageProblems) allow(substr string) {
-	p.mu.Lock()
-	p.allowed = append(p.allowed, substr)
-	p.mu.Unlock()
-}
-
-// browserTest is one headless chromium (its own process, torn down with the test) and one tab.
-type browserTest struct {
-	t        *testing.T
-	ctx      context.Context
-	base     string
-	problems *pageProblems
-}
+// browserTest is a headless chromium of the test's own, ended with the test, and one tab on the
+// certhunt at base.
+type browserTest struct{ *browsertest.Page }
 
 func newBrowserTest(t *testing.T, base string) *browserTest {
 	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		t.Skip("chromium is not installed (/usr/bin/chromium; apt-get install -y chromium): skipping the browser test against the real server")
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1440, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	tab, cancelTab := chromedp.NewContext(alloc)
-	t.Cleanup(cancelTab)
-	ctx, cancel := context.WithTimeout(tab, browserTimeout)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium %s: %v", path, err)
-	}
-	b := &browserTest{t: t, ctx: ctx, base: base, problems: &pageProblems{}}
-	if err := chromedp.Listen(ctx, b.problems.record); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		b.problems.mu.Lock()
-		defer b.problems.mu.Unlock()
-		for _, p := range b.problems.list {
-			t.Errorf("page: %s", p)
-		}
-	})
-	return b
-}
-
-func (b *browserTest) do(steps ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	if err := chromedp.Do(b.ctx, steps...); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-func (b *browserTest) text(sel string) string {
-	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.TextContent(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
-}
-
-func (b *browserTest) eval(expr string) string {
-	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.t.Fatalf("%s: %v", expr, err)
-	}
-	return s
-}
-
-// waitFor polls a JavaScript condition until it holds. A poll cut short by a navigation (its
-// execution context destroyed) is started again in the new document.
-func (b *browserTest) waitFor(cond string) {
-	b.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		left := time.Until(deadline)
-		_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond),
-			chromedp.WithPollingTimeout(left)))
-		if err == nil {
-			return
-		}
-		if b.ctx.Err() == nil && time.Now().Before(deadline) && strings.Contains(err.Error(), "context") {
-			continue // "Cannot find context with specified id", "Execution context was destroyed"
-		}
-		main, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ''`))
-		b.t.Fatalf("waiting for %s: %v\npage text:\n%s", cond, err, main)
-	}
-}
-
-// open navigates to path (with its #fragment) and waits for readySelector to be visible.
-func (b *browserTest) open(path, readySelector string) {
-	b.t.Helper()
-	b.do(chromedp.Navigate(b.base + path))
-	b.waitFor(fmt.Sprintf(`document.querySelector(%s) !== null`, jsString(readySelector)))
-	b.do(chromedp.WaitVisible(chromedp.CSS(readySelector)))
+	return &browserTest{browsertest.NewPage(t, browsertest.NewBrowser(t), base, browserTimeout)}
 }
 
 // rows is the incident IDs the list shows, in order, space-separated.
 func (b *browserTest) rows() string {
-	b.t.Helper()
-	return b.eval(`[...document.querySelectorAll('#incidents tbody tr')].map(tr => tr.dataset.id).join(' ')`)
-}
-
-func jsString(s string) string {
-	data, _ := json.Marshal(s)
-	return string(data)
+	b.T.Helper()
+	return b.Eval(`[...document.querySelectorAll('#incidents tbody tr')].map(tr => tr.dataset.id).join(' ')`)
 }
 
 // apiGet reads the real API (with an optional bearer token) into v.
@@ -294,9 +133,7 @@ const realCSP = "default-src 'self'; script-src 'self'"
 // filters, the incident page with the whole certificate, escaping of a hostile subject, the CSP,
 // and a status change that persists in the store.
 func TestBrowserRealServer(t *testing.T) {
-	if chromiumPath() == "" {
-		t.Skip("chromium is not installed (/usr/bin/chromium; apt-get install -y chromium): skipping the browser test against the real server")
-	}
+	browsertest.Skip(t)
 	cfg := browserConfig(t)
 	h := start(t, cfg)
 	a := h.app
@@ -311,7 +148,7 @@ func TestBrowserRealServer(t *testing.T) {
 	b := newBrowserTest(t, h.base)
 
 	// The page comes with the server's Content-Security-Policy, and the browser enforces it.
-	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(h.base+"/#/incidents"))
+	resp, err := chromedp.Run(b.Ctx, chromedp.NavigateResponse(h.base+"/#/incidents"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,8 +158,8 @@ func TestBrowserRealServer(t *testing.T) {
 	if csp := header(resp.Headers, "Content-Security-Policy"); !strings.Contains(csp, realCSP) {
 		t.Errorf("the page's Content-Security-Policy is %q, want one containing %q", csp, realCSP)
 	}
-	b.problems.allow("Executing inline script violates the following Content Security Policy")
-	violated := b.eval(`new Promise((resolve) => {
+	b.Allow("Executing inline script violates the following Content Security Policy")
+	violated := b.Eval(`new Promise((resolve) => {
 		document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), { once: true });
 		const s = document.createElement('script');
 		s.textContent = 'window.__inline = 1';
@@ -334,25 +171,25 @@ func TestBrowserRealServer(t *testing.T) {
 	}
 
 	t.Run("list", func(t *testing.T) {
-		b.t = t
-		b.waitFor(fmt.Sprintf(`document.querySelector('tr[data-id="%s"]') !== null`, other.id))
+		b.T = t
+		b.WaitFor(fmt.Sprintf(`document.querySelector('tr[data-id="%s"]') !== null`, other.id))
 		if got, want := b.rows(), other.id+" "+evil.id; got != want {
 			t.Errorf("list rows %q, want %q (newest first)", got, want)
 		}
-		row := b.text(fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
+		row := b.Text(fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
 		for _, want := range []string{evil.inc.Severity, fmt.Sprint(evil.inc.Score), "paypal.com", "pаypal.com", "xn--pypal-4ve.com", "new"} {
 			if !strings.Contains(row, want) {
 				t.Errorf("row %q lacks %q", row, want)
 			}
 		}
-		if got := b.eval(fmt.Sprintf(`document.querySelector('tr[data-id="%s"] .cp').title`, evil.id)); got != "U+0430" {
+		if got := b.Eval(fmt.Sprintf(`document.querySelector('tr[data-id="%s"] .cp').title`, evil.id)); got != "U+0430" {
 			t.Errorf("confusable mark title %q, want U+0430", got)
 		}
-		if got := b.eval(`typeof window.__pwned`); got != "undefined" {
+		if got := b.Eval(`typeof window.__pwned`); got != "undefined" {
 			t.Errorf("injected markup ran on the list page")
 		}
 		// The export links download from the real exporter.
-		exports := b.eval(`Promise.all([...document.querySelectorAll('a[download]')].map(a =>
+		exports := b.Eval(`Promise.all([...document.querySelectorAll('a[download]')].map(a =>
 			fetch(a.href).then(async r => a.getAttribute('href') + ' ' + r.status + ' ' + (await r.text()).includes('xn--pypal-4ve.com')))).then(r => r.join('\n'))`)
 		for _, want := range []string{"/api/v1/incidents/export?format=csv 200 true", "/api/v1/incidents/export?format=stix 200 true"} {
 			if !strings.Contains(exports, want) {
@@ -362,105 +199,97 @@ func TestBrowserRealServer(t *testing.T) {
 	})
 
 	t.Run("filter", func(t *testing.T) {
-		b.t = t
-		b.open("/#/incidents", fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
+		b.T = t
+		b.Open("/#/incidents", fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
 		// By asset.
-		b.do(chromedp.SetValue(chromedp.CSS("#filter-asset"), "example.org"), chromedp.Click(chromedp.CSS("#filter-apply")))
-		b.waitFor(fmt.Sprintf(`document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector('tr[data-id="%s"]') !== null`, other.id))
+		b.Do(chromedp.SetValue(chromedp.CSS("#filter-asset"), "example.org"), chromedp.Click(chromedp.CSS("#filter-apply")))
+		b.WaitFor(fmt.Sprintf(`document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector('tr[data-id="%s"]') !== null`, other.id))
 		// The filter lives in the URL: a reload keeps it.
-		b.do(chromedp.Reload())
-		b.waitFor(fmt.Sprintf(`document.querySelector('tr[data-id="%s"]') !== null`, other.id))
+		b.Do(chromedp.Reload())
+		b.WaitFor(fmt.Sprintf(`document.querySelector('tr[data-id="%s"]') !== null`, other.id))
 		if got := b.rows(); got != other.id {
 			t.Errorf("after reload with asset=example.org the list shows %q", got)
 		}
 		// By search (the Unicode form's punycode), severity and status together.
-		b.open("/#/incidents", fmt.Sprintf(`tr[data-id="%s"]`, other.id))
-		b.do(chromedp.SetValue(chromedp.CSS("#filter-q"), "pypal"),
+		b.Open("/#/incidents", fmt.Sprintf(`tr[data-id="%s"]`, other.id))
+		b.Do(chromedp.SetValue(chromedp.CSS("#filter-q"), "pypal"),
 			chromedp.SetValue(chromedp.CSS("#filter-severity"), evil.inc.Severity),
 			chromedp.SetValue(chromedp.CSS("#filter-status"), "new"),
 			chromedp.Click(chromedp.CSS("#filter-apply")))
-		b.waitFor(fmt.Sprintf(`document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector('tr[data-id="%s"]') !== null`, evil.id))
+		b.WaitFor(fmt.Sprintf(`document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector('tr[data-id="%s"]') !== null`, evil.id))
 		// A filter nothing matches shows the empty state.
-		b.open("/#/incidents?status=closed", "#incidents-empty")
+		b.Open("/#/incidents?status=closed", "#incidents-empty")
 		if got := b.rows(); got != "" {
 			t.Errorf("status=closed shows %q, want nothing", got)
 		}
 	})
 
 	t.Run("incident page", func(t *testing.T) {
-		b.t = t
-		b.open("/#/incidents/"+evil.id, ".cert")
-		card := b.text(".cert")
+		b.T = t
+		b.Open("/#/incidents/"+evil.id, ".cert")
+		card := b.Text(".cert")
 		c := evil.cert
 		for _, want := range append([]string{c.SHA256, c.SHA1, c.Serial, "Totally Legit Ltd", "Example 'Argon2026h1'", "#812301", "final"}, c.DNSNames...) {
 			if !strings.Contains(card, want) {
 				t.Errorf("certificate card lacks %q", want)
 			}
 		}
-		if got := b.eval(`document.querySelector('.cert .sha256').textContent`); got != c.SHA256 {
+		if got := b.Eval(`document.querySelector('.cert .sha256').textContent`); got != c.SHA256 {
 			t.Errorf("SHA-256 shown %q, want %q", got, c.SHA256)
 		}
-		names := b.eval(`[...document.querySelectorAll('.cert ul.names li')].map(li => li.textContent).join(' ')`)
+		names := b.Eval(`[...document.querySelectorAll('.cert ul.names li')].map(li => li.textContent).join(' ')`)
 		for _, n := range c.DNSNames {
 			if !strings.Contains(names, n) {
 				t.Errorf("DNS names %q lack %q", names, n)
 			}
 		}
-		if pem := b.eval(`(document.querySelector('.cert details.pem pre') || {textContent: ''}).textContent`); !strings.HasPrefix(pem, "-----BEGIN CERTIFICATE-----") {
+		if pem := b.Eval(`(document.querySelector('.cert details.pem pre') || {textContent: ''}).textContent`); !strings.HasPrefix(pem, "-----BEGIN CERTIFICATE-----") {
 			t.Errorf("the PEM is not shown: %q", pem)
 		}
-		reasons := b.text("#reasons")
+		reasons := b.Text("#reasons")
 		for _, r := range evil.inc.Reasons {
 			if !strings.Contains(reasons, r.Rule) || !strings.Contains(reasons, fmt.Sprint(r.Points)) {
 				t.Errorf("reasons %q lack %s (%d)", reasons, r.Rule, r.Points)
 			}
 		}
-		links := b.eval(`[...document.querySelectorAll('a.ext')].map(a => a.href).join('\n')`)
+		links := b.Eval(`[...document.querySelectorAll('a.ext')].map(a => a.href).join('\n')`)
 		for _, want := range []string{"https://ct.example.net/2026h1/ct/v1/get-entries?start=812301&end=812301", "https://crt.sh/?q=" + c.SHA256} {
 			if !strings.Contains(links, want) {
 				t.Errorf("no link to %s among:\n%s", want, links)
 			}
 		}
 		// Other incidents on the same asset: none (example.org's is another asset).
-		b.waitFor(`document.querySelector('#related-asset') !== null && !document.querySelector('#related-asset').textContent.includes('Loading')`)
-		if got := b.eval(`String(document.querySelectorAll('#related-asset a').length)`); got != "0" {
+		b.WaitFor(`document.querySelector('#related-asset') !== null && !document.querySelector('#related-asset').textContent.includes('Loading')`)
+		if got := b.Eval(`String(document.querySelectorAll('#related-asset a').length)`); got != "0" {
 			t.Errorf("%s related incidents on paypal.com, want none", got)
 		}
-		if shots := os.Getenv("CERTHUNT_UI_SCREENSHOTS"); shots != "" {
-			png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(shots, "real-incident.png"), png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		b.Screenshot("real-incident.png")
 	})
 
 	t.Run("script subject is text", func(t *testing.T) {
-		b.t = t
-		b.open("/#/incidents/"+evil.id, ".cert")
-		if card := b.text(".cert"); !strings.Contains(card, evilSubject) {
+		b.T = t
+		b.Open("/#/incidents/"+evil.id, ".cert")
+		if card := b.Text(".cert"); !strings.Contains(card, evilSubject) {
 			t.Errorf("the subject is not shown as text; card: %q", card)
 		}
-		if got := b.eval(`[...document.querySelectorAll('.cert .dn .mono')].map(e => e.textContent).join('|')`); !strings.Contains(got, evilSubject) {
+		if got := b.Eval(`[...document.querySelectorAll('.cert .dn .mono')].map(e => e.textContent).join('|')`); !strings.Contains(got, evilSubject) {
 			t.Errorf("subject fields %q lack the CN verbatim", got)
 		}
-		if got := b.eval(`typeof window.__pwned`); got != "undefined" {
-			t.Fatalf("injected markup ran: window.__pwned is %s", b.eval(`String(window.__pwned)`))
+		if got := b.Eval(`typeof window.__pwned`); got != "undefined" {
+			t.Fatalf("injected markup ran: window.__pwned is %s", b.Eval(`String(window.__pwned)`))
 		}
-		if got := b.eval(`String(document.querySelectorAll('main img, main script, main svg').length)`); got != "0" {
+		if got := b.Eval(`String(document.querySelectorAll('main img, main script, main svg').length)`); got != "0" {
 			t.Errorf("%s elements were created from certificate data", got)
 		}
 	})
 
 	t.Run("status change persists", func(t *testing.T) {
-		b.t = t
-		b.open("/#/incidents/"+evil.id, "#action-status")
-		b.do(chromedp.SetValue(chromedp.CSS("#action-status"), "investigating"),
+		b.T = t
+		b.Open("/#/incidents/"+evil.id, "#action-status")
+		b.Do(chromedp.SetValue(chromedp.CSS("#action-status"), "investigating"),
 			chromedp.SetValue(chromedp.CSS("#action-note"), "registrar notified"),
 			chromedp.Click(chromedp.CSS("#action-save")))
-		b.waitFor(`document.querySelector('#incident-status') !== null && document.querySelector('#incident-status').textContent === 'investigating'`)
+		b.WaitFor(`document.querySelector('#incident-status') !== null && document.querySelector('#incident-status').textContent === 'investigating'`)
 		var got incident.Incident
 		apiGet(t, h.base, "/api/v1/incidents/"+evil.id, "", &got)
 		if got.Status != "investigating" || got.Note != "registrar notified" {
@@ -469,43 +298,43 @@ func TestBrowserRealServer(t *testing.T) {
 		if len(got.History) != 2 {
 			t.Errorf("history %+v, want the status and the note", got.History)
 		}
-		b.do(chromedp.Reload())
-		b.waitFor(`document.querySelector('#incident-status') !== null`)
-		if got := b.text("#incident-status"); got != "investigating" {
+		b.Do(chromedp.Reload())
+		b.WaitFor(`document.querySelector('#incident-status') !== null`)
+		if got := b.Text("#incident-status"); got != "investigating" {
 			t.Errorf("after reload the status shows %q", got)
 		}
-		if got := b.eval(`document.querySelector('#action-status').value`); got != "investigating" {
+		if got := b.Eval(`document.querySelector('#action-status').value`); got != "investigating" {
 			t.Errorf("after reload the status control is %q", got)
 		}
-		if history := b.text("#history"); !strings.Contains(history, "investigating") || !strings.Contains(history, "registrar notified") {
+		if history := b.Text("#history"); !strings.Contains(history, "investigating") || !strings.Contains(history, "registrar notified") {
 			t.Errorf("history %q lacks the change", history)
 		}
 		// The list shows the new status too, and the status filter finds it.
-		b.open("/#/incidents?status=investigating", fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
+		b.Open("/#/incidents?status=investigating", fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
 		if got := b.rows(); got != evil.id {
 			t.Errorf("status=investigating shows %q, want %q", got, evil.id)
 		}
 	})
 
 	t.Run("date filter", func(t *testing.T) {
-		b.t = t
+		b.T = t
 		today := time.Now().UTC().Format(time.DateOnly)
 		yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
-		b.open("/#/incidents?since="+today, fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
+		b.Open("/#/incidents?since="+today, fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
 		if got := b.rows(); got != other.id+" "+evil.id {
 			t.Errorf("since=%s shows %q, want both incidents", today, got)
 		}
-		b.open("/#/incidents?until="+yesterday, "#incidents-empty")
+		b.Open("/#/incidents?until="+yesterday, "#incidents-empty")
 		if got := b.rows(); got != "" {
 			t.Errorf("until=%s shows %q, want nothing", yesterday, got)
 		}
 	})
 
 	t.Run("false positive allows the name", func(t *testing.T) {
-		b.t = t
-		b.open("/#/incidents/"+other.id, "#fp-allow")
-		b.do(chromedp.Click(chromedp.CSS("#fp-allow")), chromedp.Click(chromedp.CSS("#fp-confirm")))
-		b.waitFor(`document.querySelector('#incident-verdict') !== null && document.querySelector('#incident-verdict').textContent === 'false positive'`)
+		b.T = t
+		b.Open("/#/incidents/"+other.id, "#fp-allow")
+		b.Do(chromedp.Click(chromedp.CSS("#fp-allow")), chromedp.Click(chromedp.CSS("#fp-confirm")))
+		b.WaitFor(`document.querySelector('#incident-verdict') !== null && document.querySelector('#incident-verdict').textContent === 'false positive'`)
 		var got incident.Incident
 		apiGet(t, h.base, "/api/v1/incidents/"+other.id, "", &got)
 		if got.Status != "closed" || got.Verdict != "false_positive" {
@@ -524,52 +353,52 @@ func TestBrowserRealServer(t *testing.T) {
 	})
 
 	t.Run("new incident appears without reload", func(t *testing.T) {
-		b.t = t
-		b.open("/#/incidents", fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
-		b.eval(`(window.__sameDocument = 'yes')`)
+		b.T = t
+		b.Open("/#/incidents", fmt.Sprintf(`tr[data-id="%s"]`, evil.id))
+		b.Eval(`(window.__sameDocument = 'yes')`)
 		fresh := plant(t, a, []string{"paypal-login.com", "www.paypal-login.com"}, "paypal-login.com",
 			"Example 'Argon2026h1'", "https://ct.example.net/2026h1/", 812399)
-		b.waitFor(fmt.Sprintf(`document.querySelector('#incidents tbody tr') !== null && document.querySelector('#incidents tbody tr').dataset.id === '%s'`, fresh.id))
-		if got := b.eval(`window.__sameDocument`); got != "yes" {
+		b.WaitFor(fmt.Sprintf(`document.querySelector('#incidents tbody tr') !== null && document.querySelector('#incidents tbody tr').dataset.id === '%s'`, fresh.id))
+		if got := b.Eval(`window.__sameDocument`); got != "yes" {
 			t.Error("the page reloaded to show the new incident")
 		}
 	})
 
 	t.Run("watchlist and sources pages", func(t *testing.T) {
-		b.t = t
-		b.open("/#/watchlist", "#watchlist-json")
-		if info := b.text("#watchlist-info"); !strings.Contains(info, "homographs.json") {
+		b.T = t
+		b.Open("/#/watchlist", "#watchlist-json")
+		if info := b.Text("#watchlist-info"); !strings.Contains(info, "homographs.json") {
 			t.Errorf("list info %q lacks its source", info)
 		}
-		b.do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal": []}`), chromedp.Click(chromedp.CSS("#watchlist-save")))
-		b.waitFor(`document.querySelector('#watchlist-message .notice-error') !== null`)
-		if msg := b.text("#watchlist-message"); !strings.Contains(msg, "paypal") {
+		b.Do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal": []}`), chromedp.Click(chromedp.CSS("#watchlist-save")))
+		b.WaitFor(`document.querySelector('#watchlist-message .notice-error') !== null`)
+		if msg := b.Text("#watchlist-message"); !strings.Contains(msg, "paypal") {
 			t.Errorf("the refusal %q does not name the bad key", msg)
 		}
-		b.do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal.com": ["paypa1.com"], "example.org": [], "bank.example": []}`),
+		b.Do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal.com": ["paypa1.com"], "example.org": [], "bank.example": []}`),
 			chromedp.Click(chromedp.CSS("#watchlist-save")))
-		b.waitFor(`document.querySelector('.notice-ok') !== null && document.querySelector('.notice-ok').textContent === 'List saved.'`)
+		b.WaitFor(`document.querySelector('.notice-ok') !== null && document.querySelector('.notice-ok').textContent === 'List saved.'`)
 		if l := a.Watchlist.Current().List; len(l) != 3 || len(l["paypal.com"]) != 1 {
 			t.Errorf("after saving, the list in force is %v", l)
 		}
 		// Generate lookalikes with the real generator and merge them.
-		b.do(chromedp.SetValue(chromedp.CSS("#gen-domains"), "contoso.com"),
+		b.Do(chromedp.SetValue(chromedp.CSS("#gen-domains"), "contoso.com"),
 			chromedp.SetValue(chromedp.CSS("#gen-fuzzers"), "omission, homoglyph"),
 			chromedp.Click(chromedp.CSS("#gen-run")))
-		b.waitFor(`document.querySelector('#gen-merge') !== null`)
-		if preview := b.text("#gen-preview"); !strings.Contains(preview, "cntoso.com") {
+		b.WaitFor(`document.querySelector('#gen-merge') !== null`)
+		if preview := b.Text("#gen-preview"); !strings.Contains(preview, "cntoso.com") {
 			t.Errorf("the preview lacks the omission cntoso.com: %.300s", preview)
 		}
-		b.do(chromedp.Click(chromedp.CSS("#gen-merge")))
-		b.waitFor(`document.querySelector('.notice-ok') !== null && document.querySelector('.notice-ok').textContent.startsWith('Merged')`)
+		b.Do(chromedp.Click(chromedp.CSS("#gen-merge")))
+		b.WaitFor(`document.querySelector('.notice-ok') !== null && document.querySelector('.notice-ok').textContent.startsWith('Merged')`)
 		if n := len(a.Watchlist.Current().List["contoso.com"]); n == 0 {
 			t.Error("merging generated lookalikes left contoso.com without homographs")
 		}
 		// No CT logs are configured here: the page says so (and lists no feeds) rather than failing.
-		b.do(chromedp.Navigate(h.base + "/#/sources"))
-		b.waitFor(`document.querySelector('main').textContent.includes('No sources configured.')`)
-		if got := b.eval(`String(document.querySelectorAll('main .notice-error').length)`); got != "0" {
-			t.Errorf("the sources page shows errors: %s", b.text("main"))
+		b.Do(chromedp.Navigate(h.base + "/#/sources"))
+		b.WaitFor(`document.querySelector('main').textContent.includes('No sources configured.')`)
+		if got := b.Eval(`String(document.querySelectorAll('main .notice-error').length)`); got != "0" {
+			t.Errorf("the sources page shows errors: %s", b.Text("main"))
 		}
 	})
 }
@@ -578,9 +407,7 @@ func TestBrowserRealServer(t *testing.T) {
 // anonymous requests, a browser is sent to sign in, and once signed in a status change (a PATCH
 // with the CSRF header) persists; without the header the same PATCH is refused.
 func TestBrowserRealServerLogin(t *testing.T) {
-	if chromiumPath() == "" {
-		t.Skip("chromium is not installed (/usr/bin/chromium; apt-get install -y chromium): skipping the browser test against the real server")
-	}
+	browsertest.Skip(t)
 	const token = "s3cret-token"
 	cfg := browserConfig(t)
 	cfg.Auth.Tokens = []string{token}
@@ -609,13 +436,13 @@ func TestBrowserRealServerLogin(t *testing.T) {
 
 	b := newBrowserTest(t, h.base)
 	// A browser opening the UI is sent to the login page.
-	b.open("/#/incidents/"+evil.id, "#token")
-	if got := b.eval(`location.pathname`); got != "/login" {
+	b.Open("/#/incidents/"+evil.id, "#token")
+	if got := b.Eval(`location.pathname`); got != "/login" {
 		t.Errorf("an anonymous browser is at %q, want /login", got)
 	}
 	login := func(tok string) int64 {
 		t.Helper()
-		resp, err := chromedp.RunResponse(b.ctx, chromedp.SendKeys(chromedp.CSS("#token"), tok), chromedp.Submit(chromedp.CSS("#token")))
+		resp, err := chromedp.RunResponse(b.Ctx, chromedp.SendKeys(chromedp.CSS("#token"), tok), chromedp.Submit(chromedp.CSS("#token")))
 		if err != nil {
 			t.Fatalf("signing in with %q: %v", tok, err)
 		}
@@ -624,31 +451,31 @@ func TestBrowserRealServerLogin(t *testing.T) {
 	if status := login("wrong-token"); status != http.StatusUnauthorized {
 		t.Errorf("signing in with a wrong token answered %d, want 401", status)
 	}
-	b.waitFor(`document.querySelector('[role="alert"]') !== null && document.querySelector('#token') !== null`)
-	if got := b.text(`[role="alert"]`); !strings.Contains(got, "not valid") {
+	b.WaitFor(`document.querySelector('[role="alert"]') !== null && document.querySelector('#token') !== null`)
+	if got := b.Text(`[role="alert"]`); !strings.Contains(got, "not valid") {
 		t.Errorf("a wrong token says %q", got)
 	}
 	if status := login(token); status != http.StatusOK {
 		t.Errorf("signing in with the token ended on a %d page, want 200 (after the redirect to /)", status)
 	}
-	b.waitFor(fmt.Sprintf(`location.pathname === '/' && document.querySelector('tr[data-id="%s"]') !== null`, evil.id))
+	b.WaitFor(fmt.Sprintf(`location.pathname === '/' && document.querySelector('tr[data-id="%s"]') !== null`, evil.id))
 
 	// Signed in: the status change goes through with the CSRF header and persists.
-	b.open("/#/incidents/"+evil.id, "#action-status")
-	b.do(chromedp.SetValue(chromedp.CSS("#action-status"), "closed"), chromedp.Click(chromedp.CSS("#action-save")))
-	b.waitFor(`document.querySelector('#incident-status') !== null && document.querySelector('#incident-status').textContent === 'closed'`)
+	b.Open("/#/incidents/"+evil.id, "#action-status")
+	b.Do(chromedp.SetValue(chromedp.CSS("#action-status"), "closed"), chromedp.Click(chromedp.CSS("#action-save")))
+	b.WaitFor(`document.querySelector('#incident-status') !== null && document.querySelector('#incident-status').textContent === 'closed'`)
 	apiGet(t, h.base, "/api/v1/incidents/"+evil.id, token, &inc)
 	if inc.Status != "closed" {
 		t.Errorf("after the UI's PATCH the store has status %q", inc.Status)
 	}
-	b.do(chromedp.Reload())
-	b.waitFor(`document.querySelector('#incident-status') !== null`)
-	if got := b.text("#incident-status"); got != "closed" {
+	b.Do(chromedp.Reload())
+	b.WaitFor(`document.querySelector('#incident-status') !== null`)
+	if got := b.Text("#incident-status"); got != "closed" {
 		t.Errorf("after reload the status shows %q", got)
 	}
 
 	// The session cookie alone does not make a state change: without X-CSRF-Token it is refused.
-	got := b.eval(fmt.Sprintf(`fetch('/api/v1/incidents/%s', {method: 'PATCH', credentials: 'same-origin',
+	got := b.Eval(fmt.Sprintf(`fetch('/api/v1/incidents/%s', {method: 'PATCH', credentials: 'same-origin',
 		headers: {'Content-Type': 'application/json'}, body: JSON.stringify({status: 'new'})}).then(r => String(r.status))`, evil.id))
 	if got != "403" {
 		t.Errorf("a PATCH without the CSRF header answered %s, want 403", got)
@@ -660,16 +487,16 @@ func TestBrowserRealServerLogin(t *testing.T) {
 
 	// Signed out (the page's own POST /logout, with the CSRF header), the UI shows its login form
 	// on the next API answer 401, and signing in there works too.
-	if got := b.eval(`(() => { const m = document.cookie.match(/(?:^|; )certhunt_csrf=([^;]*)/);
+	if got := b.Eval(`(() => { const m = document.cookie.match(/(?:^|; )certhunt_csrf=([^;]*)/);
 		return fetch('/logout', {method: 'POST', credentials: 'same-origin', headers: {'X-CSRF-Token': m ? decodeURIComponent(m[1]) : ''}})
 			.then(r => String(r.status)); })()`); got != "204" {
 		t.Fatalf("POST /logout answered %s", got)
 	}
-	b.eval(`(location.hash = '#/incidents', 'ok')`)
-	b.waitFor(`document.querySelector('#login-token') !== null`)
-	b.do(chromedp.SendKeys(chromedp.CSS("#login-token"), token), chromedp.Click(chromedp.CSS("#login-submit")))
-	b.waitFor(fmt.Sprintf(`document.querySelector('tr[data-id="%s"]') !== null`, evil.id))
-	if got := b.eval(`typeof window.__pwned`); got != "undefined" {
+	b.Eval(`(location.hash = '#/incidents', 'ok')`)
+	b.WaitFor(`document.querySelector('#login-token') !== null`)
+	b.Do(chromedp.SendKeys(chromedp.CSS("#login-token"), token), chromedp.Click(chromedp.CSS("#login-submit")))
+	b.WaitFor(fmt.Sprintf(`document.querySelector('tr[data-id="%s"]') !== null`, evil.id))
+	if got := b.Eval(`typeof window.__pwned`); got != "undefined" {
 		t.Error("injected markup ran")
 	}
 }

@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/certhunt/certhunt/internal/browsertest"
 )
 
 // The browser tests drive Debian's chromium through chromedp against the real embedded UI and an
@@ -31,6 +29,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// browser is one headless chromium for all browser tests; each test gets its own tab in its own
+// browser context.
 var browser struct {
 	once   sync.Once
 	ctx    context.Context
@@ -38,227 +38,91 @@ var browser struct {
 	err    error
 }
 
-func chromiumPath() string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// sharedBrowser starts one headless chromium for all browser tests; each test gets its own tab
-// in its own browser context.
-func sharedBrowser(t testing.TB) context.Context {
-	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		t.Skip("chromium is not installed (apt-get install -y chromium): skipping browser test")
-	}
-	browser.once.Do(func() {
-		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-			chromedp.ExecPath(path),
-			chromedp.Headless,
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.NoFirstRun,
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true),
-			chromedp.Flag("disable-dev-shm-usage", true),
-			chromedp.WindowSize(1440, 900),
-		)
-		ctx, cancelCtx := chromedp.NewContext(alloc)
-		browser.ctx = ctx
-		browser.cancel = func() { cancelCtx(); cancelAlloc() }
-		browser.err = chromedp.Do(ctx)
-	})
-	if browser.err != nil {
-		t.Fatalf("starting chromium %s: %v", path, browser.err)
-	}
-	return browser.ctx
-}
-
-// pageProblems collects uncaught exceptions and console errors (CSP violations among them).
-type pageProblems struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (p *pageProblems) record(ev any) {
-	var msg string
-	switch ev := ev.(type) {
-	case *runtime.EventExceptionThrown:
-		msg = "uncaught: " + ev.ExceptionDetails.Text
-		if ev.ExceptionDetails.Exception != nil {
-			msg += " " + ev.ExceptionDetails.Exception.Description
-		}
-	case *log.EventEntryAdded:
-		// Network errors (a 401 before login, say) are expected answers, not page faults.
-		if ev.Entry.Level != log.EntryLevelError || ev.Entry.Source == log.EntrySourceNetwork {
-			return
-		}
-		msg = fmt.Sprintf("console %s: %s", ev.Entry.Source, ev.Entry.Text)
-	default:
-		return
-	}
-	p.mu.Lock()
-	p.list = append(p.list, msg)
-	p.mu.Unlock()
-}
-
 type uiTest struct {
-	t   testing.TB
-	ctx context.Context
+	*browsertest.Page
 	api *fakeAPI
-	url string
 }
 
 func newUITest(t testing.TB) *uiTest {
 	t.Helper()
-	root := sharedBrowser(t)
+	browsertest.Skip(t)
+	browser.once.Do(func() { browser.ctx, browser.cancel, browser.err = browsertest.Start() })
+	if browser.err != nil {
+		t.Fatal(browser.err)
+	}
 	api := newFakeAPI(time.Now().UTC().Truncate(time.Second))
 	srv := httptest.NewServer(api.handler())
 	t.Cleanup(srv.Close)
-	// A browser context of its own per test: cookies (the login session) do not leak between tests.
-	tab, cancelTab := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancelTab)
 	timeout := 45 * time.Second
 	if _, ok := t.(*testing.B); ok {
 		timeout = 10 * time.Minute // a benchmark runs its loop many times
 	}
-	ctx, cancel := context.WithTimeout(tab, timeout)
-	t.Cleanup(cancel)
-	problems := &pageProblems{}
-	if err := chromedp.Listen(ctx, problems.record); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		problems.mu.Lock()
-		defer problems.mu.Unlock()
-		for _, p := range problems.list {
-			t.Errorf("page: %s", p)
-		}
-	})
-	return &uiTest{t: t, ctx: ctx, api: api, url: srv.URL}
-}
-
-func (u *uiTest) do(steps ...chromedp.Action[chromedp.Void]) {
-	u.t.Helper()
-	if err := chromedp.Do(u.ctx, steps...); err != nil {
-		u.t.Fatal(err)
-	}
-}
-
-func (u *uiTest) text(sel string) string {
-	u.t.Helper()
-	s, err := chromedp.Run(u.ctx, chromedp.TextContent(chromedp.CSS(sel)))
-	if err != nil {
-		u.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
-}
-
-func (u *uiTest) eval(expr string) string {
-	u.t.Helper()
-	s, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](expr))
-	if err != nil {
-		u.t.Fatalf("%s: %v", expr, err)
-	}
-	return s
+	// Open's paths are the UI's #fragments.
+	return &uiTest{Page: browsertest.NewPage(t, browser.ctx, srv.URL+"/", timeout), api: api}
 }
 
 // clear empties a form control (chromedp.SetValue refuses the empty string).
 func (u *uiTest) clear(sel string) {
-	u.t.Helper()
+	u.T.Helper()
 	arg, err := json.Marshal(sel)
 	if err != nil {
-		u.t.Fatal(err)
+		u.T.Fatal(err)
 	}
-	u.eval(fmt.Sprintf(`(() => { const el = document.querySelector(%s); el.value = ''; return 'ok'; })()`, arg))
-}
-
-// waitFor polls a JavaScript condition until it holds (or the test's deadline passes).
-func (u *uiTest) waitFor(cond string) {
-	u.t.Helper()
-	if _, err := chromedp.Run(u.ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-		u.t.Fatalf("waiting for %s: %v", cond, err)
-	}
-}
-
-func (u *uiTest) open(fragment, readySelector string) {
-	u.t.Helper()
-	u.do(chromedp.Navigate(u.url+"/"+fragment), chromedp.WaitVisible(chromedp.CSS(readySelector)))
-}
-
-func (u *uiTest) screenshot(name string) {
-	u.t.Helper()
-	dir := os.Getenv("CERTHUNT_UI_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	png, err := chromedp.Run(u.ctx, chromedp.FullScreenshot(100)) // 100 gives PNG, less gives JPEG
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "ui-"+name+".png"), png, 0o644); err != nil {
-		u.t.Fatal(err)
-	}
+	u.Eval(fmt.Sprintf(`(() => { const el = document.querySelector(%s); el.value = ''; return 'ok'; })()`, arg))
 }
 
 func TestBrowserListShowsStoredIncident(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/incidents", `tr[data-id="inc-paypal"]`)
-	row := u.text(`tr[data-id="inc-paypal"]`)
+	u.Open("#/incidents", `tr[data-id="inc-paypal"]`)
+	row := u.Text(`tr[data-id="inc-paypal"]`)
 	for _, want := range []string{"critical", "92", "paypal.com", "pаypal.com", "xn--pypal-4ve.com", "new"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("row %q lacks %q", row, want)
 		}
 	}
 	// The Cyrillic а is marked and names its code point.
-	if got := u.eval(`document.querySelector('tr[data-id="inc-paypal"] .cp').title`); got != "U+0430" {
+	if got := u.Eval(`document.querySelector('tr[data-id="inc-paypal"] .cp').title`); got != "U+0430" {
 		t.Errorf("confusable mark title = %q, want U+0430", got)
 	}
 	// An ASCII stand-in (1 for l) is marked against the asset's name.
-	if got := u.eval(`document.querySelector('tr[data-id="inc-closed"] .cp.swap').title`); got != "U+0031 in place of l" {
+	if got := u.Eval(`document.querySelector('tr[data-id="inc-closed"] .cp.swap').title`); got != "U+0031 in place of l" {
 		t.Errorf("ASCII lookalike mark title = %q, want %q", got, "U+0031 in place of l")
 	}
-	if got := u.eval(`String(document.querySelectorAll('#incidents tbody tr').length)`); got != "7" {
+	if got := u.Eval(`String(document.querySelectorAll('#incidents tbody tr').length)`); got != "7" {
 		t.Errorf("%s rows, want the 7 stored incidents", got)
 	}
-	exports := u.eval(`[...document.querySelectorAll('a[download]')].map(a => a.getAttribute('href')).join(' ')`)
+	exports := u.Eval(`[...document.querySelectorAll('a[download]')].map(a => a.getAttribute('href')).join(' ')`)
 	if exports != "/api/v1/incidents/export?format=csv /api/v1/incidents/export?format=stix" {
 		t.Errorf("export links %q", exports)
 	}
-	u.screenshot("incidents")
+	u.Screenshot("ui-incidents.png")
 }
 
 func TestBrowserFilterReachesAPI(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/incidents", `tr[data-id="inc-paypal"]`)
-	u.do(chromedp.SetValue(chromedp.CSS("#filter-status"), "closed"),
+	u.Open("#/incidents", `tr[data-id="inc-paypal"]`)
+	u.Do(chromedp.SetValue(chromedp.CSS("#filter-status"), "closed"),
 		chromedp.SetValue(chromedp.CSS("#filter-asset"), "example.org"),
 		chromedp.Click(chromedp.CSS("#filter-apply")))
-	u.waitFor(`document.querySelector('tr[data-id="inc-paypal"]') === null && document.querySelectorAll('#incidents tbody tr').length === 1`)
-	if got := u.eval(`document.querySelector('#incidents tbody tr').dataset.id`); got != "inc-closed" {
+	u.WaitFor(`document.querySelector('tr[data-id="inc-paypal"]') === null && document.querySelectorAll('#incidents tbody tr').length === 1`)
+	if got := u.Eval(`document.querySelector('#incidents tbody tr').dataset.id`); got != "inc-closed" {
 		t.Errorf("filtered list shows %q, want inc-closed", got)
 	}
 	if !u.api.sawQuery("status", "closed") || !u.api.sawQuery("asset", "example.org") {
 		t.Error("the filter did not reach the API as status=closed&asset=example.org")
 	}
 	// Filters live in the URL, so a reload keeps them.
-	u.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`tr[data-id="inc-closed"]`)))
-	if got := u.eval(`document.querySelector('#filter-status').value`); got != "closed" {
+	u.Do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`tr[data-id="inc-closed"]`)))
+	if got := u.Eval(`document.querySelector('#filter-status').value`); got != "closed" {
 		t.Errorf("after reload the status filter is %q", got)
 	}
 
 	// Search goes to the API as q.
 	u.clear("#filter-status")
 	u.clear("#filter-asset")
-	u.do(chromedp.SetValue(chromedp.CSS("#filter-q"), "secure-verify"),
+	u.Do(chromedp.SetValue(chromedp.CSS("#filter-q"), "secure-verify"),
 		chromedp.Click(chromedp.CSS("#filter-apply")))
-	u.waitFor(`document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector('tr[data-id="inc-4"]') !== null`)
+	u.WaitFor(`document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector('tr[data-id="inc-4"]') !== null`)
 	if !u.api.sawQuery("q", "secure-verify") {
 		t.Error("search did not reach the API as q=secure-verify")
 	}
@@ -267,7 +131,7 @@ func TestBrowserFilterReachesAPI(t *testing.T) {
 func TestBrowserDateFilterAndPaging(t *testing.T) {
 	u := newUITest(t)
 	today := time.Now().UTC().Format(time.DateOnly)
-	u.open("#/incidents?since="+today, `#incidents`)
+	u.Open("#/incidents?since="+today, `#incidents`)
 	if !u.api.sawQuery("since", today+"T00:00:00Z") {
 		t.Errorf("date filter did not reach the API as since=%sT00:00:00Z", today)
 	}
@@ -278,43 +142,43 @@ func TestBrowserDateFilterAndPaging(t *testing.T) {
 		inc.CreatedAt = inc.CreatedAt.Add(-time.Duration(i+1) * time.Hour)
 		u.api.add(&inc)
 	}
-	u.open("#/incidents", `#load-more`)
-	u.waitFor(`document.querySelectorAll('#incidents tbody tr').length === 100`)
-	u.do(chromedp.Click(chromedp.CSS("#load-more")))
-	u.waitFor(`document.querySelectorAll('#incidents tbody tr').length === 127 && document.querySelector('#load-more').hidden`)
+	u.Open("#/incidents", `#load-more`)
+	u.WaitFor(`document.querySelectorAll('#incidents tbody tr').length === 100`)
+	u.Do(chromedp.Click(chromedp.CSS("#load-more")))
+	u.WaitFor(`document.querySelectorAll('#incidents tbody tr').length === 127 && document.querySelector('#load-more').hidden`)
 }
 
 func TestBrowserNewIncidentAppearsWithoutReload(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/incidents", `tr[data-id="inc-paypal"]`)
-	u.eval(`window.__sameDocument = 'yes'`)
+	u.Open("#/incidents", `tr[data-id="inc-paypal"]`)
+	u.Eval(`window.__sameDocument = 'yes'`)
 	fresh := u.api.clone("inc-closed")
 	fresh.ID, fresh.Domain, fresh.DomainUnicode = "inc-fresh", "xn--exmple-4nf.org", "exаmple.org"
 	fresh.CreatedAt, fresh.Status = time.Now().UTC().Add(time.Second), "new"
 	u.api.add(&fresh)
-	u.waitFor(`document.querySelector('#incidents tbody tr').dataset.id === 'inc-fresh'`)
-	if got := u.eval(`window.__sameDocument`); got != "yes" {
+	u.WaitFor(`document.querySelector('#incidents tbody tr').dataset.id === 'inc-fresh'`)
+	if got := u.Eval(`window.__sameDocument`); got != "yes" {
 		t.Error("the page reloaded to show the new incident")
 	}
 }
 
 func TestBrowserIncidentPageShowsCertificate(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/incidents/inc-paypal", ".cert")
-	cert := u.text(".cert")
+	u.Open("#/incidents/inc-paypal", ".cert")
+	cert := u.Text(".cert")
 	c := u.api.clone("inc-paypal").Certificates[0]
 	for _, want := range append([]string{c.SHA256, c.SHA1, c.Serial, "Let's Encrypt", "R11", "precert", "SHA256-RSA", "#812301", "#5119876"}, c.DNSNames...) {
 		if !strings.Contains(cert, want) {
 			t.Errorf("certificate card lacks %q", want)
 		}
 	}
-	reasons := u.text("#reasons")
+	reasons := u.Text("#reasons")
 	for _, want := range []string{"confusable", "60", "idn_mixed_script", "20", "new_registration", "12"} {
 		if !strings.Contains(reasons, want) {
 			t.Errorf("reasons lack %q", want)
 		}
 	}
-	links := u.eval(`[...document.querySelectorAll('a.ext')].map(a => a.href).join('\n')`)
+	links := u.Eval(`[...document.querySelectorAll('a.ext')].map(a => a.href).join('\n')`)
 	for _, want := range []string{
 		"https://ct.example.net/2026h1/ct/v1/get-entries?start=812301&end=812301",
 		"https://static.example.net/2026h1/", // a static log: the log, with the index shown
@@ -328,24 +192,24 @@ func TestBrowserIncidentPageShowsCertificate(t *testing.T) {
 	if strings.Contains(links, "static.example.net/2026h1/ct/v1") {
 		t.Error("a static-ct-api log got an RFC 6962 get-entries link")
 	}
-	page := u.text("main")
+	page := u.Text("main")
 	for _, want := range []string{"openphish", "https://xn--pypal-4ve.com/signin", "xsoar", "503 Service Unavailable"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("incident page lacks %q (intel hit or delivery)", want)
 		}
 	}
 	// Other incidents on the same asset are listed (not this one).
-	u.waitFor(`document.querySelector('#related-asset a[href="#/incidents/inc-4"]') !== null`)
+	u.WaitFor(`document.querySelector('#related-asset a[href="#/incidents/inc-4"]') !== null`)
 	if !u.api.sawQuery("asset", "paypal.com") || !u.api.sawQuery("q", "xn--pypal-4ve.com") {
 		t.Error("related incidents were not asked for by asset and registered domain")
 	}
-	u.screenshot("incident")
+	u.Screenshot("ui-incident.png")
 }
 
 func TestBrowserStatusChangePersists(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/incidents/inc-paypal", "#action-status")
-	u.do(chromedp.SetValue(chromedp.CSS("#action-status"), "investigating"),
+	u.Open("#/incidents/inc-paypal", "#action-status")
+	u.Do(chromedp.SetValue(chromedp.CSS("#action-status"), "investigating"),
 		chromedp.SetValue(chromedp.CSS("#action-note"), "registrar notified"),
 		chromedp.Click(chromedp.CSS("#action-save")))
 	select {
@@ -353,26 +217,26 @@ func TestBrowserStatusChangePersists(t *testing.T) {
 		if got["status"] != "investigating" || got["note"] != "registrar notified" || len(got) != 2 {
 			t.Errorf("PATCH body %v, want status and note only", got)
 		}
-	case <-u.ctx.Done():
+	case <-u.Ctx.Done():
 		t.Fatal("no PATCH reached the API")
 	}
-	u.do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#incident-status")))
-	if got := u.text("#incident-status"); got != "investigating" {
+	u.Do(chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#incident-status")))
+	if got := u.Text("#incident-status"); got != "investigating" {
 		t.Errorf("after reload the status shows %q", got)
 	}
-	if got := u.eval(`document.querySelector('#action-status').value`); got != "investigating" {
+	if got := u.Eval(`document.querySelector('#action-status').value`); got != "investigating" {
 		t.Errorf("after reload the status control is %q", got)
 	}
-	if history := u.text("#history"); !strings.Contains(history, "status → investigating") || !strings.Contains(history, "registrar notified") {
+	if history := u.Text("#history"); !strings.Contains(history, "status → investigating") || !strings.Contains(history, "registrar notified") {
 		t.Errorf("history %q lacks the change", history)
 	}
 }
 
 func TestBrowserFalsePositiveAllowsName(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/incidents/inc-closed", "#fp-allow")
-	u.do(chromedp.Click(chromedp.CSS("#fp-allow")), chromedp.Click(chromedp.CSS("#fp-confirm")))
-	u.waitFor(`document.querySelector('#incident-status') && document.querySelector('#incident-status').textContent === 'closed' && document.querySelector('#incident-verdict').textContent === 'false positive'`)
+	u.Open("#/incidents/inc-closed", "#fp-allow")
+	u.Do(chromedp.Click(chromedp.CSS("#fp-allow")), chromedp.Click(chromedp.CSS("#fp-confirm")))
+	u.WaitFor(`document.querySelector('#incident-status') && document.querySelector('#incident-status').textContent === 'closed' && document.querySelector('#incident-verdict').textContent === 'false positive'`)
 	u.api.mu.Lock()
 	allowed := append([]string(nil), u.api.allowed...)
 	u.api.mu.Unlock()
@@ -383,25 +247,25 @@ func TestBrowserFalsePositiveAllowsName(t *testing.T) {
 
 func TestBrowserScriptSubjectIsText(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/incidents/inc-evil", ".cert")
-	if cert := u.text(".cert"); !strings.Contains(cert, evilSubject) {
+	u.Open("#/incidents/inc-evil", ".cert")
+	if cert := u.Text(".cert"); !strings.Contains(cert, evilSubject) {
 		t.Errorf("the subject is not shown as text; card: %q", cert)
 	}
-	if reasons := u.text("#reasons"); !strings.Contains(reasons, `<img src=x onerror="window.__pwned=3">`) {
+	if reasons := u.Text("#reasons"); !strings.Contains(reasons, `<img src=x onerror="window.__pwned=3">`) {
 		t.Errorf("the reason detail is not shown as text: %q", reasons)
 	}
-	if got := u.eval(`typeof window.__pwned`); got != "undefined" {
-		t.Fatalf("injected markup ran: window.__pwned is %s", u.eval(`String(window.__pwned)`))
+	if got := u.Eval(`typeof window.__pwned`); got != "undefined" {
+		t.Fatalf("injected markup ran: window.__pwned is %s", u.Eval(`String(window.__pwned)`))
 	}
-	if got := u.eval(`String(document.querySelectorAll('main img, main svg, main script, main b, main i').length)`); got != "0" {
+	if got := u.Eval(`String(document.querySelectorAll('main img, main svg, main script, main b, main i').length)`); got != "0" {
 		t.Errorf("%s elements were created from data", got)
 	}
 	// Links built from data keep to http(s): the javascript: log URL gives no link.
-	if got := u.eval(`[...document.querySelectorAll('a[href]')].map(a => a.href).filter(h => !/^https?:/.test(h)).join(' ')`); got != "" {
+	if got := u.Eval(`[...document.querySelectorAll('a[href]')].map(a => a.href).filter(h => !/^https?:/.test(h)).join(' ')`); got != "" {
 		t.Errorf("non-http(s) links: %s", got)
 	}
-	u.open("#/incidents", `tr[data-id="inc-evil"]`)
-	if got := u.eval(`typeof window.__pwned`); got != "undefined" {
+	u.Open("#/incidents", `tr[data-id="inc-evil"]`)
+	if got := u.Eval(`typeof window.__pwned`); got != "undefined" {
 		t.Fatal("injected markup ran on the list page")
 	}
 }
@@ -411,19 +275,19 @@ func TestBrowserLoginAndCSRF(t *testing.T) {
 	u.api.mu.Lock()
 	u.api.token = "s3cret"
 	u.api.mu.Unlock()
-	u.open("#/incidents/inc-paypal", "#login-token")
-	u.do(chromedp.SendKeys(chromedp.CSS("#login-token"), "wrong"), chromedp.Click(chromedp.CSS("#login-submit")))
-	u.waitFor(`document.querySelector('.login .notice-error') !== null`)
-	u.screenshot("login")
-	u.do(chromedp.SetValue(chromedp.CSS("#login-token"), "s3cret"), chromedp.Click(chromedp.CSS("#login-submit")))
-	u.do(chromedp.WaitVisible(chromedp.CSS("#action-status")))
-	u.do(chromedp.SetValue(chromedp.CSS("#action-status"), "closed"), chromedp.Click(chromedp.CSS("#action-save")))
+	u.Open("#/incidents/inc-paypal", "#login-token")
+	u.Do(chromedp.SendKeys(chromedp.CSS("#login-token"), "wrong"), chromedp.Click(chromedp.CSS("#login-submit")))
+	u.WaitFor(`document.querySelector('.login .notice-error') !== null`)
+	u.Screenshot("ui-login.png")
+	u.Do(chromedp.SetValue(chromedp.CSS("#login-token"), "s3cret"), chromedp.Click(chromedp.CSS("#login-submit")))
+	u.Do(chromedp.WaitVisible(chromedp.CSS("#action-status")))
+	u.Do(chromedp.SetValue(chromedp.CSS("#action-status"), "closed"), chromedp.Click(chromedp.CSS("#action-save")))
 	select {
 	case got := <-u.api.patches:
 		if got["status"] != "closed" {
 			t.Errorf("PATCH body %v", got)
 		}
-	case <-u.ctx.Done():
+	case <-u.Ctx.Done():
 		t.Fatal("the PATCH did not pass auth and CSRF")
 	}
 	u.api.mu.Lock()
@@ -435,17 +299,17 @@ func TestBrowserLoginAndCSRF(t *testing.T) {
 
 func TestBrowserWatchlist(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/watchlist", "#watchlist-json")
-	if info := u.text("#watchlist-info"); !strings.Contains(info, "homographs.json") {
+	u.Open("#/watchlist", "#watchlist-json")
+	if info := u.Text("#watchlist-info"); !strings.Contains(info, "homographs.json") {
 		t.Errorf("list info %q lacks its source", info)
 	}
 	// Invalid JSON is caught in the page; an invalid list is refused by the server with the key.
-	u.do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal.com": [`), chromedp.Click(chromedp.CSS("#watchlist-save")))
-	u.waitFor(`document.querySelector('#watchlist-message').textContent.includes('Not valid JSON')`)
-	u.do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal": []}`), chromedp.Click(chromedp.CSS("#watchlist-save")))
-	u.waitFor(`document.querySelector('#watchlist-message').textContent.includes('key "paypal"')`)
-	u.do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal.com": ["paypa1.com"], "bank.example": []}`), chromedp.Click(chromedp.CSS("#watchlist-save")))
-	u.waitFor(`document.querySelector('.notice-ok') !== null && document.querySelector('.notice-ok').textContent === 'List saved.'`)
+	u.Do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal.com": [`), chromedp.Click(chromedp.CSS("#watchlist-save")))
+	u.WaitFor(`document.querySelector('#watchlist-message').textContent.includes('Not valid JSON')`)
+	u.Do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal": []}`), chromedp.Click(chromedp.CSS("#watchlist-save")))
+	u.WaitFor(`document.querySelector('#watchlist-message').textContent.includes('key "paypal"')`)
+	u.Do(chromedp.SetValue(chromedp.CSS("#watchlist-json"), `{"paypal.com": ["paypa1.com"], "bank.example": []}`), chromedp.Click(chromedp.CSS("#watchlist-save")))
+	u.WaitFor(`document.querySelector('.notice-ok') !== null && document.querySelector('.notice-ok').textContent === 'List saved.'`)
 	u.api.mu.Lock()
 	if _, ok := u.api.watchlist["bank.example"]; !ok {
 		t.Errorf("PUT did not replace the list: %v", u.api.watchlist)
@@ -453,14 +317,14 @@ func TestBrowserWatchlist(t *testing.T) {
 	u.api.mu.Unlock()
 
 	// Generate, preview, merge.
-	u.do(chromedp.SetValue(chromedp.CSS("#gen-domains"), "contoso.com"), chromedp.Click(chromedp.CSS("#gen-run")))
-	u.do(chromedp.WaitVisible(chromedp.CSS("#gen-merge")))
-	if preview := u.text("#gen-preview"); !strings.Contains(preview, "contoso-login.com") {
+	u.Do(chromedp.SetValue(chromedp.CSS("#gen-domains"), "contoso.com"), chromedp.Click(chromedp.CSS("#gen-run")))
+	u.Do(chromedp.WaitVisible(chromedp.CSS("#gen-merge")))
+	if preview := u.Text("#gen-preview"); !strings.Contains(preview, "contoso-login.com") {
 		t.Errorf("preview %q lacks a generated name", preview)
 	}
-	u.screenshot("watchlist")
-	u.do(chromedp.Click(chromedp.CSS("#gen-merge")))
-	u.waitFor(`document.querySelector('.notice-ok') !== null && document.querySelector('.notice-ok').textContent.startsWith('Merged 4')`)
+	u.Screenshot("ui-watchlist.png")
+	u.Do(chromedp.Click(chromedp.CSS("#gen-merge")))
+	u.WaitFor(`document.querySelector('.notice-ok') !== null && document.querySelector('.notice-ok').textContent.startsWith('Merged 4')`)
 	u.api.mu.Lock()
 	defer u.api.mu.Unlock()
 	if got := len(u.api.watchlist["contoso.com"]); got != 4 {
@@ -470,20 +334,20 @@ func TestBrowserWatchlist(t *testing.T) {
 
 func TestBrowserSources(t *testing.T) {
 	u := newUITest(t)
-	u.open("#/sources", "#sources")
-	sources := u.text("#sources")
+	u.Open("#/sources", "#sources")
+	sources := u.Text("#sources")
 	for _, want := range []string{"Example 'Argon2026h1'", "812,345 / 812,400", "6m 52s", "429 Too Many Requests", "certstream", "99,120 messages"} {
 		if !strings.Contains(sources, want) {
 			t.Errorf("sources table lacks %q", want)
 		}
 	}
-	feeds := u.text("#feeds")
+	feeds := u.Text("#feeds")
 	for _, want := range []string{"openphish", "4,012", "connection refused"} {
 		if !strings.Contains(feeds, want) {
 			t.Errorf("feeds table lacks %q", want)
 		}
 	}
-	u.screenshot("sources")
+	u.Screenshot("ui-sources.png")
 }
 
 // loadMoreJS clicks "Load more" and resolves once the table holds %d rows, so a benchmark times
@@ -507,10 +371,10 @@ func BenchmarkBrowserListThousandIncidents(b *testing.B) {
 		u.api.add(&inc)
 	}
 	for b.Loop() {
-		u.do(chromedp.Navigate("about:blank"))
-		u.open("#/incidents", `tr[data-id="inc-paypal"]`)
+		u.Do(chromedp.Navigate("about:blank"))
+		u.Open("#/incidents", `tr[data-id="inc-paypal"]`)
 		for rows := 200; rows <= 1000; rows += 100 {
-			if _, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](fmt.Sprintf(loadMoreJS, rows), chromedp.EvalAwaitPromise)); err != nil {
+			if _, err := chromedp.Run(u.Ctx, chromedp.Evaluate[bool](fmt.Sprintf(loadMoreJS, rows), chromedp.EvalAwaitPromise)); err != nil {
 				b.Fatal(err)
 			}
 		}
