@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -26,6 +27,7 @@ type view struct {
 	flatSk  []string // skeleton without hyphens
 	mixed   bool
 	hasPuny bool
+	quiet   uint64 // bit i: label i is one of the Index's quiet labels
 }
 
 // Check returns the alerts for one DNS name (Unicode or punycode, "*." allowed): at most one per
@@ -55,7 +57,7 @@ func (ix *Index) Evaluate(name string) Alert {
 
 func (ix *Index) check(n names.Name) []Alert {
 	for s := n.ASCII; ; {
-		if ix.protected[s] {
+		if ix.protectedLens[min(len(s), 255)] && ix.protected[s] {
 			return nil
 		}
 		dot := strings.IndexByte(s, '.')
@@ -67,21 +69,39 @@ func (ix *Index) check(n names.Name) []Alert {
 	v := view{n: n, reg: len(n.Labels) - n.SuffixLabels() - 1}
 	var found []finding
 	if v.reg >= 0 {
-		v.skel = make([]string, len(n.Labels))
-		v.flat = make([]string, len(n.Labels))
-		v.flatSk = make([]string, len(n.Labels))
+		nl := len(n.Labels)
+		all := make([]string, 3*nl)
+		v.skel, v.flat, v.flatSk = all[:nl:nl], all[nl:2*nl:2*nl], all[2*nl:]
+		whole := ""
+		if n.Unicode == n.ASCII {
+			whole = names.Skeleton(n.ASCII) // one string for all labels ("." folds to itself)
+		}
 		for i, u := range n.UnicodeLabels {
-			v.skel[i] = names.Skeleton(u)
-			v.flat[i] = strings.ReplaceAll(n.Labels[i], "-", "")
-			v.flatSk[i] = strings.ReplaceAll(v.skel[i], "-", "")
-			if i <= v.reg && u != n.Labels[i] {
+			if whole != "" {
+				dot := strings.IndexByte(whole, '.')
+				if dot < 0 {
+					dot = len(whole)
+				}
+				v.skel[i], whole = whole[:dot], whole[min(dot+1, len(whole)):]
+			} else {
+				v.skel[i] = names.Skeleton(u)
+			}
+			if i > v.reg {
+				continue
+			}
+			v.flat[i] = withoutHyphens(n.Labels[i])
+			v.flatSk[i] = withoutHyphens(v.skel[i])
+			if i < 64 && ix.quiet[n.Labels[i]] {
+				v.quiet |= 1 << i
+			}
+			if u != n.Labels[i] {
 				v.hasPuny = true
 				v.mixed = v.mixed || names.MixedScript(u)
 			}
 		}
 		found = ix.findListed(&v, found)
 		for i := 0; i <= v.reg; i++ {
-			if !ix.quiet[n.Labels[i]] {
+			if !v.isQuiet(i) {
 				found = ix.findLabel(&v, i, found)
 			}
 		}
@@ -92,32 +112,62 @@ func (ix *Index) check(n names.Name) []Alert {
 	return ix.addIntel(n, alerts)
 }
 
+func (v *view) isQuiet(i int) bool { return i < 64 && v.quiet&(1<<i) != 0 }
+
+// withoutHyphens is s without "-", s itself (no copy) when it has none.
+func withoutHyphens(s string) string {
+	if strings.IndexByte(s, '-') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "-", "")
+}
+
 // findListed: the name, its registered domain or a label equals a listed homograph.
 func (ix *Index) findListed(v *view, found []finding) []finding {
-	regSkel := strings.Join(v.skel[v.reg:], ".")
-	fullSkel := strings.Join(v.skel, ".")
-	check := func(kind byte, key string, label int) {
-		hash := ix.hash.str(kind, key)
-		ix.exact.each(hash, func(id int) {
-			for hi := range ix.assets[id].homs {
-				h := &ix.assets[id].homs[hi]
-				if h.exactKey != uint32(hash>>32) || h.isDomain != (kind == kindValueSkel) || homSkeleton(h) != key {
-					continue
-				}
-				found = append(found, finding{asset: id, rule: "homograph", label: label,
-					detail:  fmt.Sprintf("%s matches the listed homograph %s", key, h.value),
-					matched: Matched{Kind: "homograph", Value: h.value, Similarity: 1}})
+	var keys [64]uint64
+	var which [64]int // label index, -1 for the name, -2 for the registered domain
+	n := 0
+	fullHash, regHash := ix.hash.joined(kindValueSkel, v.skel, 0), ix.hash.joined(kindValueSkel, v.skel, v.reg)
+	keys[n], which[n] = fullHash, -1
+	n++
+	if v.reg > 0 {
+		keys[n], which[n] = regHash, -2
+		n++
+	}
+	for i := 0; i <= v.reg && n < len(keys); i++ {
+		if !v.isQuiet(i) {
+			keys[n], which[n] = ix.hash.str(kindLabelSkel, v.skel[i]), i
+			n++
+		}
+	}
+	for m := ix.exact.mayHave(keys[:n]); m != 0; m &= m - 1 {
+		j := bits.TrailingZeros64(m)
+		hash, label := keys[j], which[j]
+		isDomain := label < 0
+		var key string
+		switch label {
+		case -1:
+			key = strings.Join(v.skel, ".")
+		case -2:
+			key = strings.Join(v.skel[v.reg:], ".")
+		default:
+			key = v.skel[label]
+		}
+		if label < 0 {
+			label = -1
+		}
+		start := len(found)
+		ix.exact.scan(hash, func(c int) {
+			id := ix.homOwner(c)
+			h := ix.homAt(id, c)
+			if h.exactKey != uint32(hash>>32) || h.isDomain != isDomain ||
+				slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) || homSkeleton(h) != key {
 				return
 			}
+			found = append(found, finding{asset: id, rule: "homograph", label: label,
+				detail:  fmt.Sprintf("%s matches the listed homograph %s", key, h.value),
+				matched: Matched{Kind: "homograph", Value: h.value, Similarity: 1}})
 		})
-	}
-	for _, d := range uniq(fullSkel, regSkel) {
-		check(kindValueSkel, d, -1)
-	}
-	for i := 0; i <= v.reg; i++ {
-		if !ix.quiet[v.n.Labels[i]] {
-			check(kindLabelSkel, v.skel[i], i)
-		}
 	}
 	return found
 }
@@ -136,7 +186,11 @@ func homSkeleton(h *hom) string {
 func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 	n := &v.n
 	label, uni, flat := n.Labels[i], n.UnicodeLabels[i], v.flat[i]
-	for _, id := range ix.brandSkel[v.flatSk[i]] {
+	var same []int32
+	if l := len(v.flatSk[i]); l < len(ix.skelLens) && ix.skelLens[l] {
+		same = ix.brandSkel[v.flatSk[i]]
+	}
+	for _, id := range same {
 		a := &ix.assets[id]
 		f := finding{asset: int(id), label: i, matched: Matched{Value: a.label, Similarity: 1}}
 		switch {
@@ -155,15 +209,37 @@ func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 		}
 		found = append(found, f)
 	}
-	var buf, ubuf [64]uint64
-	dels := ix.hash.appendDeletions(buf[:0], label)
-	uniDels := dels
+	dels := labelKeys{s: label, n: -1}
+	uniDels := &dels // the same keys, unless the label is an IDN
 	if uni != label {
-		uniDels = ix.hash.appendDeletions(ubuf[:0], uni)
+		uniDels = &labelKeys{s: uni, n: -1}
 	}
-	found = ix.findTypos(v, i, dels, uniDels, found)
-	found = ix.findSimilarHomographs(v, i, dels, uniDels, found)
+	found = ix.findTypos(v, i, &dels, uniDels, found)
+	found = ix.findSimilarHomographs(v, i, &dels, uniDels, found)
 	return ix.findContained(v, i, found)
+}
+
+// labelKeys are a label's deletion hashes (appendDeletions), made when first needed: many
+// labels are ruled out by cheaper tests first.
+type labelKeys struct {
+	s   string
+	n   int // -1 until made
+	buf [64]uint64
+}
+
+func (k *labelKeys) all(hs hasher) []uint64 {
+	if k.n < 0 {
+		k.n = len(hs.appendDeletions(k.buf[:0], k.s))
+	}
+	return k.buf[:k.n]
+}
+
+// whole is the hash of the label itself, the first of all.
+func (k *labelKeys) whole(hs hasher) uint64 {
+	if k.n > 0 {
+		return k.buf[0]
+	}
+	return hs.str(kindDeletion, k.s)
 }
 
 // hasCandidates reports whether any label rule could consider an asset for the plain ASCII
@@ -195,7 +271,7 @@ func (ix *Index) hasCandidates(l string) bool {
 // against the asset's label.
 //
 // dels and uniDels are the label's and its Unicode form's deletion hashes (appendDeletions).
-func (ix *Index) findTypos(v *view, i int, dels, uniDels []uint64, found []finding) []finding {
+func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []finding) []finding {
 	n := &v.n
 	label, uni := n.Labels[i], n.UnicodeLabels[i]
 	if len(label) < 3 || runeLen(uni) > ix.maxBrandRunes+2 && !strings.Contains(label, "-") {
@@ -215,32 +291,32 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels []uint64, found []findi
 	}
 	var seen [8]int
 	cands := seen[:0]
-	collect := func(k uint64) {
-		ix.brandFuzzy.each(k, func(id int) {
-			if !slices.Contains(cands, id) {
-				cands = append(cands, id)
-			}
-		})
+	note := func(id int) {
+		if !slices.Contains(cands, id) {
+			cands = append(cands, id)
+		}
 	}
 	// asset labels are indexed with up to two deletions, the label with one: three edits
 	const reach = 3
 	if ix.brandPairs.mayReach(label, reach) {
-		for _, k := range dels {
-			collect(k)
-		}
+		ix.brandFuzzy.eachOf(dels.all(ix.hash), note)
 	}
 	if uni != label {
-		for _, k := range uniDels {
-			collect(k)
+		ix.brandFuzzy.eachOf(uniDels.all(ix.hash), note)
+	}
+	more := func(s string) {
+		if ix.brandPairs.mayReach(s, reach) {
+			k := labelKeys{s: s, n: -1}
+			ix.brandFuzzy.eachOf(k.all(ix.hash), note)
 		}
 	}
 	for _, variant := range variants[1:] {
-		if variant != uni && ix.brandPairs.mayReach(variant, reach) {
-			ix.hash.deletions(kindDeletion, variant, 1, collect)
+		if variant != uni {
+			more(variant)
 		}
 	}
-	if v.flatSk[i] != label && ix.brandPairs.mayReach(v.flatSk[i], reach) {
-		ix.hash.deletions(kindDeletion, v.flatSk[i], 1, collect)
+	if v.flatSk[i] != label {
+		more(v.flatSk[i])
 	}
 	for _, id := range cands {
 		a := &ix.assets[id]
@@ -262,6 +338,9 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels []uint64, found []findi
 			if d := osaDistance(v.flatSk[i], a.skel, limit); d > 0 && d <= limit {
 				best, bestVariant = d, label
 			}
+		}
+		if best > 1 && a.runes <= shortBrand && uni != label && ix.idnNearShort(v.skel[i], a) {
+			best, bestVariant = 1, uni
 		}
 		if best <= limit {
 			if f, ok := ix.typoFinding(v, i, a, bestVariant, best); ok {
@@ -301,6 +380,12 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 	if a.runes > shortBrand {
 		return f, true
 	}
+	if d == 1 && !isASCIIString(variant) {
+		// an IDN label one edit from a short brand ("ebay" plus a Cyrillic letter): honest
+		// names rarely put one foreign letter next to a brand, attackers do
+		f.detail = fmt.Sprintf("IDN label %q is one edit from %s", variant, a.label)
+		return f, true
+	}
 	kind := typoKind(variant, a.label)
 	if kind == "" {
 		kind = typoKind(variant, a.flat)
@@ -324,9 +409,23 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 	return f, true
 }
 
+// idnNearShort reports an IDN label whose skeleton is one edit from a short asset label's.
+func (ix *Index) idnNearShort(skel string, a *asset) bool {
+	return osaDistance(strings.ReplaceAll(skel, "-", ""), a.skel, 1) == 1
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // findSimilarHomographs is the XSOAR rule against listed homographs: the deletion neighbourhood
 // index yields the homographs within one edit of the label, and only those are compared.
-func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels []uint64, found []finding) []finding {
+func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels *labelKeys, found []finding) []finding {
 	if len(ix.homFuzzy.entries) == 0 {
 		return found
 	}
@@ -341,44 +440,51 @@ func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels []uint64, f
 	if maxDistanceFor(max(ul, ix.maxHomRunes), ix.threshold) > 0 && ul+1 > int(1/(1-ix.threshold)) {
 		radius = 1
 	}
-	var seen [16]int
-	cands := seen[:0]
-	probe := func(keys []uint64) {
-		if radius == 0 {
-			keys = keys[:1] // the undeleted label comes first
-		}
-		for _, k := range keys {
-			ix.homFuzzy.each(k, func(id int) {
-				if !slices.Contains(cands, id) {
-					cands = append(cands, id)
-				}
-			})
-		}
-	}
-	if ix.homPairs.mayReach(label, 2) { // one deletion on each side: two edits
-		probe(dels)
-	}
-	if uni != label {
-		probe(uniDels)
+	// labels short enough that only one edit counts: the part keys rule most out at once
+	if maxDistanceFor(ul+1, ix.threshold) <= 1 && !ix.hash.mayBeNearHalves(&ix.homHalves, label, ix.threshold) &&
+		(uni == label || !ix.hash.mayBeNearHalves(&ix.homHalves, uni, ix.threshold)) {
+		return found
 	}
 	start := len(found) // one finding per asset
-	for _, c := range cands {
-		ref := ix.homAsset[c]
-		id := int(ref[0])
-		if slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) {
-			continue
+	var seen [16]int32
+	checked := seen[:0] // homographs compared already, while few
+	verify := func(c int) {
+		if len(checked) < cap(checked) {
+			if slices.Contains(checked, int32(c)) {
+				return
+			}
+			checked = append(checked, int32(c))
 		}
-		h := &ix.assets[id].homs[ref[1]]
+		id := ix.homOwner(c)
+		if slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) {
+			return
+		}
+		h := ix.homAt(id, c)
 		limit := maxDistanceFor(max(ul, int(h.runes)), ix.threshold)
-		s := similarity(label, h.label, limit)
-		if s <= ix.threshold && (uni != label || h.labelUnicode != h.label) {
-			s = similarity(uni, h.labelUnicode, limit)
+		hl, hu := h.label(), h.labelUnicode()
+		s := similarity(label, hl, limit)
+		if s <= ix.threshold && (uni != label || hu != hl) {
+			s = similarity(uni, hu, limit)
 		}
 		if s > ix.threshold {
 			found = append(found, finding{asset: id, rule: "levenshtein", label: i,
 				detail:  fmt.Sprintf("label %q is %.2f similar to the listed homograph %s (threshold %.2f)", uni, s, h.value, ix.threshold),
 				matched: Matched{Kind: "levenshtein", Value: h.value, Similarity: s}})
 		}
+	}
+	probe := func(k *labelKeys) {
+		if radius == 0 {
+			one := [1]uint64{k.whole(ix.hash)}
+			ix.homFuzzy.eachOf(one[:], verify)
+			return
+		}
+		ix.homFuzzy.eachOf(k.all(ix.hash), verify)
+	}
+	if ix.homPairs.mayReach(label, 2) { // one deletion on each side: two edits
+		probe(dels)
+	}
+	if uni != label {
+		probe(uniDels)
 	}
 	return found
 }
@@ -391,15 +497,15 @@ func (ix *Index) findContained(v *view, i int, found []finding) []finding {
 		return found
 	}
 	before := len(found)
-	found = ix.findContainedIn(v, i, v.skel[i], found, before)
+	found = ix.findContainedIn(v, i, v.skel[i], v.n.UnicodeLabels[i], found, before)
 	if v.flatSk[i] != v.skel[i] {
 		// hyphens inside the asset label ("wh-atsapp-bonus") hide it from the first pass
-		found = ix.findContainedIn(v, i, v.flatSk[i], found, before)
+		found = ix.findContainedIn(v, i, v.flatSk[i], strings.ReplaceAll(v.n.UnicodeLabels[i], "-", ""), found, before)
 	}
 	return found
 }
 
-func (ix *Index) findContainedIn(v *view, i int, sk string, found []finding, before int) []finding {
+func (ix *Index) findContainedIn(v *view, i int, sk, orig string, found []finding, before int) []finding {
 	for _, m := range ix.contain.FindAllOverlapping([]byte(sk)) {
 		if m.Start == 0 && m.End == len(sk) {
 			continue // the whole label: skeleton equality handles it
@@ -415,11 +521,27 @@ func (ix *Index) findContainedIn(v *view, i int, sk string, found []finding, bef
 		lOK, rOK := lEdge || lSep || lWords, rEdge || rSep || rWords
 		words := lWords && left != "" || rWords && right != ""
 		rule := ""
+		oLeft, oRight := origSides(orig, left, right)
+		token := (lEdge || left[len(left)-1] == '-') && (rEdge || right[0] == '-')
 		switch {
+		case token && (a.runes > shortBrand || i == v.reg):
+			// the asset label as a whole hyphen-separated word of the label ("dhl-parcel",
+			// "renew-ebay-account"): whatever the other words are, a word equal to the
+			// brand is how combosquats are spelt; honest names hold it inside words
+			rule = "combosquat"
+		case a.runes >= distinctiveBrand && gluedWord(oLeft, oRight, a.runes, lEdge, lSep, rEdge, rSep):
+			rule = "combosquat"
 		case a.runes <= shortBrand:
 			// Short labels end many words (groups, sandbox, accounting): text glued on
 			// the left counts only before a four-letter label, and some affix word must
-			// be there.
+			// be there; glued on both sides, a generic web word (line, book, go) is not
+			// enough (skyline, inbox-style words).
+			if !lSep && !rSep && words {
+				lw, rw := ix.wordsOf(&ix.strongAffix, left), ix.wordsOf(&ix.strongAffix, right)
+				words = lw && left != "" || rw && right != ""
+				lWords, rWords = lWords && (lw || left == ""), rWords && (rw || right == "")
+				rOK = rEdge || rSep || rWords
+			}
 			if (lEdge || lSep || lWords && a.runes == shortBrand) && rOK && words {
 				rule = "combosquat"
 			} else if (lEdge || lSep) && rOK && (lSep || rSep) {
@@ -427,7 +549,7 @@ func (ix *Index) findContainedIn(v *view, i int, sk string, found []finding, bef
 			}
 		case lOK && rOK:
 			rule = "combosquat"
-		case (lOK || rOK) && a.runes >= 8:
+		case (lOK || rOK) && a.runes >= longBrand && !wordEnding(oRight, rOK):
 			rule = "combosquat"
 		case (lOK || rOK) && a.runes >= 6, a.runes >= 10:
 			rule = "combosquat-weak"
@@ -442,8 +564,120 @@ func (ix *Index) findContainedIn(v *view, i int, sk string, found []finding, bef
 	return found
 }
 
+// distinctiveBrand is the shortest asset label that, glued to an unknown word at the start or
+// end of a label, makes a combosquat: few English words hold a six-letter brand, and those
+// that do mostly extend it by a suffix (discord-ant, amazon-ian), which wordEnding catches.
+const distinctiveBrand = 6
+
+// longBrand is the shortest asset label that one boundary alone (or a word glued before it)
+// makes a combosquat of.
+const longBrand = 8
+
+// gluedWord reports a distinctive asset label at one end of the label (or next to a hyphen or
+// digit) with a run of at least four other letters glued to the other end, or between two such
+// runs: the combosquat shape whatever the words are, since attackers' vocabulary is
+// open-ended ("renewal", "giveaway"). Runs that start with an English suffix (brand+"er"+...) or that are a bare
+// English prefix (un-, re-, dis-...) are how dictionary words contain a brand, and do not count.
+func gluedWord(left, right string, runes int, lEdge, lSep, rEdge, rSep bool) bool {
+	lRun, rRun := letterRun(left, true), letterRun(right, false)
+	lGlued := len(lRun) >= 4 && !englishPrefixes[lRun]
+	rGlued := len(rRun) >= 4 && !wordEnding(right, false)
+	// English compounds put the head word last (home-office, pine-apple): a word glued in
+	// front counts only before a long label
+	return (lEdge || lSep) && rGlued || (rEdge || rSep) && lGlued && runes >= longBrand || lGlued && rGlued
+}
+
+// origSides maps the skeleton text left and right of a match back to the label's own letters
+// (the skeleton folds i to l, d to cl, ...: "airdrop" must not read as "al"+...), when the label
+// is plain ASCII, where each letter folds on its own; otherwise it returns the skeleton sides.
+func origSides(orig, left, right string) (string, string) {
+	if !isASCIIString(orig) {
+		return left, right
+	}
+	n := 0
+	i := 0
+	for i < len(orig) && n < len(left) {
+		n += len(names.Skeleton(orig[i : i+1]))
+		i++
+	}
+	m := 0
+	j := len(orig)
+	for j > i && m < len(right) {
+		m += len(names.Skeleton(orig[j-1 : j]))
+		j--
+	}
+	if n != len(left) || m != len(right) {
+		return left, right
+	}
+	return orig[:i], orig[j:]
+}
+
+// letterRun is the letters of s next to the asset label: its tail when left, its head otherwise,
+// up to a hyphen or digit.
+func letterRun(s string, left bool) string {
+	if left {
+		i := len(s)
+		for i > 0 && s[i-1] >= 'a' && s[i-1] <= 'z' {
+			i--
+		}
+		return s[i:]
+	}
+	i := 0
+	for i < len(s) && s[i] >= 'a' && s[i] <= 'z' {
+		i++
+	}
+	return s[:i]
+}
+
+// wordEnding reports whether the text right of an asset label starts with an English suffix
+// that turns the label into a longer word ("slack"+"er", "discord"+"ant"); ok says the text
+// is already known to be affix words or a boundary, which wins.
+func wordEnding(right string, ok bool) bool {
+	if ok || right == "" {
+		return false
+	}
+	for _, suf := range englishSuffixes {
+		if strings.HasPrefix(right, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// englishSuffixes are common inflectional and derivational suffixes, longest first.
+var englishSuffixes = func() []string {
+	var out []string
+	for _, s := range strings.Fields(`s es ed er ers ing ian ians ant ants ance ence ent ents ery
+		ry y ies ly ness ment ments ist ists ism ite ic ical able ible ful less ous ish ize ise ised
+		ized ion ions ation ative ive ity ure ette eer`) {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(out)
+}()
+
+// englishPrefixes are common English prefixes: a brand glued after one of
+// them alone reads as a derived word ("undiscovered"), not a combosquat.
+var englishPrefixes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range strings.Fields(`anti auto counter extra hyper inter micro multi over post
+		semi super trans ultra under self mega mini`) {
+		m[s] = true
+	}
+	return m
+}()
+
 // side classifies the text beside a contained asset label: the label's edge, a hyphen or digit
 // next to it, or a run of affix words (digits and hyphens allowed between them).
+// wordsOf reports whether s is non-empty and segments into words of ai.
+func (ix *Index) wordsOf(ai *affixIndex, s string) bool {
+	if s == "" {
+		return false
+	}
+	ok, nw := ai.segments(s, ix.suffixWords)
+	return ok && nw > 0
+}
+
 func (ix *Index) side(s string, left bool) (edge, sep, words bool) {
 	if s == "" {
 		return true, false, false
@@ -459,9 +693,14 @@ func (ix *Index) side(s string, left bool) (edge, sep, words bool) {
 
 // findSplit: the asset label split by a dot across two labels ("pay.pal.com").
 func (ix *Index) findSplit(v *view, found []finding) []finding {
+	var buf [128]byte
 	for i := 0; i < v.reg; i++ {
-		joined := v.flatSk[i] + v.flatSk[i+1]
-		for _, id := range ix.brandSkel[joined] {
+		l := len(v.flatSk[i]) + len(v.flatSk[i+1])
+		if l >= len(buf) || l >= len(ix.skelLens) || !ix.skelLens[l] {
+			continue
+		}
+		joined := append(append(buf[:0], v.flatSk[i]...), v.flatSk[i+1]...)
+		for _, id := range ix.brandSkel[string(joined)] {
 			a := &ix.assets[id]
 			found = append(found, finding{asset: int(id), rule: "split-brand", label: i + 1,
 				detail:  fmt.Sprintf("labels %q and %q spell %s", v.n.Labels[i], v.n.Labels[i+1], a.label),

@@ -85,6 +85,13 @@ func TestCheckRules(t *testing.T) {
 		{"ups-parcel-tracking.info", "ups.com", "combosquat", "combosquat", band{70, 100}},
 		{"nationwideverify.com", "nationwide.co.uk", "combosquat", "combosquat", band{70, 100}},
 		{"deutsche-bank-login.pro", "deutsche-bank.de", "combosquat", "combosquat", band{70, 100}},
+		// a short label as a whole hyphen-separated word, whatever the other words are
+		{"ups-redelivery-zone.com", "ups.com", "combosquat", "combosquat", band{70, 100}},
+		// a distinctive label glued to words outside the affix vocabulary
+		{"googlegiveaway.xyz", "google.com", "combosquat", "combosquat", band{70, 100}},
+		{"renewalwhatsappairdrop.com", "whatsapp.com", "combosquat", "combosquat", band{70, 100}},
+		// an IDN letter added to a short label
+		{"upsи.com", "ups.com", "levenshtein", "typo", band{70, 100}},
 		// subdomain squats
 		{"paypal.com.evil.xyz", "paypal.com", "subdomain", "subdomain", band{80, 100}},
 		{"login-paypal.com-secure.info", "paypal.com", "subdomain", "subdomain", band{80, 100}},
@@ -147,11 +154,27 @@ func TestCheckHonest(t *testing.T) {
 		"hosting.com", "accounting-services.net", "kingdom.org", "ring.com", "bingo.com", // ing
 		"ufs.com", "ingest.com", "upz.org", // short brands: distance one, no plausible typo or suffix
 		"tomato.com", "potato.gov.au",
+		"upsline.com", "ingbook.net", // a short label glued to a generic web word
+		"whatsappers.com", "googleyness.org", // an English suffix makes a word of the label
+		"homeapple.com", "supergoogle.net", // a word glued in front of a short or mid-length label
 		"example.com", "mail.example.org", "co.uk", "com", "*.herokuapp.com",
 	} {
 		for _, a := range ix.Check(name) {
 			if a.Incident {
 				t.Errorf("Check(%q) = incident %s %d %+v, want none", name, a.Asset, a.Score, a.Reasons)
+			}
+		}
+	}
+}
+
+func TestHyphensCountUnicode(t *testing.T) {
+	ix := mustBuild(t, testList, Options{})
+	for _, name := range []string{"xn--pypal-4ve.com", "xn--80ak6aa92e.com"} {
+		for _, a := range ix.Check(name) {
+			for _, r := range a.Reasons {
+				if r.Rule == "hyphens" {
+					t.Errorf("Check(%q): %+v counts the punycode prefix as hyphens", name, r)
+				}
 			}
 		}
 	}

@@ -14,6 +14,9 @@ func levenshtein(a, b string, limit int) int {
 }
 
 func editDistance(a, b string, limit int, transpose bool) int {
+	if !transpose && isASCIIString(a) && isASCIIString(b) {
+		return asciiLevenshtein(a, b, limit)
+	}
 	var bufA, bufB [64]rune
 	ra, rb := toRunes(a, bufA[:0]), toRunes(b, bufB[:0])
 	if d := len(ra) - len(rb); d > limit || -d > limit {
@@ -91,4 +94,60 @@ func maxDistanceFor(n int, threshold float64) int {
 		d++
 	}
 	return d
+}
+
+// asciiLevenshtein is levenshtein for ASCII strings: the common prefix and suffix are dropped
+// first (they never change the distance), which answers most bounded comparisons of a label with
+// a near-identical homograph at once, and the rest runs on bytes.
+func asciiLevenshtein(a, b string, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	a, b = a[p:], b[p:]
+	s := 0
+	for s < len(a) && s < len(b) && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	a, b = a[:len(a)-s], b[:len(b)-s]
+	switch {
+	case len(a) == 0 || len(b) == 0:
+		return min(max(len(a), len(b)), limit+1)
+	case len(a) == 1 && len(b) == 1:
+		return min(1, limit+1)
+	case limit <= 1:
+		return limit + 1 // both rests differ in their first and last bytes: two edits at least
+	}
+	n := len(b)
+	var rows [2][65]int
+	var prev, cur []int
+	if n < 65 {
+		prev, cur = rows[0][:n+1], rows[1][:n+1]
+	} else {
+		prev, cur = make([]int, n+1), make([]int, n+1)
+	}
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := i
+		for j := 1; j <= n; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[n], limit+1)
 }

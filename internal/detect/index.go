@@ -18,9 +18,17 @@
 //	levenshtein      70  XSOAR: similarity 1-lev/max(len) > threshold, asset label or homograph
 //	combosquat       70  the asset label (or its skeleton) inside a label, with evidence at both
 //	                     ends: the label's edge, a hyphen or digit, or affix words (words.go);
-//	                     one end is enough for labels of 8+ letters; a 2-4 letter label needs
-//	                     an affix word and no letters glued to its left (groups, accounting)
-//	typo             65  Damerau (OSA) distance 1 from an asset label of 5+ letters, or hyphens added
+//	                     or the label as a whole hyphen-separated word (a 2-4 letter label only
+//	                     in the registered label: "dhl-parcel-redelivery"); or a label of 6+
+//	                     letters with a run of 4+ other letters glued to it, whatever the word,
+//	                     at the label's start or between two words, or glued in front of a label
+//	                     of 8+ letters, unless the run starts with an English suffix (discord-ant)
+//	                     or is an English prefix; one boundary is enough for labels of 8+ letters
+//	                     unless an English suffix follows; a 2-4 letter label glued to words
+//	                     needs an affix word that is not a generic web word (skyline, inbox)
+//	typo             65  Damerau (OSA) distance 1 from an asset label of 5+ letters, or hyphens
+//	                     added; or an IDN label one edit from a 2-4 letter label (ebay + a
+//	                     Cyrillic letter)
 //	subdomain-label  65  the asset label as a label left of another registered domain
 //	typo-short       55  a plausible typo (typoKind) of a 2-4 letter label under the asset's own
 //	                     suffix, followed by it, or as a hyphenated word beside affix words
@@ -36,7 +44,7 @@
 //	keyword           5  per phishing word in the name (at most two)
 //	abused-tld        5  a TLD much used for phishing
 //	punycode          5  an IDN label
-//	hyphens           5  three or more hyphens
+//	hyphens           5  three or more hyphens (in the Unicode form: "xn--" does not count)
 //	deep              5  six or more labels
 //
 // Severity from the final score: low below 40, medium below 60, high below 80, critical from 80.
@@ -49,9 +57,13 @@
 // typos and the XSOAR similarity through deletion neighbourhoods (symmetric delete: every
 // string one deletion away from an asset label, two for labels of nine or more, and one away
 // from each homograph label of seven or more runes, since shorter ones can only be similar by
-// being equal), kept in compact hash postings with a Bloom filter; containment through one
-// Aho-Corasick automaton over the asset labels' skeletons and one over the asset domains. Every
-// candidate is verified with the real distance.
+// being equal), kept in compact postings (four bytes an entry: a hash fingerprint and the asset
+// or homograph number, under a directory of buckets) with a blocked Bloom filter whose reads
+// for all of a label's keys are issued together; containment through one Aho-Corasick
+// automaton over the asset labels' skeletons and one over the asset domains. Before the
+// homograph similarity lookups, the "part keys" filter (postings.go) rules out most labels
+// that no homograph is within one edit of, with a few reads of a small filter. Every candidate
+// is verified with the real distance.
 package detect
 
 import (
@@ -114,34 +126,64 @@ type asset struct {
 // hom is one listed homograph of an asset. It keeps only what the similarity rule reads; the
 // rare exact hit recomputes the rest from value.
 type hom struct {
-	value        string // as listed
-	label        string // the label it is compared as (its registered label when it has a TLD)
-	labelUnicode string
-	runes        int32
-	exactKey     uint32 // top bits of its exact-index hash, to skip the others on a hit
-	isDomain     bool
+	value string // as listed
+	// forms is the label it is compared as (its registered label when it has a TLD), ASCII,
+	// and when its Unicode form differs, a NUL and that form: one string for both (millions
+	// of homographs), usually a substring of value
+	forms    string
+	runes    int32
+	exactKey uint32 // top bits of its exact-index hash, to skip the others on a hit
+	isDomain bool
+}
+
+// label is the homograph's label, ASCII.
+func (h *hom) label() string {
+	if i := strings.IndexByte(h.forms, 0); i >= 0 {
+		return h.forms[:i]
+	}
+	return h.forms
+}
+
+// labelUnicode is the homograph's label, Unicode.
+func (h *hom) labelUnicode() string {
+	if i := strings.IndexByte(h.forms, 0); i >= 0 {
+		return h.forms[i+1:]
+	}
+	return h.forms
+}
+
+func (h *hom) setForms(label, uni string) {
+	h.forms = label
+	if uni != label {
+		h.forms = label + "\x00" + uni
+	}
 }
 
 // Index is an immutable matcher over one watchlist version.
 type Index struct {
-	threshold   float64
-	incidentAt  int
-	weights     map[string]int
-	intel       Intel
-	assets      []asset
-	protected   map[string]bool // asset domains and allow entries, ASCII
-	hash        hasher
-	exact       postings   // listed homographs, by the skeleton of the value
-	brandFuzzy  postings   // deletion neighbourhoods of asset labels
-	homFuzzy    postings   // deletion neighbourhoods of homograph labels, to homograph numbers
-	homAsset    [][2]int32 // homograph number -> asset and index in its homs
-	brandSkel   map[string][]int32
-	contain     *ahocorasick.Automaton // asset label skeletons, for combosquats
-	containOf   []int32                // pattern id -> asset
-	domains     *ahocorasick.Automaton // asset ASCII domains, for subdomain squats
-	domainOf    []int32
-	affix       affixIndex
-	suffixWords map[string]bool // skeletons of every asset's suffix labels
+	threshold  float64
+	incidentAt int
+	weights    map[string]int
+	intel      Intel
+	assets     []asset
+	protected  map[string]bool // asset domains and allow entries, ASCII
+	// protectedLens[n]: some key of protected is n bytes long (longer ones are always looked up)
+	protectedLens [256]bool
+	hash          hasher
+	exact         postings  // listed homographs (numbers), by the skeleton of the value
+	brandFuzzy    postings  // deletion neighbourhoods of asset labels
+	homFuzzy      postings  // deletion neighbourhoods of homograph labels, to homograph numbers
+	homHalves     bitFilter // part keys of homograph labels (appendHalves), to skip homFuzzy
+	homStart      []int32   // number of the first homograph of each asset (numbers run in asset order)
+	brandSkel     map[string][]int32
+	skelLens      [128]bool              // lengths of the keys of brandSkel
+	contain       *ahocorasick.Automaton // asset label skeletons, for combosquats
+	containOf     []int32                // pattern id -> asset
+	domains       *ahocorasick.Automaton // asset ASCII domains, for subdomain squats
+	domainOf      []int32
+	affix         affixIndex
+	strongAffix   affixIndex      // affix without the generic web words
+	suffixWords   map[string]bool // skeletons of every asset's suffix labels
 	// longest asset label and homograph label, in runes: longer labels skip the fuzzy lookups
 	maxBrandRunes, maxHomRunes int
 	quiet                      map[string]bool // common labels no label rule can fire on
@@ -197,6 +239,7 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 			return nil, fmt.Errorf("allow entry %q: %w", a, err)
 		}
 		ix.protected[n.ASCII] = true
+		ix.protectedLens[min(len(n.ASCII), 255)] = true
 	}
 
 	keys := make([]string, 0, len(list))
@@ -211,70 +254,98 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	var exact, homFuzzy postingsBuilder
 	nExact, nFuzzy, nHoms := 0, 0, 0
 	for _, p := range prepared {
 		nExact += len(p.exact)
 		nFuzzy += p.fuzzy
 		nHoms += len(p.homs)
 	}
-	exact.grow(nExact)
-	homFuzzy.grow(nFuzzy)
-	ix.homAsset = make([][2]int32, 0, nHoms)
+	if nHoms >= 1<<assetBits {
+		return nil, fmt.Errorf("watchlist has more than %d homographs", 1<<assetBits-1)
+	}
+	ix.homStart = make([]int32, 0, len(prepared))
 	ix.suffixWords = map[string]bool{}
 	listed := make(map[string]string, len(keys))
-	for id, p := range prepared {
-		a := p.asset
+	ix.assets = make([]asset, 0, len(prepared))
+	num := 0
+	for id := range prepared {
+		a := prepared[id].asset
+		prepared[id].asset = asset{}
 		if first, dup := listed[a.domain]; dup {
 			return nil, fmt.Errorf("watchlist keys %q and %q are both the domain %s, listed twice", first, keys[id], a.domain)
 		}
 		listed[a.domain] = keys[id]
 		ix.protected[a.domain] = true
+		ix.protectedLens[min(len(a.domain), 255)] = true
 		for _, l := range a.suffixLabels {
 			ix.suffixWords[names.Skeleton(l)] = true
 		}
+		ix.homStart = append(ix.homStart, int32(num))
+		num += len(a.homs)
 		for _, h := range a.homs {
 			ix.maxHomRunes = max(ix.maxHomRunes, int(h.runes))
-		}
-		for _, k := range p.exact {
-			exact.add(k, id)
-		}
-		if len(ix.homAsset)+len(a.homs) >= 1<<assetBits {
-			return nil, fmt.Errorf("watchlist has more than %d homographs", 1<<assetBits-1)
-		}
-		// the similarity keys are made here, straight into the one big array, rather than in
-		// prepareAssets: holding them twice would double the peak memory of a large build
-		for local := range a.homs {
-			h := &a.homs[local]
-			num := len(ix.homAsset)
-			for _, form := range uniq(h.label, h.labelUnicode) {
-				ix.hash.deletions(kindDeletion, form, ix.homRadius(h), func(k uint64) { homFuzzy.add(k, num) })
+			for _, form := range uniq(h.label(), h.labelUnicode()) {
 				ix.homPairs.add(form)
 			}
-			ix.homAsset = append(ix.homAsset, [2]int32{int32(id), int32(local)})
 		}
-		prepared[id] = preparedAsset{}
 		ix.assets = append(ix.assets, a)
 	}
-	ix.exact = exact.build()
-	ix.homFuzzy = homFuzzy.build()
+	ix.exact = buildPostings(nExact, max(nHoms, 1), func(add func(uint64, int)) {
+		for id := range prepared {
+			for local, k := range prepared[id].exact {
+				add(k, int(ix.homStart[id])+local)
+			}
+		}
+	})
+	nHalves := 0
+	for id := range prepared {
+		nHalves += len(prepared[id].halves)
+	}
+	ix.homHalves = newBitFilter(nHalves, 16)
+	for id := range prepared {
+		for _, k := range prepared[id].halves {
+			ix.homHalves.add(k)
+		}
+	}
+	prepared = nil
+	// the similarity keys are made twice (counted, then placed) straight into the one big
+	// array: holding them in between would double the peak memory of a large build
+	ix.homFuzzy = buildPostings(nFuzzy, nHoms, func(add func(uint64, int)) {
+		num := 0
+		for id := range ix.assets {
+			for local := range ix.assets[id].homs {
+				h := &ix.assets[id].homs[local]
+				for _, form := range uniq(h.label(), h.labelUnicode()) {
+					ix.hash.deletions(kindDeletion, form, ix.homRadius(h), func(k uint64) { add(k, num) })
+				}
+				num++
+			}
+		}
+	})
 
-	var brandFuzzy postingsBuilder
+	type brandKey struct {
+		h  uint64
+		id int
+	}
+	var brandKeys []brandKey
 	var containPatterns, domainPatterns []string
 	for id, a := range ix.assets {
 		ix.brandSkel[a.skel] = append(ix.brandSkel[a.skel], int32(id))
+		if len(a.skel) < len(ix.skelLens) {
+			ix.skelLens[len(a.skel)] = true
+		}
 		ix.maxBrandRunes = max(ix.maxBrandRunes, a.runes, runeLen(a.labelUnicode), len(a.skel))
 		radius := 1
 		if a.runes > 8 {
 			radius = 2
 		}
 		for _, v := range uniq(a.label, a.flat) {
-			ix.hash.deletions(kindDeletion, v, radius, func(k uint64) { brandFuzzy.add(k, id) })
+			ix.hash.deletions(kindDeletion, v, radius, func(k uint64) { brandKeys = append(brandKeys, brandKey{k, id}) })
 			ix.brandPairs.add(v)
 		}
 		ix.brandPairs.add(a.skel)
 		if a.runes > shortBrand {
-			ix.hash.deletions(kindDeletion, a.skel, radius, func(k uint64) { brandFuzzy.add(k, id) })
+			ix.hash.deletions(kindDeletion, a.skel, radius, func(k uint64) { brandKeys = append(brandKeys, brandKey{k, id}) })
 		}
 		if a.runes >= 3 {
 			for _, p := range uniq(a.skel, names.Skeleton(a.labelUnicode)) {
@@ -285,8 +356,13 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 		domainPatterns = append(domainPatterns, a.domain)
 		ix.domainOf = append(ix.domainOf, int32(id))
 	}
-	ix.brandFuzzy = brandFuzzy.build()
+	ix.brandFuzzy = buildPostings(len(brandKeys), len(ix.assets), func(add func(uint64, int)) {
+		for _, k := range brandKeys {
+			add(k.h, k.id)
+		}
+	})
 	ix.affix = newAffixIndex()
+	ix.strongAffix = newStrongAffixIndex()
 	if ix.contain, err = buildAutomaton(containPatterns); err != nil {
 		return nil, err
 	}
@@ -301,6 +377,21 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 	}
 	return ix, nil
 }
+
+// homOwner is the asset of homograph number c.
+func (ix *Index) homOwner(c int) int {
+	id, found := slices.BinarySearch(ix.homStart, int32(c))
+	if !found {
+		id--
+	}
+	for id+1 < len(ix.homStart) && ix.homStart[id+1] == int32(c) {
+		id++ // assets without homographs share their start with the next
+	}
+	return id
+}
+
+// homAt is homograph number c of asset id.
+func (ix *Index) homAt(id, c int) *hom { return &ix.assets[id].homs[c-int(ix.homStart[id])] }
 
 func buildAutomaton(patterns []string) (*ahocorasick.Automaton, error) {
 	if len(patterns) == 0 {
@@ -344,8 +435,9 @@ func newAsset(key string) (asset, error) {
 // preparedAsset is an asset with the index keys of its homographs, made in parallel.
 type preparedAsset struct {
 	asset
-	exact []uint64 // sorted, without duplicates
-	fuzzy int      // how many similarity-index keys its homographs make, for sizing
+	exact  []uint64 // each homograph's exact-index key, in homs order
+	halves []uint64 // the homographs' part keys (appendHalves), without duplicates
+	fuzzy  int      // how many similarity-index keys its homographs make, for sizing
 }
 
 // prepareAssets reads every key and its homographs on all cores; the first error (in key
@@ -380,42 +472,41 @@ func (ix *Index) prepareAsset(key string, values []string) (preparedAsset, error
 	if err != nil {
 		return preparedAsset{}, err
 	}
-	a.homs = make([]hom, 0, len(values))
-	p := preparedAsset{exact: make([]uint64, 0, len(values))}
-	seen := make(map[string]bool, len(values))
-	skels := make(map[string]string, len(values))
+	// no maps here: with thousands of assets their garbage would set the build's peak memory
+	type homKey struct {
+		h   hom
+		key uint64
+	}
+	items := make([]homKey, 0, len(values))
 	for _, v := range values {
-		if seen[v] {
-			continue
-		}
-		seen[v] = true
-		h, skel, err := newHom(v)
+		h, k, err := ix.newHom(v)
 		if err != nil {
 			return preparedAsset{}, fmt.Errorf("watchlist key %q: homograph %q: %w", key, v, err)
 		}
-		skels[v] = skel
-		a.homs = append(a.homs, h)
+		items = append(items, homKey{h: h, key: k})
 	}
-	if len(a.homs) >= 1<<assetBits {
-		return preparedAsset{}, fmt.Errorf("watchlist key %q has %d homographs, more than %d", key, len(a.homs), 1<<assetBits-1)
+	slices.SortFunc(items, func(x, y homKey) int { return strings.Compare(x.h.value, y.h.value) })
+	items = slices.CompactFunc(items, func(x, y homKey) bool { return x.h.value == y.h.value })
+	if len(items) >= 1<<assetBits {
+		return preparedAsset{}, fmt.Errorf("watchlist key %q has %d homographs, more than %d", key, len(items), 1<<assetBits-1)
 	}
-	slices.SortFunc(a.homs, func(x, y hom) int { return cmp.Compare(x.runes, y.runes) })
-	for local := range a.homs {
+	slices.SortStableFunc(items, func(x, y homKey) int { return cmp.Compare(x.h.runes, y.h.runes) })
+	a.homs = make([]hom, len(items))
+	p := preparedAsset{exact: make([]uint64, len(items))}
+	for local := range items {
+		a.homs[local] = items[local].h
 		h := &a.homs[local]
-		kind := byte(kindLabelSkel)
-		if h.isDomain {
-			kind = kindValueSkel
-		}
-		key := ix.hash.str(kind, skels[h.value])
+		key := items[local].key
 		h.exactKey = uint32(key >> 32)
-		p.exact = append(p.exact, key)
-		for _, form := range uniq(h.label, h.labelUnicode) {
+		p.exact[local] = key
+		for _, form := range uniq(h.label(), h.labelUnicode()) {
 			p.fuzzy += 1 + ix.homRadius(h)*runeLen(form)
+			p.halves = ix.hash.appendHalves(p.halves, form, ix.threshold)
 		}
 	}
+	slices.Sort(p.halves)
+	p.halves = slices.Clip(slices.Compact(p.halves))
 	p.asset = a
-	slices.Sort(p.exact)
-	p.exact = slices.Clip(slices.Compact(p.exact))
 	return p, nil
 }
 
@@ -430,21 +521,31 @@ func (ix *Index) homRadius(h *hom) int {
 }
 
 // newHom reads a listed value: with a dot it is a domain, compared as a whole and through its
-// registered label; without, a label. It also returns the value's skeleton.
-func newHom(v string) (hom, string, error) {
+// registered label; without, a label. It also returns the value's exact-index key (the hash of
+// its skeleton).
+func (ix *Index) newHom(v string) (hom, uint64, error) {
 	n, err := names.Parse(v)
 	if err != nil {
-		return hom{}, "", err
+		return hom{}, 0, err
 	}
 	h := hom{value: v, isDomain: len(n.Labels) > 1}
 	if h.isDomain {
 		reg := max(len(n.Labels)-n.SuffixLabels()-1, 0)
-		h.label, h.labelUnicode = n.Labels[reg], n.UnicodeLabels[reg]
+		h.setForms(n.Labels[reg], n.UnicodeLabels[reg])
 	} else {
-		h.label, h.labelUnicode = n.ASCII, n.Unicode
+		h.setForms(n.ASCII, n.Unicode)
 	}
-	h.runes = int32(runeLen(h.labelUnicode))
-	return h, skeletonName(n.UnicodeLabels), nil
+	h.runes = int32(runeLen(h.labelUnicode()))
+	var buf [8]string
+	parts := buf[:0]
+	for _, l := range n.UnicodeLabels {
+		parts = append(parts, names.Skeleton(l))
+	}
+	kind := byte(kindLabelSkel)
+	if h.isDomain {
+		kind = kindValueSkel
+	}
+	return h, ix.hash.joined(kind, parts, 0), nil
 }
 
 // skeletonName is the skeleton of each label, joined by dots.

@@ -95,7 +95,7 @@ func (ix *Index) addContext(v *view, a *asset, fs []finding, add func(string, in
 	if abusedTLDs[tld] {
 		add("abused-tld", ix.weights["abused-tld"], "TLD ."+tld+" is much used for phishing")
 	}
-	if strings.Count(n.ASCII, "-") >= 3 {
+	if strings.Count(n.Unicode, "-") >= 3 {
 		add("hyphens", ix.weights["hyphens"], "three or more hyphens")
 	}
 	if len(n.Labels) >= 6 {

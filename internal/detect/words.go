@@ -37,8 +37,24 @@ type affixIndex struct {
 }
 
 func newAffixIndex(extra ...string) affixIndex {
+	return newAffixIndexOf(append(append([]string(nil), affixWords...), extra...))
+}
+
+// newStrongAffixIndex holds the affix words that suggest phishing on their own, without the
+// generic web words (line, book, go) that also end honest words glued to a short brand.
+func newStrongAffixIndex() affixIndex {
+	var ws []string
+	for _, w := range affixWords {
+		if phishingKeywords[w] {
+			ws = append(ws, w)
+		}
+	}
+	return newAffixIndexOf(ws)
+}
+
+func newAffixIndexOf(list []string) affixIndex {
 	ai := affixIndex{words: map[string]bool{}}
-	for _, w := range append(append([]string(nil), affixWords...), extra...) {
+	for _, w := range list {
 		s := names.Skeleton(w)
 		if s == "" || strings.Contains(s, "-") {
 			continue

@@ -26,7 +26,7 @@ type Name struct {
 	// when the name is a public suffix, so that callers always have a domain to group by.
 	RegisteredDomain string
 	Labels           []string // ASCII labels, left to right
-	UnicodeLabels    []string // Unicode labels, left to right
+	UnicodeLabels    []string // Unicode labels, left to right (may share Labels' array: do not modify)
 }
 
 // SuffixLabels reports how many trailing labels form the public suffix.
@@ -48,10 +48,15 @@ var lenient = idna.New(idna.MapForLookup(), idna.StrictDomainName(false), idna.C
 // name cannot be read as a domain at all.
 func Parse(s string) (Name, error) {
 	var n Name
-	if !utf8.ValidString(s) {
+	// the common case, already lowercase ASCII without punycode, skips the checks below
+	plain := plainLDH(strings.TrimPrefix(s, "*."))
+	if !plain && !utf8.ValidString(s) {
 		return n, fmt.Errorf("name %q is not valid UTF-8", s)
 	}
-	in := strings.TrimSpace(s)
+	in := s
+	if !plain {
+		in = strings.TrimSpace(s)
+	}
 	if strings.HasPrefix(in, "*.") {
 		n.Wildcard = true
 		in = in[2:]
@@ -60,24 +65,33 @@ func Parse(s string) (Name, error) {
 	if in == "" {
 		return n, fmt.Errorf("name %q is empty", s)
 	}
-	ascii, err := toASCII(in)
-	if err != nil {
-		return n, fmt.Errorf("name %q: %w", s, err)
-	}
-	if i := strings.IndexFunc(ascii, notHostChar); i >= 0 {
-		return n, fmt.Errorf("name %q: character %q is not allowed in a host name", s, ascii[i])
+	ascii := in
+	if !plain {
+		var err error
+		if ascii, err = toASCII(in); err != nil {
+			return n, fmt.Errorf("name %q: %w", s, err)
+		}
+		if i := strings.IndexFunc(ascii, notHostChar); i >= 0 {
+			return n, fmt.Errorf("name %q: character %q is not allowed in a host name", s, ascii[i])
+		}
 	}
 	n.ASCII = ascii
 	n.Labels = strings.Split(ascii, ".")
-	n.UnicodeLabels = make([]string, len(n.Labels))
-	hasPuny := false
+	// without punycode labels the Unicode labels are the ASCII ones: the slice is shared
+	n.UnicodeLabels = n.Labels
+	hasPuny := strings.Contains(ascii, "xn--")
+	if hasPuny {
+		n.UnicodeLabels = make([]string, len(n.Labels))
+	}
 	for i, l := range n.Labels {
 		if l == "" {
 			return Name{}, fmt.Errorf("name %q has an empty label", s)
 		}
+		if !hasPuny {
+			continue
+		}
 		n.UnicodeLabels[i] = l
 		if strings.HasPrefix(l, "xn--") {
-			hasPuny = true
 			if u, err := lenient.ToUnicode(l); err == nil {
 				n.UnicodeLabels[i] = u
 			}
@@ -91,7 +105,8 @@ func Parse(s string) (Name, error) {
 	n.RegisteredDomain = n.PublicSuffix
 	if len(ascii) > len(n.PublicSuffix) {
 		rest := ascii[:len(ascii)-len(n.PublicSuffix)-1]
-		n.RegisteredDomain = rest[strings.LastIndexByte(rest, '.')+1:] + "." + n.PublicSuffix
+		n.RegisteredDomain = ascii[strings.LastIndexByte(rest, '.')+1:] // the suffix's own tail of ascii
+		n.PublicSuffix = ascii[len(ascii)-len(n.PublicSuffix):]
 	}
 	return n, nil
 }

@@ -92,6 +92,13 @@ var asciiFold = func() (t [utf8.RuneSelf]string) {
 }()
 
 func asciiSkeleton(s string) string {
+	same := true
+	for i := 0; i < len(s) && same; i++ {
+		same = foldsToItself[s[i]]
+	}
+	if same {
+		return s // nothing to fold: no copy
+	}
 	var buf [128]byte
 	b := buf[:0]
 	for i := 0; i < len(s); i++ {
@@ -99,6 +106,14 @@ func asciiSkeleton(s string) string {
 	}
 	return string(b)
 }
+
+// foldsToItself[c] reports an ASCII byte whose skeleton is itself.
+var foldsToItself = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = asciiFold[c] == string(rune(c))
+	}
+	return t
+}()
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
