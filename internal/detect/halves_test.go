@@ -28,7 +28,7 @@ func TestHalvesFilterIsExact(t *testing.T) {
 	ix := mustBuild(t, list, Options{})
 	open := *ix
 	open.homHalves = bitFilter{words: []uint64{^uint64(0)}}
-	probe := benchNames(t, list)
+	probe := benchNames(t, list, true)
 	for _, homs := range list {
 		for _, h := range homs[:min(len(homs), 20)] {
 			r := []rune(h)
