@@ -16,6 +16,9 @@ type setting struct {
 	apply func(c *Config, v string) error
 }
 
+// booleanFlags may be given alone (-ct means -ct=true).
+var booleanFlags = map[string]bool{"ct": true, "certstream-server": true, "allow-insecure": true}
+
 func str(p func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *p(c) = v; return nil }
 }
@@ -69,6 +72,8 @@ var settings = []setting{
 	{"parallel", "sources.ct.parallel", integer(func(c *Config) *int { return &c.Sources.CT.Parallel })},
 	{"batch-size", "sources.ct.batch_size", integer(func(c *Config) *int { return &c.Sources.CT.BatchSize })},
 	{"poll-interval", "sources.ct.poll_interval", duration(func(c *Config) *time.Duration { return &c.Sources.CT.PollInterval })},
+	{"min-backoff", "sources.ct.min_backoff", duration(func(c *Config) *time.Duration { return &c.Sources.CT.MinBackoff })},
+	{"partial-tile-age", "sources.ct.partial_tile_age", duration(func(c *Config) *time.Duration { return &c.Sources.CT.PartialTileAge })},
 	{"certstream", "sources.certstream", func(c *Config, v string) error {
 		c.Sources.Certstream = nil
 		for _, u := range splitList(v) {
@@ -109,14 +114,19 @@ func Register(fs *flag.FlagSet) *Flags {
 	f := &Flags{set: map[string]string{}}
 	fs.StringVar(&f.ConfigFile, "config", os.Getenv("CERTHUNT_CONFIG"), "config file (YAML); env CERTHUNT_CONFIG")
 	for _, s := range settings {
-		s := s
-		fs.Func(s.flag, fmt.Sprintf("overrides %s; env %s", s.key, envName(s.flag)), func(v string) error {
+		record := func(v string) error {
 			if _, seen := f.set[s.flag]; !seen {
 				f.order = append(f.order, s.flag)
 			}
 			f.set[s.flag] = v
 			return nil
-		})
+		}
+		usage := fmt.Sprintf("overrides %s; env %s", s.key, envName(s.flag))
+		if booleanFlags[s.flag] {
+			fs.BoolFunc(s.flag, usage, record) // -ct alone means true; -ct=false works too
+		} else {
+			fs.Func(s.flag, usage, record)
+		}
 	}
 	return f
 }
