@@ -148,15 +148,11 @@ func (a *App) onChange(ch incident.Change) {
 }
 
 func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*notify.Dispatcher, error) {
-	targets := make([]notify.Config, len(cfg.Notify))
-	for i, n := range cfg.Notify {
-		targets[i] = notify.Config(n)
-	}
 	base := cfg.PublicURL
 	if base == "" {
 		base = "http://" + cfg.Listen
 	}
-	return notify.New(targets, notify.Options{
+	return notify.New(cfg.Notify, notify.Options{
 		Logger:  log.With("part", "notify"),
 		BaseURL: base,
 		OnDelivery: func(d notify.Delivery) {
@@ -222,7 +218,6 @@ func (a *App) buildServer() *server.Server {
 		OnAllow: a.reloadAllow,
 		UI:      ui.Handler(),
 		Metrics: a.metricsHandler(),
-		Logger:  a.log,
 	}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/certhunt/certhunt/internal/notify"
 )
 
 // Config is the whole configuration. Zero values are replaced by Default's.
@@ -131,30 +133,8 @@ type Scoring struct {
 	Weights map[string]int `yaml:"weights"`
 }
 
-// Notify is one outbound notification target.
-type Notify struct {
-	// Type is webhook, xsoar, slack, syslog or file.
-	Type   string `yaml:"type"`
-	Name   string `yaml:"name"`
-	URL    string `yaml:"url"`
-	APIKey string `yaml:"api_key"`
-	// AuthID is the XSOAR 8 x-xdr-auth-id header.
-	AuthID string `yaml:"auth_id"`
-	// Secret signs webhook bodies with HMAC-SHA256.
-	Secret string `yaml:"secret"`
-	// Network is udp or tcp (syslog); Address is host:port (syslog).
-	Network string `yaml:"network"`
-	Address string `yaml:"address"`
-	// Path is the file to append JSON lines to (file).
-	Path string `yaml:"path"`
-	// MinSeverity: only incidents at this severity or above are sent.
-	MinSeverity string        `yaml:"min_severity"`
-	Timeout     time.Duration `yaml:"timeout"`
-	MaxAttempts int           `yaml:"max_attempts"`
-	// IncidentType is the XSOAR incident type.
-	IncidentType       string `yaml:"incident_type"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-}
+// Notify is one outbound notification target; internal/notify documents its keys.
+type Notify = notify.Config
 
 // CertstreamServer re-serves what certhunt ingests as a certstream-compatible feed.
 type CertstreamServer struct {
@@ -299,26 +279,24 @@ func (c *Config) Validate() error {
 		bad("scoring.incident_threshold", "%d is not between 1 and 100", t)
 	}
 	for i, n := range c.Notify {
-		key := fmt.Sprintf("notify[%d]", i)
-		switch n.Type {
-		case "webhook", "xsoar", "slack":
-			checkURL(bad, key+".url", n.URL, "http", "https")
-		case "syslog":
-			if n.Address == "" {
-				bad(key+".address", "must be host:port")
+		if err := n.Validate(); err != nil {
+			for _, e := range unjoin(err) {
+				errs = append(errs, fmt.Errorf("notify[%d].%v", i, e))
 			}
-		case "file":
-			if n.Path == "" {
-				bad(key+".path", "must be set")
-			}
-		default:
-			bad(key+".type", "%q is not webhook, xsoar, slack, syslog or file", n.Type)
 		}
 	}
 	if p := c.CertstreamServer.PathPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		bad("certstream_server.path_prefix", "%q must start with / and not end with /", p)
 	}
 	return errors.Join(errs...)
+}
+
+// unjoin lists the errors an errors.Join made.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func checkURL(bad func(string, string, ...any), key, raw string, schemes ...string) {

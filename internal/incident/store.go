@@ -32,6 +32,9 @@ var migrations embed.FS
 // ErrNotFound is returned for an unknown incident ID.
 var ErrNotFound = errors.New("incident not found")
 
+// ErrBadCursor is returned for a paging cursor List did not make.
+var ErrBadCursor = errors.New("bad cursor")
+
 // Store keeps incidents in SQLite or PostgreSQL; both behave the same. All methods are safe
 // for concurrent use, also from several processes sharing one PostgreSQL database. Record is
 // idempotent: recording the same alert and certificate sighting again changes nothing.
@@ -425,7 +428,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) 
 		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
 		before, err2 := strconv.ParseInt(string(raw), 10, 64)
 		if err != nil || err2 != nil {
-			return nil, "", fmt.Errorf("bad cursor %q", f.Cursor)
+			return nil, "", fmt.Errorf("%w %q", ErrBadCursor, f.Cursor)
 		}
 		where = append(where, "id < "+arg(before))
 	}

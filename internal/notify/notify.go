@@ -28,8 +28,8 @@ import (
 	"github.com/certhunt/certhunt/internal/incident"
 )
 
-// Config is one notification target; it is the `notify:` list item of the YAML configuration and
-// has the same fields as config.Notify, so one converts to the other.
+// Config is one notification target: the `notify:` list item of the YAML configuration
+// (config.Notify is this type).
 type Config struct {
 	// Type is webhook, xsoar, slack, syslog or file.
 	Type string `yaml:"type"`

@@ -20,13 +20,10 @@ import (
 	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
-	"github.com/certhunt/certhunt/internal/config"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
 )
 
-// The YAML config's notify item converts to Config: a field added to one must be added to both.
-var _ = Config(config.Notify{})
 
 func testIncident() incident.Incident {
 	t0 := time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC)

@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/certhunt/certhunt/internal/detect"
@@ -43,8 +41,7 @@ type Server struct {
 	UI               http.Handler
 	Metrics          http.Handler
 	// Auth wraps everything but /healthz; nil means open.
-	Auth   func(http.Handler) http.Handler
-	Logger *slog.Logger
+	Auth func(http.Handler) http.Handler
 }
 
 // contentSecurityPolicy keeps the UI to its own scripts and styles, so a certificate field that
@@ -171,7 +168,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 	incs, next, err := s.Store.List(r.Context(), f)
 	if err != nil {
 		status := http.StatusInternalServerError
-		if strings.HasPrefix(err.Error(), "bad cursor") {
+		if errors.Is(err, incident.ErrBadCursor) {
 			status = http.StatusBadRequest
 		}
 		writeError(w, status, err)
