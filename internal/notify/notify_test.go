@@ -24,7 +24,6 @@ import (
 	"github.com/certhunt/certhunt/internal/incident"
 )
 
-
 func testIncident() incident.Incident {
 	t0 := time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC)
 	return incident.Incident{
