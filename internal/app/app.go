@@ -48,36 +48,53 @@ type App struct {
 	handler   http.Handler
 }
 
-// defaultWatchlistFile is optional: serve runs without it until the UI or API writes one.
-const defaultWatchlistFile = "homographs.json"
-
 // DetectOptions maps the configuration to the detection engine's options.
-func DetectOptions(cfg *config.Config) detect.Options {
-	return detect.Options{
-		LevenshteinThreshold: cfg.Watchlist.LevenshteinThreshold,
-		Allow:                cfg.Watchlist.Allow,
-		IncidentThreshold:    cfg.Scoring.IncidentThreshold,
-		Weights:              cfg.Scoring.Weights,
-	}
+func DetectOptions(cfg *config.Config) detect.Options { return cfg.DetectOptions() }
+
+// Detection is what decides verdicts. NewDetection builds it the same way for serve, check and
+// scan, so that they agree: the threat-intel feeds and the homograph list with both allow lists.
+type Detection struct {
+	Watchlist *watchlist.Manager
+	Intel     *intel.Manager // nil without feeds
 }
 
-// FeedConfigs maps the configuration's feeds to the intel package's.
-func FeedConfigs(cfg *config.Config) []intel.FeedConfig {
-	feeds := make([]intel.FeedConfig, len(cfg.Intel.Feeds))
-	for i, f := range cfg.Intel.Feeds {
-		feeds[i] = intel.FeedConfig{Name: f.Name, URL: f.URL, File: f.File, Format: f.Format, Refresh: f.Refresh,
-			Weight: f.Weight, Username: f.Username, Password: f.Password, Token: f.Token}
+// NewDetection loads the feeds (their last good copies in the data dir, and a first fetch of
+// each feed that has none, as serve does before reading any certificate), then the homograph
+// list, with the configured and the analysts' (allowed) allow lists.
+func NewDetection(ctx context.Context, cfg *config.Config, allowed []string, log *slog.Logger) (*Detection, error) {
+	d := &Detection{}
+	opts := cfg.DetectOptions()
+	if _, err := detect.Build(homograph.List{}, opts); err != nil {
+		return nil, fmt.Errorf("detection options: %w", err)
 	}
-	return feeds
+	if len(cfg.Intel.Feeds) > 0 {
+		m, err := intel.NewManager(cfg.FeedConfigs(), intel.Options{DataDir: cfg.DataDir, Logger: log.With("part", "intel")})
+		if err != nil {
+			return nil, err
+		}
+		loadIntelFirst(ctx, m, log)
+		d.Intel, opts.Intel = m, m
+	}
+	d.Watchlist = watchlist.New(watchlist.Options{
+		File: cfg.Watchlist.File, URL: cfg.Watchlist.URL, Optional: cfg.Watchlist.File == config.DefaultWatchlistFile,
+		Interval: cfg.Watchlist.UpdateInterval, Detect: opts, Logger: log.With("part", "watchlist"),
+	})
+	if err := d.Watchlist.SetAllow(allowed); err != nil {
+		return nil, err
+	}
+	if err := d.Watchlist.Load(ctx); err != nil {
+		return nil, fmt.Errorf("watchlist: %w", err)
+	}
+	return d, nil
 }
 
 // New builds every part; nothing runs until Run. It fails on anything a restart would not fix:
-// a bad log list, an unreadable database, an invalid homograph list file.
+// an invalid configuration, a bad log list, an unreadable database, an invalid homograph list file.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log}
-	if len(cfg.Auth.Tokens) == 0 && !config.IsLoopback(cfg.Listen) && !cfg.Auth.AllowInsecure {
-		return nil, fmt.Errorf("listen: %s is not a loopback address and auth.tokens is empty: set tokens (or auth.allow_insecure)", cfg.Listen)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
+	a := &App{cfg: cfg, log: log}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -86,43 +103,28 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Store = store
+	fail := func(err error) (*App, error) { store.Close(); return nil, err }
 
-	if len(cfg.Intel.Feeds) > 0 {
-		a.Intel, err = intel.NewManager(FeedConfigs(cfg), intel.Options{DataDir: cfg.DataDir, Logger: log.With("part", "intel")})
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	opts := DetectOptions(cfg)
-	if a.Intel != nil {
-		opts.Intel = a.Intel
-	}
-	a.Watchlist = watchlist.New(watchlist.Options{
-		File: cfg.Watchlist.File, URL: cfg.Watchlist.URL, Optional: cfg.Watchlist.File == defaultWatchlistFile,
-		Interval: cfg.Watchlist.UpdateInterval, Detect: opts, Logger: log.With("part", "watchlist"),
-	})
 	allowed, err := store.Allowed(ctx)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	if err := a.Watchlist.SetAllow(allowed); err != nil {
-		return nil, err
+	det, err := NewDetection(ctx, cfg, allowed, log)
+	if err != nil {
+		return fail(err)
 	}
-	if err := a.Watchlist.Load(ctx); err != nil {
-		return nil, fmt.Errorf("watchlist: %w", err)
-	}
+	a.Watchlist, a.Intel = det.Watchlist, det.Intel
 
 	if cfg.CertstreamServer.Enabled {
 		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server")})
 	}
 	if len(cfg.Notify) > 0 {
 		if a.Notifier, err = newNotifier(cfg, log, store); err != nil {
-			return nil, err
+			return fail(err)
 		}
 	}
 	if err := a.buildSources(ctx); err != nil {
-		return nil, err
+		return fail(err)
 	}
 
 	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"), OnChange: a.onChange}
@@ -133,18 +135,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	return a, nil
 }
 
-// onChange forwards new and raised incidents to the notifiers, except those an analyst has
-// already called a false positive.
+// onChange forwards new and raised incidents to the notifiers.
 func (a *App) onChange(ch incident.Change) {
-	if a.Notifier == nil || ch.Incident.Verdict == incident.VerdictFalsePositive {
-		return
-	}
 	switch {
 	case ch.Created:
-		a.Notifier.Notify(notify.Event{Kind: "new", Incident: ch.Incident})
+		a.notify(notify.KindNew, ch.Incident)
 	case ch.Raised:
-		a.Notifier.Notify(notify.Event{Kind: "severity_raised", Incident: ch.Incident})
+		a.notify(notify.KindSeverityRaised, ch.Incident)
 	}
+}
+
+// notify is the one way incidents reach the notifiers: never one an analyst has already called
+// a false positive.
+func (a *App) notify(kind string, inc incident.Incident) {
+	if a.Notifier == nil || inc.Verdict == incident.VerdictFalsePositive {
+		return
+	}
+	a.Notifier.Notify(notify.Event{Kind: kind, Incident: inc})
 }
 
 func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*notify.Dispatcher, error) {
@@ -152,7 +159,7 @@ func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*
 	if base == "" {
 		base = "http://" + cfg.Listen
 	}
-	return notify.New(cfg.Notify, notify.Options{
+	return notify.New(cfg.NotifyConfigs(), notify.Options{
 		Logger:  log.With("part", "notify"),
 		BaseURL: base,
 		OnDelivery: func(d notify.Delivery) {
@@ -173,19 +180,15 @@ func (a *App) buildSources(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sources.ct.log_list: %w", err)
 		}
-		for i, l := range ct.Logs {
-			info, err := ctlog.NewLogInfo(l.Name, l.URL, l.Type, decodeKey(l.Key))
-			if err != nil {
-				return fmt.Errorf("sources.ct.logs[%d]: %w", i, err)
-			}
-			logs = append(logs, info)
+		extra, err := a.cfg.LogInfos()
+		if err != nil {
+			return err
 		}
+		logs = append(logs, extra...)
 		for _, info := range logs {
-			f, err := ctlog.NewFollower(info, ctlog.FollowerOptions{
-				DataDir: filepath.Join(a.cfg.DataDir, "cursors"), Start: ct.Start, Parallel: ct.Parallel,
-				BatchSize: ct.BatchSize, PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff,
-				PartialTileAge: ct.PartialTileAge, Logger: a.log,
-			})
+			opts := ct.FollowerOptions()
+			opts.DataDir, opts.Logger = filepath.Join(a.cfg.DataDir, "cursors"), a.log
+			f, err := ctlog.NewFollower(info, opts)
 			if err != nil {
 				return err
 			}
@@ -276,7 +279,6 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	if a.Intel != nil {
-		a.loadIntelFirst(ctx)
 		// OnUpdate runs on the refreshing goroutine; the re-check may take a while.
 		a.Intel.OnUpdate(func(feed string, added []string) { go a.raiseForIntel(ctx, feed, added) })
 		goRun(func() { a.Intel.Run(ctx) })
@@ -320,17 +322,17 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 // loadIntelFirst fetches, before any source starts, each feed that has no saved copy yet, so
 // the first certificates are already checked against it. A slow feed delays start by at most
 // 15 s; it is fetched again by the feed's own schedule.
-func (a *App) loadIntelFirst(ctx context.Context) {
+func loadIntelFirst(ctx context.Context, m *intel.Manager, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, f := range a.Intel.Status() {
+	for _, f := range m.Status() {
 		if f.LastRefresh != nil {
 			continue
 		}
 		wg.Go(func() {
-			if err := a.Intel.Refresh(ctx, f.Name); err != nil {
-				a.log.Warn("threat-intel feed not loaded at start", "feed", f.Name, "err", err)
+			if err := m.Refresh(ctx, f.Name); err != nil {
+				log.Warn("threat-intel feed not loaded at start", "feed", f.Name, "err", err)
 			}
 		})
 	}
@@ -365,9 +367,9 @@ func (a *App) raiseForIntel(ctx context.Context, feed string, added []string) {
 					continue
 				}
 				a.log.Info("incident matched new threat intel", "id", id, "feed", feed, "domain", name)
-				if raised && a.Notifier != nil {
+				if raised {
 					if cur, err := a.Store.Get(ctx, id); err == nil {
-						a.Notifier.Notify(notify.Event{Kind: "severity_raised", Incident: *cur})
+						a.notify(notify.KindSeverityRaised, *cur)
 					}
 				}
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
 )
@@ -435,7 +436,7 @@ func TestNotifiesNewIncidents(t *testing.T) {
 	}
 	addPublish(t, rfc, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
 	cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
-	cfg.Notify = []config.Notify{{Type: "webhook", Name: "soc", URL: receiver.URL, Secret: "k"}}
+	cfg.Notify = []config.Notify{{Config: notify.Config{Type: "webhook", Name: "soc", URL: receiver.URL, Secret: "k"}}}
 
 	h := start(t, cfg)
 	var body map[string]any
@@ -452,4 +453,39 @@ func TestNotifiesNewIncidents(t *testing.T) {
 		h.get(fmt.Sprintf("/api/v1/incidents/%v", body["id"]), &inc)
 		return len(inc.Deliveries) == 1 && inc.Deliveries[0].Status == "delivered" && inc.Deliveries[0].Target == "soc"
 	})
+}
+
+// TestConfigCheckAcceptsWhatServeAccepts: every config of internal/config/testdata that
+// Validate accepts (what "config check" runs) also starts serve (app.New); the invalid ones
+// are refused by both.
+func TestConfigCheckAcceptsWhatServeAccepts(t *testing.T) {
+	files, _ := filepath.Glob("../config/testdata/*/*.yaml")
+	if len(files) < 10 {
+		t.Fatalf("only %d testdata configs", len(files))
+	}
+	log := slog.New(slog.DiscardHandler)
+	for _, file := range files {
+		cfg, err := config.LoadFile(file)
+		if err == nil {
+			cfg.DataDir = t.TempDir() // keep the testdata tree clean; any data_dir is valid here
+			err = cfg.Validate()
+		}
+		valid := err == nil
+		if valid != strings.Contains(file, "/valid/") {
+			t.Errorf("%s: Validate: %v", file, err)
+		}
+		if cfg == nil {
+			continue // a syntax or type error: neither check nor serve gets a Config
+		}
+		a, err := New(t.Context(), cfg, log)
+		if valid && err != nil {
+			t.Errorf("%s: Validate accepts it but serve does not: %v", file, err)
+		}
+		if !valid && err == nil {
+			t.Errorf("%s: Validate refuses it but serve starts", file)
+		}
+		if a != nil {
+			a.Store.Close()
+		}
+	}
 }

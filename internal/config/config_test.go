@@ -4,9 +4,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -24,7 +29,7 @@ func TestDefaultsAreValid(t *testing.T) {
 func TestBadConfigs(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"listen: 1.2.3.4:1\nbogus: 1\n", `line 2: unknown key "bogus"`},
-		{"watchlist:\n  file: x\n  levenshtien_threshold: 0.9\n", `line 3: unknown key "levenshtien_threshold"`},
+		{"watchlist:\n  file: x\n  levenshtien_threshold: 0.9\n", `line 3: watchlist: unknown key "levenshtien_threshold" (did you mean "levenshtein_threshold"?)`},
 		{"watchlist:\n  levenshtein_threshold: 1.5\n", "watchlist.levenshtein_threshold: 1.5 is not between 0 and 1"},
 		{"sources:\n  ct:\n    start: middle\n", `sources.ct.start: "middle" is not end or beginning`},
 		{"sources:\n  ct:\n    logs: [{url: 'ftp://x', type: rfc6962}]\n", `sources.ct.logs[0].url: "ftp://x": scheme must be one of http, https`},
@@ -32,7 +37,7 @@ func TestBadConfigs(t *testing.T) {
 		{"intel:\n  feeds: [{name: a, file: f, format: csv}]\n", `intel.feeds[0].format: "csv" is not one of`},
 		{"notify: [{type: pager}]\n", `notify[0].type: "pager" is not webhook`},
 		{"scoring:\n  incident_threshold: 0\n", "scoring.incident_threshold: 0 is not between 1 and 100"},
-		{"listen: [1]\n", "line 1: cannot unmarshal"},
+		{"listen: [1]\n", "line 1: listen: is a list, want a string"},
 	} {
 		c, err := Parse([]byte(tc.yaml), "test.yaml")
 		if err == nil {
@@ -67,5 +72,76 @@ func TestPrecedenceFileEnvFlags(t *testing.T) {
 	env["CERTHUNT_PARALLEL"] = "many"
 	if _, err := f.load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil || !strings.Contains(err.Error(), "CERTHUNT_PARALLEL") {
 		t.Fatalf("bad env value: %v", err)
+	}
+}
+
+// TestTestdata checks every config of testdata/: the valid ones validate, the invalid ones fail
+// with exactly the errors their "# error:" lines give (app's tests also start serve on the valid ones).
+func TestTestdata(t *testing.T) {
+	valid, _ := filepath.Glob("testdata/valid/*.yaml")
+	invalid, _ := filepath.Glob("testdata/invalid/*.yaml")
+	if len(valid) == 0 || len(invalid) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, file := range valid {
+		c, err := LoadFile(file)
+		if err == nil {
+			err = c.Validate()
+		}
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+	for _, file := range invalid {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if msg, ok := strings.CutPrefix(line, "# error: "); ok {
+				want = append(want, file+": "+msg)
+			}
+		}
+		c, err := LoadFile(file)
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", file)
+			continue
+		}
+		if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+			t.Errorf("%s:\n got: %s\nwant: %s", file, strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+		}
+	}
+}
+
+// TestDefaultYAMLInStep keeps the commented example in step with Default: the same values, and
+// every key of every section written out.
+func TestDefaultYAMLInStep(t *testing.T) {
+	c, err := Parse(DefaultYAML(), "default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Default(), c, cmpopts.IgnoreUnexported(Config{}), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("default.yaml differs from Default() (-Default +default.yaml):\n%s", diff)
+	}
+	var missing []string
+	var visit func(ty reflect.Type, path string)
+	visit = func(ty reflect.Type, path string) {
+		for _, k := range keysOf(ty) {
+			key := join(path, k)
+			if _, ok := c.lines[key]; !ok {
+				missing = append(missing, key)
+			}
+			if f := fieldsOf(ty)[k]; f.Kind() == reflect.Struct && f != durationType {
+				visit(f, key)
+			}
+		}
+	}
+	visit(reflect.TypeFor[Config](), "")
+	if len(missing) > 0 {
+		t.Errorf("default.yaml does not show %v", missing)
 	}
 }

@@ -49,6 +49,16 @@ type FollowerOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 }
 
+// Defaults of FollowerOptions, used where a field is zero (the configuration's defaults too).
+const (
+	DefaultBatchSize      = 256
+	DefaultParallel       = 4
+	DefaultPollInterval   = 10 * time.Second
+	DefaultPartialTileAge = 30 * time.Second
+	DefaultMinBackoff     = time.Second
+	DefaultMaxBackoff     = 5 * time.Minute
+)
+
 func (o FollowerOptions) withDefaults() FollowerOptions {
 	if o.Start == "" {
 		o.Start = "end"
@@ -63,22 +73,22 @@ func (o FollowerOptions) withDefaults() FollowerOptions {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 256
+		o.BatchSize = DefaultBatchSize
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = 4
+		o.Parallel = DefaultParallel
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = 10 * time.Second
+		o.PollInterval = DefaultPollInterval
 	}
 	if o.PartialTileAge == 0 {
-		o.PartialTileAge = 30 * time.Second
+		o.PartialTileAge = DefaultPartialTileAge
 	}
 	if o.MinBackoff <= 0 {
-		o.MinBackoff = time.Second
+		o.MinBackoff = DefaultMinBackoff
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 5 * time.Minute
+		o.MaxBackoff = DefaultMaxBackoff
 	}
 	o.MaxBackoff = max(o.MaxBackoff, o.MinBackoff)
 	return o

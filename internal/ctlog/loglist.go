@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -60,6 +61,19 @@ func (l LogInfo) origin() string {
 		o = o[i+3:]
 	}
 	return strings.TrimRight(o, "/")
+}
+
+// DecodeKey reads a log's public key written as base64 DER, the form of the configuration
+// and of log lists; an empty string means no key (nil).
+func DecodeKey(b64 string) ([]byte, error) {
+	if b64 == "" {
+		return nil, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	if err != nil {
+		return nil, fmt.Errorf("key is not base64 (of the DER public key): %v", err)
+	}
+	return der, nil
 }
 
 // NewLogInfo builds a LogInfo from a base64-free DER key (nil allowed), filling Key and LogID.

@@ -12,11 +12,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/names"
 	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/verdict"
 	"github.com/certhunt/certhunt/internal/watchlist"
 )
 
@@ -333,9 +333,9 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ix := s.Watchlist.Index()
-	results := make([]detect.Alert, 0, len(req.Domains))
+	results := make([]verdict.Result, 0, len(req.Domains))
 	for _, d := range req.Domains {
-		results = append(results, ix.Evaluate(d))
+		results = append(results, verdict.Check(ix, d)) // as `certhunt check -json` prints it
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
