@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/certhunt/certhunt/internal/auth"
 	"github.com/certhunt/certhunt/internal/certstream"
 	"github.com/certhunt/certhunt/internal/config"
@@ -46,6 +48,8 @@ type App struct {
 	Notifier  *notify.Dispatcher
 	Sources   []source.Source
 	handler   http.Handler
+	// failed holds, by source name, the error of each source that stopped for good.
+	failed sync.Map
 }
 
 // DetectOptions maps the configuration to the detection engine's options.
@@ -220,6 +224,10 @@ func (a *App) buildServer() *server.Server {
 		Export:  exportIncidents,
 		OnAllow: a.reloadAllow,
 		UI:      ui.Handler(),
+		Ready: func(ctx context.Context) (bool, any) {
+			r := a.Readiness(ctx)
+			return r.Ready, r
+		},
 		Metrics: a.metricsHandler(),
 	}
 	if a.Intel != nil {
@@ -246,8 +254,12 @@ func (a *App) reloadAllow(ctx context.Context) error {
 // Handler is the HTTP surface (for tests that drive the app without a listener).
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Run runs everything until ctx ends, serving HTTP on ln (or on the configured address when ln is nil).
+// Run runs every part under one errgroup until ctx ends or a part fails in a way that stops
+// serve (the HTTP server cannot serve). A source that fails for good does not stop serve: it is
+// logged, shown in /api/v1/sources and counted against readiness (/readyz), and the others go on.
+// Run serves HTTP on ln, or on the configured address when ln is nil.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	defer a.Store.Close()
 	if ln == nil {
 		var err error
 		if ln, err = net.Listen("tcp", a.cfg.Listen); err != nil {
@@ -257,21 +269,17 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if len(a.cfg.Auth.Tokens) == 0 {
 		a.log.Warn("no auth tokens configured: the API and UI are open to anyone who can reach " + ln.Addr().String())
 	}
-	a.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "data_dir", a.cfg.DataDir)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	goRun := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
-
-	goRun(func() { a.Watchlist.Run(ctx) })
+	a.logSummary("http://" + ln.Addr().String() + "/")
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { a.Watchlist.Run(ctx); return nil })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	goRun(func() {
+	g.Go(func() error {
 		for {
 			select {
 			case <-ctx.Done():
-				return
+				return nil
 			case <-hup:
 				a.log.Info("SIGHUP: re-reading the homograph list")
 				a.Watchlist.Reload()
@@ -281,41 +289,48 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.Intel != nil {
 		// OnUpdate runs on the refreshing goroutine; the re-check may take a while.
 		a.Intel.OnUpdate(func(feed string, added []string) { go a.raiseForIntel(ctx, feed, added) })
-		goRun(func() { a.Intel.Run(ctx) })
+		g.Go(func() error { a.Intel.Run(ctx); return nil })
 	}
 	if a.Notifier != nil {
-		goRun(func() { a.Notifier.Run(ctx) })
+		g.Go(func() error { a.Notifier.Run(ctx); return nil })
 	}
 	for _, src := range a.Sources {
 		ch := make(chan source.Batch, 4)
-		goRun(func() {
-			if err := src.Run(ctx, ch); err != nil && !errors.Is(err, context.Canceled) {
-				a.log.Error("source stopped", "source", src.Status().Name, "err", err)
+		g.Go(func() error {
+			err := src.Run(ctx, ch)
+			if err != nil && ctx.Err() == nil {
+				name := src.Status().Name
+				a.failed.Store(name, err)
+				a.log.Error("source stopped for good; the others go on", "source", name, "err", err)
 			}
+			return nil
 		})
-		goRun(func() { a.Pipeline.Run(ctx, ch) })
+		g.Go(func() error {
+			if err := a.Pipeline.Run(ctx, ch); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("pipeline: %w", err)
+			}
+			return nil
+		})
 	}
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		cancel()
-	}
-	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	srv.Shutdown(shutdown)
-	if a.Hub != nil {
-		a.Hub.Close()
-	}
-	wg.Wait()
-	a.Store.Close()
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		srv.Shutdown(shutdown)
+		if a.Hub != nil {
+			a.Hub.Close()
+		}
+		return nil
+	})
+	err := g.Wait()
 	a.log.Info("stopped")
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	return err
 }
 

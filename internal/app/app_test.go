@@ -489,3 +489,54 @@ func TestConfigCheckAcceptsWhatServeAccepts(t *testing.T) {
 		}
 	}
 }
+
+// readyz returns GET /readyz's status and body.
+func (h *harness) readyz() (int, Readiness) {
+	h.t.Helper()
+	resp, err := http.Get(h.base + "/readyz")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r Readiness
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		h.t.Fatalf("GET /readyz: %v", err)
+	}
+	return resp.StatusCode, r
+}
+
+func TestReadyz(t *testing.T) {
+	t.Run("ready once a log answers", func(t *testing.T) {
+		_, rfc := newRFC6962(t)
+		h := start(t, testConfig(t, `{"paypal.com": []}`, rfc.Info()))
+		h.waitFor("/readyz 200", func() bool { code, _ := h.readyz(); return code == http.StatusOK })
+		_, r := h.readyz()
+		if !r.Ready || !r.Store.Ready || !r.Index.Ready || r.Sources.Healthy != 1 || r.Sources.Total != 1 {
+			t.Fatalf("readiness %+v", r)
+		}
+	})
+	t.Run("no sources", func(t *testing.T) {
+		h := start(t, testConfig(t, `{"paypal.com": []}`))
+		code, r := h.readyz()
+		if code != http.StatusServiceUnavailable || r.Ready || !r.Store.Ready || !r.Index.Ready || r.Sources.Ready ||
+			!strings.Contains(r.Sources.Detail, "no sources configured") {
+			t.Fatalf("%d %+v", code, r)
+		}
+	})
+	t.Run("every log failing", func(t *testing.T) {
+		dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		}))
+		defer dead.Close()
+		_, rfc := newRFC6962(t)
+		info := rfc.Info()
+		info.Name, info.URL = "dead", dead.URL
+		h := start(t, testConfig(t, `{"paypal.com": []}`, info))
+		var sources struct{ Sources []source.Status }
+		h.waitFor("a failed tree head", func() bool { h.get("/api/v1/sources", &sources); return sources.Sources[0].Errors > 0 })
+		code, r := h.readyz()
+		if code != http.StatusServiceUnavailable || r.Sources.Ready || !strings.Contains(r.Sources.Unhealthy["dead"], "no tree head yet") {
+			t.Fatalf("%d %+v", code, r)
+		}
+	})
+}

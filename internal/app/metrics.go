@@ -67,7 +67,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descPipeline, float64(st.Parsed.Load()), "parsed")
 	counter(descPipeline, float64(st.Malformed.Load()), "malformed")
 	counter(descPipeline, float64(st.Alerts.Load()), "alerts")
-	counter(descPipeline, float64(st.IncidentsRaised.Load()), "incidents_raised")
+	counter(descPipeline, float64(st.IncidentSightings.Load()), "incidents_raised") // opened or joined
+	counter(descPipeline, float64(st.IncidentsOpened.Load()), "incidents_opened")
+	counter(descPipeline, float64(st.IncidentsRaised.Load()), "severity_raised")
 	counter(descOpened, float64(st.IncidentsOpened.Load()))
 	ok := 0.0
 	if a.Watchlist.LastReloadOK() {

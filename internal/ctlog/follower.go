@@ -119,6 +119,7 @@ type Follower struct {
 	counters  counters
 	position  atomic.Int64 // committed: the next index to hand on after a restart
 	treeSize  atomic.Int64
+	lastOK    atomic.Int64 // unix nanoseconds of the last tree head or commit
 	processed atomic.Int64
 	malformed atomic.Int64
 	lastTime  atomic.Int64 // unix ms of the last committed entry
@@ -164,6 +165,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			if err == nil {
 				bo.reset()
 				f.treeSize.Store(th.Size)
+				f.lastOK.Store(time.Now().UnixNano())
 				return th, true
 			}
 			if ctx.Err() != nil {
@@ -253,6 +255,7 @@ func (f *Follower) committer(b source.Batch, end int64) func() error {
 			return err
 		}
 		f.position.Store(end)
+		f.lastOK.Store(time.Now().UnixNano())
 		f.processed.Add(entries)
 		f.malformed.Add(malformed)
 		if last != 0 {
@@ -277,6 +280,9 @@ func (f *Follower) Status() source.Status {
 	f.counters.mu.Lock()
 	st.LastError = f.counters.lastError
 	f.counters.mu.Unlock()
+	if ok := f.lastOK.Load(); ok != 0 {
+		st.LastSuccess = time.Unix(0, ok)
+	}
 	if last := f.lastTime.Load(); last != 0 && st.Position < st.TreeSize {
 		st.LagSeconds = max(time.Since(time.UnixMilli(last)).Seconds(), 0)
 	}

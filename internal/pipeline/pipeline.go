@@ -42,9 +42,12 @@ type Pipeline struct {
 	stats Stats
 }
 
-// Stats are the pipeline's running totals.
+// Stats are the pipeline's running totals. Entries, Parsed, Malformed and Alerts count
+// committed batches only. IncidentSightings counts certificates recorded on an incident for the
+// first time (opened or joined: the "incidents_raised" stage); IncidentsOpened the incidents
+// opened; IncidentsRaised the incidents whose severity went up.
 type Stats struct {
-	Entries, Parsed, Malformed, Alerts, IncidentsOpened, IncidentsRaised atomic.Int64
+	Entries, Parsed, Malformed, Alerts, IncidentSightings, IncidentsOpened, IncidentsRaised atomic.Int64
 }
 
 // Stats returns the running totals.
@@ -72,28 +75,35 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 	}
 	parallelChunks(len(b.Entries), work)
 
+	// Counts and re-publishing wait until the batch is committed, so a batch that fails and is
+	// retried is counted and published once. Incidents opened or raised are counted as the
+	// store reports them: a retry finds them already there.
+	var n Stats
+	publish := make([]*certs.Cert, 0, len(results))
 	for i := range results {
 		r := &results[i]
 		e := &b.Entries[i]
-		p.stats.Entries.Add(1)
+		n.Entries.Add(1)
 		if r.err != nil {
-			p.stats.Malformed.Add(1)
+			n.Malformed.Add(1)
 			m := source.Malformed{Log: e.Log, Index: e.Index, Err: r.err.Error(), Data: e.DER}
-			p.Logger.Warn("malformed entry", "log", e.Log.URL, "index", e.Index, "err", r.err)
 			if err := p.Store.RecordMalformed(ctx, m); err != nil {
 				return fmt.Errorf("record malformed %s#%d: %w", e.Log.URL, e.Index, err)
 			}
 			continue
 		}
-		p.stats.Parsed.Add(1)
+		n.Parsed.Add(1)
 		for _, a := range r.alerts {
-			p.stats.Alerts.Add(1)
+			n.Alerts.Add(1)
 			if !a.Incident {
 				continue
 			}
 			ch, err := p.Store.Record(ctx, a, r.cert)
 			if err != nil {
 				return fmt.Errorf("record incident for %s (%s#%d): %w", a.Domain, e.Log.URL, e.Index, err)
+			}
+			if ch.NewSighting {
+				p.stats.IncidentSightings.Add(1)
 			}
 			if ch.Created {
 				p.stats.IncidentsOpened.Add(1)
@@ -107,14 +117,11 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 				p.OnChange(ch)
 			}
 		}
-		if p.Publish != nil {
-			p.Publish(r.cert)
-		}
+		publish = append(publish, r.cert)
 	}
 	for _, m := range b.Malformed {
-		p.stats.Entries.Add(1)
-		p.stats.Malformed.Add(1)
-		p.Logger.Warn("malformed entry", "log", m.Log.URL, "index", m.Index, "err", m.Err)
+		n.Entries.Add(1)
+		n.Malformed.Add(1)
 		if err := p.Store.RecordMalformed(ctx, m); err != nil {
 			return fmt.Errorf("record malformed %s#%d: %w", m.Log.URL, m.Index, err)
 		}
@@ -122,6 +129,24 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 	if b.Commit != nil {
 		if err := b.Commit(); err != nil {
 			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	for i := range results {
+		if r := &results[i]; r.err != nil {
+			e := &b.Entries[i]
+			p.Logger.Warn("malformed entry", "log", e.Log.URL, "index", e.Index, "err", r.err)
+		}
+	}
+	for _, m := range b.Malformed {
+		p.Logger.Warn("malformed entry", "log", m.Log.URL, "index", m.Index, "err", m.Err)
+	}
+	p.stats.Entries.Add(n.Entries.Load())
+	p.stats.Parsed.Add(n.Parsed.Load())
+	p.stats.Malformed.Add(n.Malformed.Load())
+	p.stats.Alerts.Add(n.Alerts.Load())
+	if p.Publish != nil {
+		for _, c := range publish {
+			p.Publish(c)
 		}
 	}
 	return nil

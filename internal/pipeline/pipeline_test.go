@@ -117,3 +117,24 @@ func TestKeepBestPerAssetAndRegisteredDomain(t *testing.T) {
 		t.Fatalf("%+v", out)
 	}
 }
+
+// TestRetriedBatchCountedAndPublishedOnce: a batch whose store write fails half-way is retried;
+// what the failed attempt had already parsed is neither counted nor re-published twice.
+func TestRetriedBatchCountedAndPublishedOnce(t *testing.T) {
+	store := &memStore{failRecords: 1}
+	var published []string
+	p := &Pipeline{Store: store, Index: newIndex(t), Logger: slog.New(slog.DiscardHandler),
+		Publish: func(c *certs.Cert) { published = append(published, c.DNSNames[0]) }}
+	in := make(chan source.Batch, 1)
+	in <- source.Batch{Entries: []certs.Entry{entry(t, 0, "honest.org"), entry(t, 1, "paypa1.com")}, Commit: func() error { return nil }}
+	close(in)
+	if err := p.Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	st := p.Stats()
+	if len(published) != 2 || st.Entries.Load() != 2 || st.Parsed.Load() != 2 || st.Alerts.Load() != 1 ||
+		st.IncidentsOpened.Load() != 1 || st.IncidentSightings.Load() != 1 {
+		t.Fatalf("published %v; entries %d parsed %d alerts %d opened %d sightings %d", published, st.Entries.Load(),
+			st.Parsed.Load(), st.Alerts.Load(), st.IncidentsOpened.Load(), st.IncidentSightings.Load())
+	}
+}

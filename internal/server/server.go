@@ -40,8 +40,11 @@ type Server struct {
 	CertstreamPrefix string
 	UI               http.Handler
 	Metrics          http.Handler
-	// Auth wraps everything but /healthz; nil means open.
+	// Auth wraps everything but /healthz and /readyz; nil means open.
 	Auth func(http.Handler) http.Handler
+	// Ready reports readiness for GET /readyz: ready, and a body saying which part is not; nil
+	// means always ready.
+	Ready func(ctx context.Context) (ready bool, body any)
 }
 
 // contentSecurityPolicy keeps the UI to its own scripts and styles, so a certificate field that
@@ -87,6 +90,18 @@ func (s *Server) Handler() http.Handler {
 	outer.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
+	})
+	outer.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.Ready == nil {
+			writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
+			return
+		}
+		ok, body := s.Ready(r.Context())
+		status := http.StatusOK
+		if !ok {
+			status = http.StatusServiceUnavailable
+		}
+		writeJSON(w, status, body)
 	})
 	outer.Handle("/", h)
 	return securityHeaders(outer)

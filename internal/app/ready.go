@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/source"
+)
+
+// Readiness is the body of GET /readyz: serve is ready when the store takes writes, a detection
+// index is in force and at least one source is healthy; each part says why it is not.
+type Readiness struct {
+	Ready   bool        `json:"ready"`
+	Store   Part        `json:"store"`
+	Index   Part        `json:"index"`
+	Sources SourcesPart `json:"sources"`
+}
+
+// Part is one part's readiness.
+type Part struct {
+	Ready  bool   `json:"ready"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// SourcesPart counts the healthy sources and names the others.
+type SourcesPart struct {
+	Ready     bool              `json:"ready"`
+	Healthy   int               `json:"healthy"`
+	Total     int               `json:"total"`
+	Detail    string            `json:"detail,omitempty"`
+	Unhealthy map[string]string `json:"unhealthy,omitempty"`
+}
+
+// staleAfter is how long a CT source may go without a success (a tree head or a commit) before
+// it counts as unhealthy: polls come every poll_interval, so a few missed ones mean trouble.
+func (a *App) staleAfter() time.Duration {
+	return max(2*time.Minute, 3*a.cfg.Sources.CT.PollInterval)
+}
+
+// Readiness checks every part now.
+func (a *App) Readiness(ctx context.Context) Readiness {
+	var r Readiness
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.Store.Writable(ctx); err != nil {
+		r.Store.Detail = "the store does not take writes: " + err.Error()
+	} else {
+		r.Store.Ready = true
+	}
+	if st := a.Watchlist.Current(); st == nil || st.Index == nil {
+		r.Index.Detail = "no detection index loaded"
+	} else {
+		r.Index.Ready = true
+		r.Index.Detail = fmt.Sprintf("%d protected domains from %s", len(st.List), st.Source)
+	}
+	r.Sources = a.sourcesReadiness(time.Now())
+	r.Ready = r.Store.Ready && r.Index.Ready && r.Sources.Ready
+	return r
+}
+
+func (a *App) sourcesReadiness(now time.Time) SourcesPart {
+	p := SourcesPart{Total: len(a.Sources), Unhealthy: map[string]string{}}
+	for _, src := range a.Sources {
+		st := src.Status()
+		if why := a.unhealthy(st, now); why != "" {
+			p.Unhealthy[st.Name] = why
+		} else {
+			p.Healthy++
+		}
+	}
+	p.Ready = p.Healthy > 0
+	switch {
+	case p.Total == 0:
+		p.Detail = "no sources configured (sources.ct.enabled is false and sources.certstream is empty)"
+	case !p.Ready:
+		p.Detail = "no source is healthy (no network, or every log failing?)"
+	}
+	if len(p.Unhealthy) == 0 {
+		p.Unhealthy = nil
+	}
+	return p
+}
+
+// unhealthy says why a source is not healthy, or "".
+func (a *App) unhealthy(st source.Status, now time.Time) string {
+	if err, ok := a.failed.Load(st.Name); ok {
+		return fmt.Sprintf("stopped: %v", err)
+	}
+	if st.Connected != nil { // certstream
+		if !*st.Connected {
+			return "not connected" + lastErr(st)
+		}
+		return ""
+	}
+	if st.LastSuccess.IsZero() {
+		return "no tree head yet" + lastErr(st)
+	}
+	if age := now.Sub(st.LastSuccess); age > a.staleAfter() {
+		return fmt.Sprintf("no success for %s", age.Round(time.Second)) + lastErr(st)
+	}
+	return ""
+}
+
+func lastErr(st source.Status) string {
+	if st.LastError == "" {
+		return ""
+	}
+	return ": " + st.LastError
+}
+
+// logSummary says, once at start, what serve is about to do and what a first run lacks.
+func (a *App) logSummary(url string) {
+	info := a.Watchlist.Info()
+	var ct, cs int
+	for _, s := range a.Sources {
+		if s.Status().Type == "certstream" {
+			cs++
+		} else {
+			ct++
+		}
+	}
+	feeds := len(a.cfg.Intel.Feeds)
+	a.log.Info("certhunt serving", "url", url, "data_dir", a.cfg.DataDir, "protected_domains", info.Assets,
+		"homographs", info.Homographs, "ct_logs", ct, "certstream_sources", cs, "intel_feeds", feeds,
+		"notifiers", len(a.cfg.Notify), "incident_threshold", a.cfg.Scoring.IncidentThreshold)
+	if info.Assets == 0 {
+		a.log.Warn("no protected domains yet: nothing can match but threat-intel feeds; add domains in the UI at " + url +
+			" or write a list with: certhunt homographs generate -o " + a.cfg.Watchlist.File + " example.com")
+	}
+	if len(a.Sources) == 0 {
+		a.log.Warn("no sources: enable sources.ct or add sources.certstream, or nothing will be read")
+	}
+	if len(a.cfg.Auth.Tokens) == 0 {
+		a.log.Info("see " + url + "readyz for readiness and " + url + "api/v1/sources for each log's state")
+	}
+}
