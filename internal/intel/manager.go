@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/detect"
 )
 
@@ -334,15 +334,10 @@ func (m *Manager) follow(ctx context.Context, f *feed) {
 	}
 }
 
-// retryAfter is the backoff after n consecutive failures, with ±10% jitter so feeds that
-// failed together do not retry together.
+// retryAfter is the wait after n consecutive failures: internal/backoff's schedule from
+// firstRetry up to the feed's refresh interval, so feeds that failed together do not retry together.
 func retryAfter(n int, refresh time.Duration) time.Duration {
-	d := firstRetry
-	for i := 1; i < n && d < refresh; i++ {
-		d *= 2
-	}
-	d = min(d, refresh)
-	return d + time.Duration((rand.Float64()-0.5)*0.2*float64(d))
+	return backoff.Jitter(backoff.Step(min(firstRetry, refresh), refresh, n))
 }
 
 func (f *feed) setNext(t time.Time) {

@@ -17,13 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/notify/notifyconf"
 )
@@ -257,7 +257,7 @@ func (d *Dispatcher) deliver(ctx context.Context, t *target, ev Event) {
 			d.onDelivery(del)
 		}
 	}
-	wait := d.backoff
+	wait := backoff.Backoff{Min: d.backoff, Max: d.maxBackoff}
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
 		err := t.sender.send(actx, ev)
@@ -280,8 +280,8 @@ func (d *Dispatcher) deliver(ctx context.Context, t *target, ev Event) {
 		d.log.Warn("notification attempt failed, retrying", "target", t.cfg.Name,
 			"incident", ev.Incident.ID, "attempt", attempt, "err", err)
 		report(StatusRetrying, attempt, err)
-		// Full jitter around the exponential step keeps many failing sends from retrying in step.
-		timer := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		// Jitter keeps many failing sends from retrying in step.
+		timer := time.NewTimer(wait.Next())
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -290,7 +290,6 @@ func (d *Dispatcher) deliver(ctx context.Context, t *target, ev Event) {
 			return
 		case <-timer.C:
 		}
-		wait = min(wait*2, d.maxBackoff)
 	}
 }
 
