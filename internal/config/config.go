@@ -5,6 +5,8 @@ package config
 
 import (
 	"bytes"
+	"cmp"
+	"maps"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -288,7 +290,17 @@ func Parse(data []byte, name string) (*Config, error) {
 	w.walk(&doc, reflect.TypeFor[Config](), "")
 	c.lines = w.lines
 	if len(w.problems) > 0 {
-		return nil, &Error{File: name, Problems: w.problems}
+		// Say every mistake at once: the values that did decode are validated too (a value
+		// of the wrong type keeps its default, which is valid, so nothing is said twice).
+		yaml.Unmarshal(data, c)
+		all := w.problems
+		if err := c.Validate(); err != nil {
+			if e, ok := asError(err); ok {
+				all = append(all, e.Problems...)
+			}
+		}
+		slices.SortStableFunc(all, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, &Error{File: name, Problems: all}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -432,7 +444,8 @@ func (c *Config) validateScoring(ps *problems) {
 	}
 	slices.Sort(known)
 	weightsOK := true
-	for rule, w := range c.Scoring.Weights {
+	for _, rule := range slices.Sorted(maps.Keys(c.Scoring.Weights)) {
+		w := c.Scoring.Weights[rule]
 		key := "scoring.weights." + rule
 		if _, ok := rules[rule]; !ok {
 			weightsOK = false
