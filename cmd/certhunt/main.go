@@ -254,7 +254,11 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "certhunt config check: no FILE given: usage: certhunt config check FILE\n")
 			return 2
 		}
-		if _, err := cf.Load(); err != nil {
+		cfg, err := cf.Load()
+		if err == nil {
+			err = app.Preflight(context.Background(), cfg)
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "%s\n", err)
 			return 1
 		}

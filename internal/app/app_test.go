@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -456,8 +457,8 @@ func TestNotifiesNewIncidents(t *testing.T) {
 }
 
 // TestConfigCheckAcceptsWhatServeAccepts: every config of internal/config/testdata that
-// Validate accepts (what "config check" runs) also starts serve (app.New); the invalid ones
-// are refused by both.
+// Validate and Preflight accept (what "config check" runs) also starts serve (app.New); the
+// invalid ones are refused by both.
 func TestConfigCheckAcceptsWhatServeAccepts(t *testing.T) {
 	files, _ := filepath.Glob("../config/testdata/*/*.yaml")
 	if len(files) < 10 {
@@ -468,11 +469,19 @@ func TestConfigCheckAcceptsWhatServeAccepts(t *testing.T) {
 		cfg, err := config.LoadFile(file)
 		if err == nil {
 			cfg.DataDir = t.TempDir() // keep the testdata tree clean; any data_dir is valid here
-			err = cfg.Validate()
+			if err = cfg.Validate(); err == nil {
+				err = Preflight(t.Context(), cfg) // together: what "config check" runs
+			}
 		}
 		valid := err == nil
 		if valid != strings.Contains(file, "/valid/") {
 			t.Errorf("%s: Validate: %v", file, err)
+		}
+		if data, _ := os.ReadFile(file); bytes.Contains(data, []byte("# preflight: ")) {
+			want := strings.TrimSpace(strings.SplitN(strings.SplitN(string(data), "# preflight: ", 2)[1], "\n", 2)[0])
+			if err == nil || err.Error() != want {
+				t.Errorf("%s: preflight error %v, want %s", file, err, want)
+			}
 		}
 		if cfg == nil {
 			continue // a syntax or type error: neither check nor serve gets a Config

@@ -6,11 +6,11 @@ package config
 import (
 	"bytes"
 	"cmp"
-	"maps"
 	_ "embed"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"

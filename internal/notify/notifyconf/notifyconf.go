@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // Notifier types.
@@ -139,16 +141,4 @@ func unjoin(err error) []error {
 }
 
 // SeverityRank orders severities (low 1 .. critical 4); 0 means unknown.
-func SeverityRank(s string) int {
-	switch s {
-	case "low":
-		return 1
-	case "medium":
-		return 2
-	case "high":
-		return 3
-	case "critical":
-		return 4
-	}
-	return 0
-}
+func SeverityRank(s string) int { return severity.Rank(s) }
