@@ -117,7 +117,7 @@ func indent(s string) string {
 // configuration flag too, the others point to "certhunt help config".
 func commandUsage(fs *flag.FlagSet, argsUsage string) {
 	w := fs.Output()
-	fmt.Fprintf(w, "usage: certhunt %s [flags] %s\n", fs.Name(), argsUsage)
+	fmt.Fprintf(w, "usage: %s\n", strings.TrimSpace(fmt.Sprintf("certhunt %s [flags] %s", fs.Name(), argsUsage)))
 	if about := commandAbout[fs.Name()]; about != "" {
 		fmt.Fprintf(w, "\n%s\n", about)
 	}
@@ -136,7 +136,7 @@ func commandUsage(fs *flag.FlagSet, argsUsage string) {
 				line += " " + name
 			}
 			line += "\n    \t" + use
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && !strings.Contains(use, "(default") {
 				line += fmt.Sprintf(" (default %s)", f.DefValue)
 			}
 			fmt.Fprintln(w, line)

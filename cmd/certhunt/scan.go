@@ -30,7 +30,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	from := fs.Int64("from", 0, "first index to read")
 	to := fs.Int64("to", -1, "index to stop before (default: the current tree size)")
 	key := fs.String("key", "", "the log's public key, base64 DER, to verify its tree head")
-	cfg, code := parseFlags(fs, args, stderr, "")
+	cfg, code := parseFlags(fs, args, stderr, "(-log URL is required)")
 	if cfg == nil {
 		return code
 	}

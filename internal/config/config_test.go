@@ -154,3 +154,31 @@ func TestDefaultYAMLInStep(t *testing.T) {
 		t.Errorf("default.yaml does not show %v", missing)
 	}
 }
+
+// FuzzParse: no YAML a user writes makes Parse or Validate panic, and every refusal is an
+// *Error whose problems each say something.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*/*.yaml")
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(data)
+	}
+	f.Add(DefaultYAML())
+	f.Add([]byte("notify: [{type: webhook, x: &a [*a]}]\nscoring: {weights: {typo: 1e99}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "f.yaml")
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil {
+			return
+		}
+		if e, ok := asError(err); ok {
+			for _, p := range e.Problems {
+				if p.Msg == "" {
+					t.Errorf("empty problem in %v", err)
+				}
+			}
+		}
+	})
+}
