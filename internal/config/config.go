@@ -425,7 +425,11 @@ func (c *Config) validateSources(ps *problems) {
 			ps.add(key+".type", "%q is not rfc6962 or static", l.Type)
 		}
 		if _, err := c.logInfo(l); urlOK && typeOK && err != nil {
-			ps.add(key+".key", "%v", err)
+			if _, derErr := ctlog.DecodeKey(l.Key); derErr != nil {
+				ps.add(key+".key", "%v", derErr)
+			} else { // ctlog's own words name ASN.1 internals
+				ps.add(key+".key", "is not a public key (write the base64 of its DER SubjectPublicKeyInfo, as log lists do)")
+			}
 		}
 	}
 	for i, s := range c.Sources.Certstream {
