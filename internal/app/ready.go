@@ -13,8 +13,16 @@ import (
 type Readiness struct {
 	Ready   bool        `json:"ready"`
 	Store   Part        `json:"store"`
-	Index   Part        `json:"index"`
+	Index   IndexPart   `json:"index"`
 	Sources SourcesPart `json:"sources"`
+}
+
+// IndexPart is the detection index's readiness, with the number of protected domains (0 on a
+// first run: the UI's banner then asks for some).
+type IndexPart struct {
+	Ready  bool   `json:"ready"`
+	Detail string `json:"detail,omitempty"`
+	Assets int    `json:"assets"`
 }
 
 // Part is one part's readiness.
@@ -51,7 +59,7 @@ func (a *App) Readiness(ctx context.Context) Readiness {
 	if st := a.Watchlist.Current(); st == nil || st.Index == nil {
 		r.Index.Detail = "no detection index loaded"
 	} else {
-		r.Index.Ready = true
+		r.Index.Ready, r.Index.Assets = true, len(st.List)
 		r.Index.Detail = fmt.Sprintf("%d protected domains from %s", len(st.List), st.Source)
 	}
 	r.Sources = a.sourcesReadiness(time.Now())

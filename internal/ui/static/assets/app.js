@@ -6,8 +6,10 @@ import { renderIncidents } from './incidents.js';
 import { renderIncident } from './incident.js';
 import { renderWatchlist } from './watchlist.js';
 import { renderSources } from './sources.js';
+import { refreshBanner } from './banner.js';
 
 const main = document.getElementById('app');
+const banner = document.getElementById('banner');
 let cleanup = null;
 let generation = 0;
 
@@ -57,6 +59,7 @@ async function show() {
     fail: (err) => failed(err, mine),
   };
   replace(main, h('div', { class: 'loading' }, 'Loading…'));
+  refreshBanner(banner);
   try {
     const done = await render(ctx);
     if (mine === generation) cleanup = typeof done === 'function' ? done : null;
@@ -102,4 +105,5 @@ function showLogin() {
 }
 
 window.addEventListener('hashchange', show);
+setInterval(() => refreshBanner(banner), 30000);
 show();
