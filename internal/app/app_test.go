@@ -549,3 +549,22 @@ func TestReadyz(t *testing.T) {
 		}
 	})
 }
+
+func TestEmbeddedLogListAge(t *testing.T) {
+	cfg := config.Default()
+	a := &App{cfg: cfg}
+	ts := ctlog.EmbeddedLogListTime()
+	if ts.IsZero() {
+		t.Fatal("the embedded log list has no log_list_timestamp")
+	}
+	if p := a.logListPart(ts.Add(10 * 24 * time.Hour)); p == nil || p.Stale || p.AgeDays != 10 {
+		t.Errorf("10 days: %+v", p)
+	}
+	if p := a.logListPart(ts.Add(90 * 24 * time.Hour)); p == nil || !p.Stale || p.AgeDays != 90 {
+		t.Errorf("90 days: %+v", p)
+	}
+	cfg.Sources.CT.LogList = "/etc/certhunt/log_list.json"
+	if p := a.logListPart(ts); p != nil {
+		t.Errorf("a file list: %+v", p)
+	}
+}

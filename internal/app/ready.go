@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/source"
 )
 
@@ -15,6 +16,32 @@ type Readiness struct {
 	Store   Part        `json:"store"`
 	Index   IndexPart   `json:"index"`
 	Sources SourcesPart `json:"sources"`
+	// LogList is set when the CT log list in force is the embedded copy; it does not count
+	// against readiness.
+	LogList *LogListPart `json:"log_list,omitempty"`
+}
+
+// LogListPart says how old the embedded log list is; Stale when older than staleLogList.
+type LogListPart struct {
+	Source    string    `json:"source"`
+	Timestamp time.Time `json:"timestamp"`
+	AgeDays   int       `json:"age_days"`
+	Stale     bool      `json:"stale"`
+}
+
+// staleLogList is the age past which the embedded list is said to be old: logs open and shut
+// every few months (shards are half-yearly).
+const staleLogList = 60 * 24 * time.Hour
+
+// logListPart describes the embedded list in force, or nil when another list is.
+func (a *App) logListPart(now time.Time) *LogListPart {
+	ct := a.cfg.Sources.CT
+	if !ct.Enabled || ct.LogList != "embedded" {
+		return nil
+	}
+	ts := ctlog.EmbeddedLogListTime()
+	age := now.Sub(ts)
+	return &LogListPart{Source: "embedded", Timestamp: ts, AgeDays: int(age.Hours() / 24), Stale: age > staleLogList}
 }
 
 // IndexPart is the detection index's readiness, with the number of protected domains (0 on a
@@ -63,6 +90,7 @@ func (a *App) Readiness(ctx context.Context) Readiness {
 		r.Index.Detail = fmt.Sprintf("%d protected domains from %s", len(st.List), st.Source)
 	}
 	r.Sources = a.sourcesReadiness(time.Now())
+	r.LogList = a.logListPart(time.Now())
 	r.Ready = r.Store.Ready && r.Index.Ready && r.Sources.Ready
 	return r
 }
@@ -135,6 +163,11 @@ func (a *App) logSummary(url string) {
 	if info.Assets == 0 {
 		a.log.Warn("no protected domains yet: nothing can match but threat-intel feeds; add domains in the UI at " + url +
 			" or write a list with: certhunt homographs generate -o " + a.cfg.Watchlist.File + " example.com")
+	}
+	if ll := a.logListPart(time.Now()); ll != nil && ll.Stale {
+		a.log.Warn(fmt.Sprintf("the CT log list in use is the copy built into certhunt, %d days old: logs opened since are not followed;"+
+			" set sources.ct.log_list to https://www.gstatic.com/ct/log_list/v3/log_list.json (or a fresh file)", ll.AgeDays),
+			"list_timestamp", ll.Timestamp.Format(time.DateOnly))
 	}
 	if len(a.Sources) == 0 {
 		a.log.Warn("no sources: enable sources.ct or add sources.certstream, or nothing will be read")

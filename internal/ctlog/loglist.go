@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
 )
@@ -175,6 +176,16 @@ func ParseLogList(data []byte) ([]LogInfo, error) {
 		}
 	}
 	return out, nil
+}
+
+// EmbeddedLogListTime is the log_list_timestamp of the copy built into certhunt: a list that
+// old no longer names the logs opened since, so serve warns about it.
+func EmbeddedLogListTime() time.Time {
+	var head struct {
+		Timestamp time.Time `json:"log_list_timestamp"`
+	}
+	json.Unmarshal(embeddedLogList, &head)
+	return head.Timestamp
 }
 
 // LoadLogList loads a v3 log list from src: "embedded" (the copy built into certhunt), an

@@ -387,12 +387,14 @@ func TestBrowserBannerGuidesAFirstRun(t *testing.T) {
 	u := newUITest(t)
 	u.api.mu.Lock()
 	u.api.readiness = map[string]any{"ready": false, "store": map[string]any{"ready": true},
-		"index":   map[string]any{"ready": true, "assets": 0, "detail": "0 protected domains from empty"},
-		"sources": map[string]any{"ready": false, "healthy": 0, "total": 40, "detail": "no source is healthy"}}
+		"index":    map[string]any{"ready": true, "assets": 0, "detail": "0 protected domains from empty"},
+		"sources":  map[string]any{"ready": false, "healthy": 0, "total": 40, "detail": "no source is healthy"},
+		"log_list": map[string]any{"source": "embedded", "timestamp": "2025-05-01T00:00:00Z", "age_days": 216, "stale": true}}
 	u.api.mu.Unlock()
 	u.Open("#/incidents", "#banner .notice")
 	text := u.Text("#banner")
-	for _, want := range []string{"None of the 40 sources is healthy. No network?", "No protected domains yet"} {
+	for _, want := range []string{"None of the 40 sources is healthy. No network?", "No protected domains yet",
+		"copy built into certhunt, from 2025-05-01 (216 days ago)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("banner %q lacks %q", text, want)
 		}

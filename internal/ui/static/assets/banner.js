@@ -1,5 +1,6 @@
 // The banner above every page says what keeps certhunt from finding anything on a first run: no
-// protected domains yet, no healthy source (no network?), a store that refuses writes. It reads
+// protected domains yet, no healthy source (no network?), a store that refuses writes, an old
+// embedded log list. It reads
 // GET /readyz, whose body names the part that is not ready.
 import { notice, replace } from './dom.js';
 
@@ -14,6 +15,9 @@ export function messages(r) {
   }
   if (r.index && r.index.ready && r.index.assets === 0) {
     out.push(['info', 'No protected domains yet: add your domains on the Watchlist page. Until then only threat-intel feeds can match.']);
+  }
+  if (r.log_list && r.log_list.stale) {
+    out.push(['info', `The CT log list in use is the copy built into certhunt, from ${String(r.log_list.timestamp).slice(0, 10)} (${r.log_list.age_days} days ago): logs opened since are not followed. Set sources.ct.log_list to Chrome's list URL or a fresh file.`]);
   }
   return out;
 }
