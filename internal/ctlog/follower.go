@@ -160,7 +160,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 	logger := f.reader.logger
 	bo := backoff{min: f.opts.MinBackoff, max: f.opts.MaxBackoff}
 	head := func() (TreeHead, bool) {
-		for {
+		for failures := 1; ; failures++ {
 			th, err := f.client.treeHead(ctx)
 			if err == nil {
 				bo.reset()
@@ -173,7 +173,13 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			}
 			f.counters.record(err)
 			wait := bo.next(err)
-			logger.Warn("ct tree head failed, retrying", "kind", errorKind(err), "retry_in", wait, "err", err)
+			// The 1st, 2nd, 4th, 8th… failure in a row is a warning, the others debug: with no
+			// network, forty logs would otherwise fill the first minute of a log with warnings.
+			level := slog.LevelDebug
+			if failures&(failures-1) == 0 {
+				level = slog.LevelWarn
+			}
+			logger.Log(ctx, level, "ct tree head failed, retrying", "kind", errorKind(err), "failures", failures, "retry_in", wait, "err", err)
 			if !sleep(ctx, wait) {
 				return TreeHead{}, false
 			}
