@@ -253,16 +253,18 @@ func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 		switch {
 		case label == a.label && i == v.reg:
 			f.rule, f.matched.Kind = "brand-tld", "levenshtein"
-			f.detail = fmt.Sprintf("%s is the label of %s under another suffix", n.RegisteredDomain, a.domain)
+			f.rule, f.matched.Kind = "brand-tld", "typo"
+			f.detail = fmt.Sprintf("TLD swap .%s→.%s: %s is the label of %s", a.suffix, n.PublicSuffix, n.RegisteredDomain, a.domain)
 		case label == a.label || flat == a.flat && i < v.reg:
 			f.rule, f.matched.Kind = "subdomain-label", "subdomain"
-			f.detail = fmt.Sprintf("label %q is the label of %s, left of %s", label, a.domain, n.RegisteredDomain)
+			f.detail = fmt.Sprintf("subdomain trick: label %q is the label of %s, under %s", label, a.domain, n.RegisteredDomain)
 		case flat == a.flat:
 			f.rule, f.matched.Kind = "typo", "levenshtein"
-			f.detail = fmt.Sprintf("label %q is %s with hyphens added", label, a.label)
+			f.matched.Kind = "typo"
+			f.detail = fmt.Sprintf("hyphenation: label %q is %s with hyphens added", label, a.label)
 		default:
 			f.rule, f.matched.Kind = "confusable", "confusable"
-			f.detail = fmt.Sprintf("label %q (%s) looks like %s (same skeleton %q)", label, uni, a.label, a.skel)
+			f.detail = fmt.Sprintf("label %q looks like %s: %s", uni, a.label, lookalikes(uni, a.labelUnicode))
 		}
 		found = append(found, f)
 	}
@@ -418,8 +420,8 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 		if best > limit && folded != "" {
 			if d := osaDistance(folded, a.flat, limit+1); d <= limit+1 {
 				found = append(found, finding{asset: id, rule: "typo", label: i,
-					detail: fmt.Sprintf("IDN label %q (%s) reads as %q, %d edit(s) from %s",
-						uni, homoglyphs(uni), folded, d, a.label),
+					detail: fmt.Sprintf("IDN label %q (%s) reads as %q, a typo of %s: %s",
+						uni, homoglyphs(uni), folded, a.label, describeEdit(folded, a.flat)),
 					matched: Matched{Kind: "confusable", Value: a.label,
 						Similarity: 1 - float64(d)/float64(max(len(folded), a.runes))}})
 				continue
@@ -442,7 +444,8 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 			m := max(runeLen(pair[0]), runeLen(pair[1]))
 			if s := similarity(pair[0], pair[1], maxDistanceFor(m, ix.threshold)); s > ix.threshold && s < 1 {
 				found = append(found, finding{asset: id, rule: "levenshtein", label: i,
-					detail:  fmt.Sprintf("label %q is %.2f similar to %s (threshold %.2f)", pair[0], s, pair[1], ix.threshold),
+					detail: fmt.Sprintf("label %q is %.2f similar to %s (threshold %.2f): %s",
+					pair[0], s, pair[1], ix.threshold, describeEdit(pair[0], pair[1])),
 					matched: Matched{Kind: "levenshtein", Value: a.label, Similarity: s}})
 				break
 			}
@@ -457,8 +460,8 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 // asset's own suffix on the registered label or the asset's suffix right after the label.
 func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (finding, bool) {
 	f := finding{rule: "typo", label: i,
-		detail: fmt.Sprintf("%q is %d edit(s) from %s", variant, d, a.label),
-		matched: Matched{Kind: "levenshtein", Value: a.label,
+		detail: fmt.Sprintf("%q is a typo of %s: %s", variant, a.label, describeEdit(variant, a.label)),
+		matched: Matched{Kind: "typo", Value: a.label,
 			Similarity: 1 - float64(d)/float64(max(runeLen(variant), a.runes))}}
 	if d == 2 {
 		f.rule = "typo-2"
@@ -469,7 +472,7 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 	if d == 1 && !isASCIIString(variant) {
 		// an IDN label one edit from a short brand ("ebay" plus a Cyrillic letter): honest
 		// names rarely put one foreign letter next to a brand, attackers do
-		f.detail = fmt.Sprintf("IDN label %q is one edit from %s", variant, a.label)
+		f.detail = fmt.Sprintf("IDN label %q is one edit from %s: %s", variant, a.label, describeEdit(variant, a.label))
 		return f, true
 	}
 	if a.runes == shortTypoBrand {
@@ -486,7 +489,6 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 		if kind == "" || !v.phishy(a) {
 			return f, false
 		}
-		f.detail = fmt.Sprintf("%q is %s with a %s", variant, a.label, kind)
 		return f, true
 	}
 	kind := typoKind(variant, a.label)
@@ -509,13 +511,63 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 		return f, false
 	}
 	f.rule = "typo-short"
-	f.detail = fmt.Sprintf("%q is %s with a %s", variant, a.label, kind)
 	return f, true
 }
 
 // idnNearShort reports an IDN label whose skeleton is one edit from a short asset label's.
 func (ix *Index) idnNearShort(skel string, a *asset) bool {
 	return osaDistance(strings.ReplaceAll(skel, "-", ""), a.skel, 1) == 1
+}
+
+// lookalikes names the letters of label that stand in for the brand's: "homoglyph U+0430 for
+// a", `"0" for "o"`. The two have the same skeleton.
+func lookalikes(label, brand string) string {
+	a, b := []rune(label), []rune(strings.ReplaceAll(brand, "-", ""))
+	a = slices.DeleteFunc(a, func(r rune) bool { return r == '-' })
+	var parts []string
+	if len(a) == len(b) {
+		for k := range a {
+			if a[k] == b[k] || len(parts) == 3 {
+				continue
+			}
+			if a[k] >= 0x80 {
+				parts = append(parts, fmt.Sprintf("homoglyph %U for %q", a[k], string(b[k])))
+			} else {
+				parts = append(parts, fmt.Sprintf("%q for %q", string(a[k]), string(b[k])))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		if h := homoglyphs(label); h != "" {
+			return h
+		}
+		return "lookalike letters (same skeleton)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeCombo says what surrounds the brand in a combosquat: `brand + keyword "login"`, or
+// `brand glued to "xyz"`.
+func (ix *Index) describeCombo(a *asset, left, right string) string {
+	var kw, other []string
+	for _, side := range []string{left, right} {
+		for tok := range strings.FieldsFuncSeq(side, func(r rune) bool { return r == '-' || r >= '0' && r <= '9' }) {
+			if phishingKeywords[tok] || ix.affix.words[names.Skeleton(tok)] {
+				kw = append(kw, fmt.Sprintf("%q", tok))
+			} else {
+				other = append(other, fmt.Sprintf("%q", tok))
+			}
+		}
+	}
+	switch {
+	case len(kw) > 0 && len(other) == 0:
+		return fmt.Sprintf("brand %s + keyword %s", a.label, strings.Join(kw, ", "))
+	case len(kw) > 0:
+		return fmt.Sprintf("brand %s + keyword %s and %s", a.label, strings.Join(kw, ", "), strings.Join(other, ", "))
+	case len(other) > 0:
+		return fmt.Sprintf("brand %s combined with %s", a.label, strings.Join(other, ", "))
+	}
+	return fmt.Sprintf("brand %s with digits or hyphens", a.label)
 }
 
 // homoglyphs names the non-ASCII letters of an IDN label and the letters they pass for:
@@ -588,19 +640,15 @@ func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels *labelKeys,
 			checked = append(checked, int32(c))
 		}
 		id := ix.homOwner(c)
-		if slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) {
+		if slices.Contains(brands, int32(-id-1)) {
 			return
 		}
-		if !slices.Contains(brands, int32(-id-1)) {
-			if !slices.Contains(brands, int32(id)) {
-				if !ix.brandBearing(v, i, &ix.assets[id]) {
-					brands = append(brands, int32(-id-1))
-					return
-				}
-				brands = append(brands, int32(id))
+		if !slices.Contains(brands, int32(id)) {
+			if !ix.brandBearing(v, i, &ix.assets[id]) {
+				brands = append(brands, int32(-id-1)) // -id-1: checked, does not carry it
+				return
 			}
-		} else {
-			return
+			brands = append(brands, int32(id))
 		}
 		h := ix.homAt(id, c)
 		limit := maxDistanceFor(max(ul, int(h.runes)), ix.threshold)
@@ -609,10 +657,18 @@ func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels *labelKeys,
 		if s <= ix.threshold && (uni != label || hu != hl) {
 			s = similarity(uni, hu, limit)
 		}
-		if s > ix.threshold {
-			found = append(found, finding{asset: id, rule: "homograph-similar", label: i,
-				detail:  fmt.Sprintf("label %q is %.2f similar to the listed homograph %s (threshold %.2f)", uni, s, h.value, ix.threshold),
-				matched: Matched{Kind: "levenshtein", Value: h.value, Similarity: s}})
+		if s <= ix.threshold {
+			return
+		}
+		f := finding{asset: id, rule: "homograph-similar", label: i,
+			detail: fmt.Sprintf("label %q is %.2f similar to the listed homograph %s (threshold %.2f): %s",
+				uni, s, h.value, ix.threshold, describeEdit(uni, hu)),
+			matched: Matched{Kind: "levenshtein", Value: h.value, Similarity: s}}
+		// the closest listed value names the hit
+		if k := slices.IndexFunc(found[start:], func(f finding) bool { return f.asset == id }); k < 0 {
+			found = append(found, f)
+		} else if s > found[start+k].matched.Similarity {
+			found[start+k] = f
 		}
 	}
 	probe := func(k *labelKeys) {
@@ -733,7 +789,7 @@ func (ix *Index) findContainedIn(v *view, i int, sk, orig string, flat bool, fou
 			continue
 		}
 		found = append(found, finding{asset: id, rule: rule, label: i,
-			detail:  fmt.Sprintf("label %q contains %s", v.n.UnicodeLabels[i], a.label),
+			detail:  fmt.Sprintf("label %q: %s", v.n.UnicodeLabels[i], ix.describeCombo(a, oLeft, oRight)),
 			matched: Matched{Kind: "combosquat", Value: a.label, Similarity: float64(a.runes) / float64(max(runeLen(v.flatSk[i]), 1))}})
 	}
 	return found
@@ -812,7 +868,15 @@ func wordEnding(right string, ok bool) bool {
 		return false
 	}
 	run := letterRun(right, false)
-	return slices.Contains(englishSuffixes, run)
+	if slices.Contains(englishSuffixes, run) {
+		return true
+	}
+	for _, suf := range englishSuffixes { // two suffixes: "googl"+"y"+"ness"
+		if r, ok := strings.CutPrefix(run, suf); ok && slices.Contains(englishSuffixes, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // englishSuffixes are common inflectional and derivational suffixes, longest first.
@@ -940,7 +1004,7 @@ func (ix *Index) findSplit(v *view, found []finding) []finding {
 		for _, id := range ix.brandSkel[string(joined)] {
 			a := &ix.assets[id]
 			found = append(found, finding{asset: int(id), rule: "split-brand", label: i + 1,
-				detail:  fmt.Sprintf("labels %q and %q spell %s", v.n.Labels[i], v.n.Labels[i+1], a.label),
+				detail:  fmt.Sprintf("subdomain trick: labels %q and %q spell %s", v.n.Labels[i], v.n.Labels[i+1], a.label),
 				matched: Matched{Kind: "subdomain", Value: a.label, Similarity: 1}})
 		}
 	}
@@ -964,7 +1028,7 @@ func (ix *Index) findSubdomain(v *view, found []finding) []finding {
 		id := int(ix.domainOf[m.PatternID])
 		a := &ix.assets[id]
 		found = append(found, finding{asset: id, rule: "subdomain", label: -1,
-			detail:  fmt.Sprintf("%s is used as a subdomain of %s", a.domain, v.n.RegisteredDomain),
+			detail:  fmt.Sprintf("subdomain trick: %s used as labels of %s", a.domain, v.n.RegisteredDomain),
 			matched: Matched{Kind: "subdomain", Value: a.domain, Similarity: 1}})
 	}
 	return found

@@ -87,7 +87,7 @@ func DefaultWeights() map[string]int { return maps.Clone(defaultWeights) }
 
 var defaultWeights = map[string]int{
 	"homograph": 90, "confusable": 85, "subdomain": 80, "split-brand": 75, "brand-tld": 70,
-	"levenshtein": 60, "homograph-similar": 50, "combosquat": 70, "typo": 55, "subdomain-label": 65, "typo-short": 55, "typo-2": 55,
+	"levenshtein": 55, "homograph-similar": 50, "combosquat": 70, "typo": 55, "subdomain-label": 65, "typo-short": 55, "typo-2": 55,
 	"combosquat-weak": 45, "suffix-follow": 20, "corroborating": 10, "mixed-script": 10, "intel": 50,
 	"same-suffix": 10, "throwaway-domain": 5, "keyword": 10, "abused-tld": 5, "punycode": 5, "hyphens": 5, "deep": 5,
 }

@@ -55,7 +55,7 @@ func (ix *Index) scoreAsset(v *view, fs []finding) Alert {
 			add("corroborating", ix.weights["corroborating"], f.rule+": "+f.detail)
 		}
 	}
-	if ix.weights[best.rule] >= 40 {
+	if ix.weights[best.rule] >= 50 {
 		ix.addContext(v, a, fs, add)
 	}
 	alert.Score = min(max(alert.Score, 0), 100)

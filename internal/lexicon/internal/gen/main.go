@@ -31,8 +31,8 @@ type source struct {
 	hunspell bool
 	latin    *charmap.Charmap // nil: UTF-8
 	// nouns: keep capitalised entries (German nouns); elsewhere they are names, brands among them
-	nouns     bool
-	translit  bool
+	nouns    bool
+	translit bool
 }
 
 var sources = []source{
