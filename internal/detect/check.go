@@ -445,7 +445,7 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 			if s := similarity(pair[0], pair[1], maxDistanceFor(m, ix.threshold)); s > ix.threshold && s < 1 {
 				found = append(found, finding{asset: id, rule: "levenshtein", label: i,
 					detail: fmt.Sprintf("label %q is %.2f similar to %s (threshold %.2f): %s",
-					pair[0], s, pair[1], ix.threshold, describeEdit(pair[0], pair[1])),
+						pair[0], s, pair[1], ix.threshold, describeEdit(pair[0], pair[1])),
 					matched: Matched{Kind: "levenshtein", Value: a.label, Similarity: s}})
 				break
 			}

@@ -52,15 +52,15 @@ func TestCheckRules(t *testing.T) {
 		{"pаypal.com", "paypal.com", "homograph", "homograph", band{90, 100}},
 		{"secure.paypol.net", "paypal.com", "homograph", "homograph", band{90, 100}},
 		// IDN homographs of several scripts, punycode or Unicode
-		{"gооgle.com", "google.com", "confusable", "confusable", band{85, 100}},               // Cyrillic о о
-		{"googlе.com", "google.com", "confusable", "confusable", band{85, 100}},               // Cyrillic е
-		{"gοοgle.com", "google.com", "confusable", "confusable", band{85, 100}},               // Greek omicron
-		{"www.gօօgle.com", "google.com", "confusable", "confusable", band{85, 100}},           // Armenian օ
-		{"аррӏе.com", "apple.com", "confusable", "confusable", band{85, 100}},                 // whole-script Cyrillic
-		{"ɡооɡle.com", "google.com", "confusable", "confusable", band{85, 100}},               // Latin script g
-		{"gøøgle.com", "google.com", "confusable", "confusable", band{85, 100}},               // o with stroke
-		{"ԝһаtѕарр.com", "whatsapp.com", "confusable", "confusable", band{85, 100}},           // whole-script Cyrillic
-		{"g00gle.com", "google.com", "confusable", "confusable", band{85, 100}},               // digit swap
+		{"gооgle.com", "google.com", "confusable", "confusable", band{85, 100}},        // Cyrillic о о
+		{"googlе.com", "google.com", "confusable", "confusable", band{85, 100}},        // Cyrillic е
+		{"gοοgle.com", "google.com", "confusable", "confusable", band{85, 100}},        // Greek omicron
+		{"www.gօօgle.com", "google.com", "confusable", "confusable", band{85, 100}},    // Armenian օ
+		{"аррӏе.com", "apple.com", "confusable", "confusable", band{85, 100}},          // whole-script Cyrillic
+		{"ɡооɡle.com", "google.com", "confusable", "confusable", band{85, 100}},        // Latin script g
+		{"gøøgle.com", "google.com", "confusable", "confusable", band{85, 100}},        // o with stroke
+		{"ԝһаtѕарр.com", "whatsapp.com", "confusable", "confusable", band{85, 100}},    // whole-script Cyrillic
+		{"g00gle.com", "google.com", "confusable", "confusable", band{85, 100}},        // digit swap
 		{"kaserpermanete.org", "kaiserpermanente.org", "typo", "typo-2", band{60, 95}}, // two edits
 		{"natiorwide.co.uk", "nationwide.co.uk", "typo", "typo", band{60, 100}},        // rn for n
 		// typos and the XSOAR rule
