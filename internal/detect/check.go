@@ -29,6 +29,7 @@ type view struct {
 	mixed   bool
 	hasPuny bool
 	quiet   uint64 // bit i: label i is one of the Index's quiet labels
+	common  uint64 // bit i: label i is a host label thousands of domains use (Options.Labels)
 }
 
 // Check returns the alerts for one DNS name (Unicode or punycode, "*." allowed): at most one per
@@ -41,6 +42,10 @@ func (ix *Index) Check(name string) []Alert {
 	}
 	return ix.check(n)
 }
+
+// CheckName is Check for a name already parsed (the pipeline parses each name once, to count
+// the junk and the labels too).
+func (ix *Index) CheckName(n names.Name) []Alert { return ix.check(n) }
 
 // Evaluate returns the best alert for name, or, when none fired, a zero-score Alert with the
 // domain fields filled in (for printing one verdict per input name).
@@ -94,6 +99,9 @@ func (ix *Index) check(n names.Name) []Alert {
 			v.flatSk[i] = withoutHyphens(v.skel[i])
 			if i < 64 && ix.quiet[n.Labels[i]] {
 				v.quiet |= 1 << i
+			}
+			if i < 64 && i < v.reg && ix.labels != nil && ix.labels.Domains(n.Labels[i]) >= CommonLabel {
+				v.common |= 1 << i
 			}
 			if u != n.Labels[i] {
 				v.hasPuny = true
@@ -273,7 +281,9 @@ func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 	if uni != label {
 		uniDels = &labelKeys{s: uni, n: -1}
 	}
-	found = ix.findTypos(v, i, &dels, uniDels, found)
+	if i >= 64 || v.common&(1<<i) == 0 {
+		found = ix.findTypos(v, i, &dels, uniDels, found)
+	}
 	if i == v.reg {
 		found = ix.findSimilarHomographs(v, i, &dels, uniDels, found)
 	}

@@ -104,7 +104,20 @@ type Options struct {
 	Weights map[string]int
 	// Intel, when not nil, is consulted for every name.
 	Intel Intel
+	// Labels, when not nil, says how many registered domains use a label left of their
+	// registered label; a typo rule does not fire on one that CommonLabel or more use.
+	Labels LabelCounts
 }
+
+// LabelCounts is how common host labels are in the CT names read (labelstats.Sketch). It must
+// be safe for concurrent use and cheap.
+type LabelCounts interface {
+	Domains(label string) uint32
+}
+
+// CommonLabel is how many distinct registered domains make a host label common: a match on a
+// label that many unrelated domains use ("img", "smtp", "autodiscover") is weak evidence.
+const CommonLabel = 1000
 
 // shortBrand is the longest asset label that counts as short: edit distance one from it is too
 // common among honest names to alert alone.
@@ -179,6 +192,7 @@ type Index struct {
 	incidentAt int
 	weights    map[string]int
 	intel      Intel
+	labels     LabelCounts
 	assets     []asset
 	protected  map[string]bool // asset domains and allow entries, ASCII
 	// protectedLens[n]: some key of protected is n bytes long (longer ones are always looked up)
@@ -221,6 +235,7 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 		incidentAt: opt.IncidentThreshold,
 		weights:    map[string]int{},
 		intel:      opt.Intel,
+		labels:     opt.Labels,
 		protected:  map[string]bool{},
 		hash:       newHasher(),
 		brandSkel:  map[string][]int32{},
