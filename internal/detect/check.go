@@ -181,41 +181,38 @@ func withoutHyphens(s string) string {
 	return strings.ReplaceAll(s, "-", "")
 }
 
-// findListed: the name or its registered domain equals a listed homograph with a TLD, or the
-// registered label equals one listed without. A listed name is whole: its fragments (the "k" of
-// a generated "example-ban.k.com") match nothing on their own.
+// findListed: the name or one of its parents down to the registered domain equals a listed
+// homograph with a TLD, or the registered label equals one listed without. A listed name is
+// whole: its fragments (the "k" of a generated "example-ban.k.com") match nothing on their own.
 func (ix *Index) findListed(v *view, found []finding) []finding {
-	var keys [3]uint64
-	var which [3]int // -1 for the name, -2 for the registered domain, else the registered label
+	var keys [10]uint64
+	var which [10]int // the first label of the parent name hashed; v.reg+1 for the registered label
 	n := 0
-	keys[n], which[n] = ix.hash.joined(kindValueSkel, v.skel, 0), -1
-	n++
-	if v.reg > 0 {
-		keys[n], which[n] = ix.hash.joined(kindValueSkel, v.skel, v.reg), -2
+	for start := max(0, v.reg-7); start <= v.reg; start++ {
+		keys[n], which[n] = ix.hash.joined(kindValueSkel, v.skel, start), start
 		n++
 	}
-	keys[n], which[n] = ix.hash.str(kindLabelSkel, v.skel[v.reg]), v.reg
+	keys[n], which[n] = ix.hash.str(kindLabelSkel, v.skel[v.reg]), v.reg+1
 	n++
-	if reg := v.n.Labels[v.reg]; len(reg) < 3 || commonWord(reg) {
-		// a generated list lists words too (fox.com for box.com): a hit on one is no evidence
-		// of its own; the lookalike rules judge the name
-		return found
-	}
+	// a generated list lists words too (fox.com for box.com): a hit on one is no evidence of
+	// its own, and the lookalike rules judge the name; a listed name with more labels
+	// ("example-ban.k.com") is not a word
+	reg := v.n.Labels[v.reg]
+	weak := len(reg) < 3 || commonWord(reg)
 	for m := ix.exact.mayHave(keys[:n]); m != 0; m &= m - 1 {
 		j := bits.TrailingZeros64(m)
-		hash, label := keys[j], which[j]
-		isDomain := label < 0
-		var key string
-		switch label {
-		case -1:
-			key = strings.Join(v.skel, ".")
-		case -2:
-			key = strings.Join(v.skel[v.reg:], ".")
-		default:
-			key = v.skel[label]
+		hash, first := keys[j], which[j]
+		isDomain := first <= v.reg
+		if weak && first >= v.reg {
+			continue
 		}
-		if label < 0 {
-			label = -1
+		var key, what string
+		label := -1
+		if isDomain {
+			key = strings.Join(v.skel[first:], ".")
+			what = strings.Join(v.n.UnicodeLabels[first:], ".")
+		} else {
+			key, what, label = v.skel[v.reg], v.n.UnicodeLabels[v.reg], v.reg
 		}
 		start := len(found)
 		ix.exact.scan(hash, func(c int) {
@@ -224,10 +221,6 @@ func (ix *Index) findListed(v *view, found []finding) []finding {
 			if h.exactKey != uint32(hash>>32) || h.isDomain != isDomain ||
 				slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) || homSkeleton(h) != key {
 				return
-			}
-			what := v.n.Unicode
-			if which[j] != -1 {
-				what = strings.Join(v.n.UnicodeLabels[v.reg:], ".")
 			}
 			found = append(found, finding{asset: id, rule: "homograph", label: label,
 				detail:  fmt.Sprintf("%s is the listed homograph %s", what, h.value),
@@ -700,15 +693,15 @@ func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels *labelKeys,
 
 // brandBearing reports whether label i still carries asset a's brand: its skeleton holds the
 // brand's, or it or one of its hyphen-separated words (of four or more letters, not an ordinary
-// word) is within two edits of it. Similarity to a listed combosquat ("ato-services") must come
+// word) is within two edits of it (three for labels of nine or more). Similarity to a listed combosquat ("ato-services") must come
 // from the brand, not from the keyword the two share ("at-services").
 func (ix *Index) brandBearing(v *view, i int, a *asset) bool {
 	if strings.Contains(v.flatSk[i], a.skel) {
 		return true
 	}
-	limit := 1
+	limit := 2 // one edit to the listed value, one from it to the brand
 	if a.runes > 8 {
-		limit = 2
+		limit = 3
 	}
 	for _, tok := range append([]string{v.flatSk[i]}, strings.Split(v.skel[i], "-")...) {
 		if len(tok) >= 4 && !commonWord(tok) && osaDistance(tok, a.skel, limit) <= limit {
