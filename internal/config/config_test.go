@@ -76,7 +76,7 @@ func TestPrecedenceFileEnvFlags(t *testing.T) {
 }
 
 // TestTestdata checks every config of testdata/: the valid ones validate, the invalid ones fail
-// with exactly the errors their "# error:" lines give, except those whose "# preflight:" line
+// with exactly the errors their "# error:" lines give (a line ending in "..." gives a prefix), except those whose "# preflight:" line
 // names a missing file: app's tests check those, and start serve on every valid one.
 func TestTestdata(t *testing.T) {
 	valid, _ := filepath.Glob("testdata/valid/*.yaml")
@@ -120,7 +120,14 @@ func TestTestdata(t *testing.T) {
 			t.Errorf("%s: accepted", file)
 			continue
 		}
-		if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
+		// A wanted line ending in "..." is a prefix (the list of rules grows with detect).
+		same := func(got, want string) bool {
+			if p, ok := strings.CutSuffix(want, "..."); ok {
+				return strings.HasPrefix(got, p)
+			}
+			return got == want
+		}
+		if got := strings.Split(err.Error(), "\n"); !slices.EqualFunc(got, want, same) {
 			t.Errorf("%s:\n got: %s\nwant: %s", file, strings.Join(got, "\n      "), strings.Join(want, "\n      "))
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/certhunt/certhunt/internal/lexicon"
 	"github.com/certhunt/certhunt/internal/names"
 )
 
@@ -28,6 +29,7 @@ type view struct {
 	mixed   bool
 	hasPuny bool
 	quiet   uint64 // bit i: label i is one of the Index's quiet labels
+	common  uint64 // bit i: label i is a host label thousands of domains use (Options.Labels)
 }
 
 // Check returns the alerts for one DNS name (Unicode or punycode, "*." allowed): at most one per
@@ -40,6 +42,10 @@ func (ix *Index) Check(name string) []Alert {
 	}
 	return ix.check(n)
 }
+
+// CheckName is Check for a name already parsed (the pipeline parses each name once, to count
+// the junk and the labels too).
+func (ix *Index) CheckName(n names.Name) []Alert { return ix.check(n) }
 
 // Evaluate returns the best alert for name, or, when none fired, a zero-score Alert with the
 // domain fields filled in (for printing one verdict per input name).
@@ -94,6 +100,9 @@ func (ix *Index) check(n names.Name) []Alert {
 			if i < 64 && ix.quiet[n.Labels[i]] {
 				v.quiet |= 1 << i
 			}
+			if i < 64 && i < v.reg && ix.labels != nil && ix.labels.Domains(n.Labels[i]) >= CommonLabel {
+				v.common |= 1 << i
+			}
 			if u != n.Labels[i] {
 				v.hasPuny = true
 				v.mixed = v.mixed || names.MixedScript(u)
@@ -112,6 +121,56 @@ func (ix *Index) check(n names.Name) []Alert {
 	return ix.addIntel(n, alerts)
 }
 
+// commonWord reports an ASCII token that is an ordinary word, or one with digits around it
+// ("black", "app1"; of three or four letters, an English or widely shared word: "fox", "boxe"):
+// typo rules do not fire on it.
+func commonWord(s string) bool {
+	if !isASCIIString(s) {
+		return false
+	}
+	if w := strings.Trim(s, "0123456789"); len(w) <= 4 {
+		return lexicon.IsShortWord(w)
+	}
+	return lexicon.IsWordDigits(s)
+}
+
+// phishy reports context that corroborates a weak lookalike of asset a: a phishing word in
+// the registered label (not one of the asset's own words; deep host names are full of
+// "login" and "secure"), a TLD much used for phishing, or a
+// machine-made registered domain (throwaway).
+func (v *view) phishy(a *asset) bool {
+	if abusedTLDs[v.n.Labels[len(v.n.Labels)-1]] || v.throwaway() {
+		return true
+	}
+	for tok := range strings.SplitSeq(v.n.Labels[v.reg], "-") {
+		if phishingKeywords[tok] && !a.ownWord(tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// throwaway reports a registered label that looks machine-made, letters and digits mixed
+// ("fmlc0y14", "got09tu7w"), as registered in bulk for phishing: not a word with a number
+// ("shadow323"), not all digits.
+func (v *view) throwaway() bool {
+	if v.reg < 0 {
+		return false
+	}
+	l := v.n.Labels[v.reg]
+	if len(l) < 5 || !isASCIIString(l) || strings.ContainsRune(l, '-') {
+		return false
+	}
+	digits, inner := 0, false
+	for j := 0; j < len(l); j++ {
+		if isDigitByte(l[j]) {
+			digits++
+			inner = inner || j > 0 && j < len(l)-1 && !isDigitByte(l[j-1]) && !isDigitByte(l[j+1])
+		}
+	}
+	return digits > 0 && digits < len(l)-1 && (inner || digits >= 2 && !commonWord(l))
+}
+
 func (v *view) isQuiet(i int) bool { return i < 64 && v.quiet&(1<<i) != 0 }
 
 // withoutHyphens is s without "-", s itself (no copy) when it has none.
@@ -122,39 +181,38 @@ func withoutHyphens(s string) string {
 	return strings.ReplaceAll(s, "-", "")
 }
 
-// findListed: the name, its registered domain or a label equals a listed homograph.
+// findListed: the name or one of its parents down to the registered domain equals a listed
+// homograph with a TLD, or the registered label equals one listed without. A listed name is
+// whole: its fragments (the "k" of a generated "example-ban.k.com") match nothing on their own.
 func (ix *Index) findListed(v *view, found []finding) []finding {
-	var keys [64]uint64
-	var which [64]int // label index, -1 for the name, -2 for the registered domain
+	var keys [10]uint64
+	var which [10]int // the first label of the parent name hashed; v.reg+1 for the registered label
 	n := 0
-	fullHash, regHash := ix.hash.joined(kindValueSkel, v.skel, 0), ix.hash.joined(kindValueSkel, v.skel, v.reg)
-	keys[n], which[n] = fullHash, -1
-	n++
-	if v.reg > 0 {
-		keys[n], which[n] = regHash, -2
+	for start := max(0, v.reg-7); start <= v.reg; start++ {
+		keys[n], which[n] = ix.hash.joined(kindValueSkel, v.skel, start), start
 		n++
 	}
-	for i := 0; i <= v.reg && n < len(keys); i++ {
-		if !v.isQuiet(i) {
-			keys[n], which[n] = ix.hash.str(kindLabelSkel, v.skel[i]), i
-			n++
-		}
-	}
+	keys[n], which[n] = ix.hash.str(kindLabelSkel, v.skel[v.reg]), v.reg+1
+	n++
+	// a generated list lists words too (fox.com for box.com): a hit on one is no evidence of
+	// its own, and the lookalike rules judge the name; a listed name with more labels
+	// ("example-ban.k.com") is not a word
+	reg := v.n.Labels[v.reg]
+	weak := len(reg) < 3 || commonWord(reg)
 	for m := ix.exact.mayHave(keys[:n]); m != 0; m &= m - 1 {
 		j := bits.TrailingZeros64(m)
-		hash, label := keys[j], which[j]
-		isDomain := label < 0
-		var key string
-		switch label {
-		case -1:
-			key = strings.Join(v.skel, ".")
-		case -2:
-			key = strings.Join(v.skel[v.reg:], ".")
-		default:
-			key = v.skel[label]
+		hash, first := keys[j], which[j]
+		isDomain := first <= v.reg
+		if weak && first >= v.reg {
+			continue
 		}
-		if label < 0 {
-			label = -1
+		var key, what string
+		label := -1
+		if isDomain {
+			key = strings.Join(v.skel[first:], ".")
+			what = strings.Join(v.n.UnicodeLabels[first:], ".")
+		} else {
+			key, what, label = v.skel[v.reg], v.n.UnicodeLabels[v.reg], v.reg
 		}
 		start := len(found)
 		ix.exact.scan(hash, func(c int) {
@@ -165,7 +223,7 @@ func (ix *Index) findListed(v *view, found []finding) []finding {
 				return
 			}
 			found = append(found, finding{asset: id, rule: "homograph", label: label,
-				detail:  fmt.Sprintf("%s matches the listed homograph %s", key, h.value),
+				detail:  fmt.Sprintf("%s is the listed homograph %s", what, h.value),
 				matched: Matched{Kind: "homograph", Value: h.value, Similarity: 1}})
 		})
 	}
@@ -196,16 +254,18 @@ func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 		switch {
 		case label == a.label && i == v.reg:
 			f.rule, f.matched.Kind = "brand-tld", "levenshtein"
-			f.detail = fmt.Sprintf("%s is the label of %s under another suffix", n.RegisteredDomain, a.domain)
+			f.rule, f.matched.Kind = "brand-tld", "typo"
+			f.detail = fmt.Sprintf("TLD swap .%s→.%s: %s is the label of %s", a.suffix, n.PublicSuffix, n.RegisteredDomain, a.domain)
 		case label == a.label || flat == a.flat && i < v.reg:
 			f.rule, f.matched.Kind = "subdomain-label", "subdomain"
-			f.detail = fmt.Sprintf("label %q is the label of %s, left of %s", label, a.domain, n.RegisteredDomain)
+			f.detail = fmt.Sprintf("subdomain trick: label %q is the label of %s, under %s", label, a.domain, n.RegisteredDomain)
 		case flat == a.flat:
 			f.rule, f.matched.Kind = "typo", "levenshtein"
-			f.detail = fmt.Sprintf("label %q is %s with hyphens added", label, a.label)
+			f.matched.Kind = "typo"
+			f.detail = fmt.Sprintf("hyphenation: label %q is %s with hyphens added", label, a.label)
 		default:
 			f.rule, f.matched.Kind = "confusable", "confusable"
-			f.detail = fmt.Sprintf("label %q (%s) looks like %s (same skeleton %q)", label, uni, a.label, a.skel)
+			f.detail = fmt.Sprintf("label %q looks like %s: %s", uni, a.label, lookalikes(uni, a.labelUnicode))
 		}
 		found = append(found, f)
 	}
@@ -214,8 +274,12 @@ func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 	if uni != label {
 		uniDels = &labelKeys{s: uni, n: -1}
 	}
-	found = ix.findTypos(v, i, &dels, uniDels, found)
-	found = ix.findSimilarHomographs(v, i, &dels, uniDels, found)
+	if i >= 64 || v.common&(1<<i) == 0 {
+		found = ix.findTypos(v, i, &dels, uniDels, found)
+	}
+	if i == v.reg {
+		found = ix.findSimilarHomographs(v, i, &dels, uniDels, found)
+	}
 	return ix.findContained(v, i, found)
 }
 
@@ -315,6 +379,16 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 			more(variant)
 		}
 	}
+	// an IDN label read as plain Latin ("deutsche-danḳ" as "deutsche-dank"): the foreign
+	// letters are already a disguise, so one more edit is allowed
+	folded := ""
+	if uni != label {
+		if f, ok := names.Fold(uni); ok && f != uni && !commonWord(withoutHyphens(f)) {
+			folded = withoutHyphens(f)
+			// two deletions: the extra edit must be within reach of the asset index
+			ix.hash.deletions(kindDeletion, folded, 2, func(k uint64) { ix.brandFuzzy.each(k, note) })
+		}
+	}
 	if v.flatSk[i] != label {
 		more(v.flatSk[i])
 	}
@@ -326,21 +400,35 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 		}
 		best := limit + 1
 		bestVariant := ""
+		followed := i < v.reg && followedBySuffix(n.Labels[i+1:], a.suffixLabels)
 		for _, variant := range variants {
+			if commonWord(variant) && !followed && strings.Trim(variant, "0123456789") != a.label {
+				continue // "black" is not a typo of slack, nor "app1" of apple
+			}
 			for _, target := range uniq(a.label, a.flat) {
 				if d := osaDistance(variant, target, limit); d > 0 && d < best {
 					best, bestVariant = d, variant
 				}
 			}
 		}
-		if best > limit && a.runes > shortBrand {
+		if best > limit && (a.runes > shortTypoBrand || a.runes == shortTypoBrand && disguised(label)) {
 			// lookalike letters and typos together ("natiorwidc"): compare the skeletons
 			if d := osaDistance(v.flatSk[i], a.skel, limit); d > 0 && d <= limit {
 				best, bestVariant = d, label
 			}
 		}
-		if best > 1 && a.runes <= shortBrand && uni != label && ix.idnNearShort(v.skel[i], a) {
+		if best > 1 && a.runes <= shortTypoBrand && uni != label && ix.idnNearShort(v.skel[i], a) {
 			best, bestVariant = 1, uni
+		}
+		if best > limit && folded != "" {
+			if d := osaDistance(folded, a.flat, limit+1); d <= limit+1 {
+				found = append(found, finding{asset: id, rule: "typo", label: i,
+					detail: fmt.Sprintf("IDN label %q (%s) reads as %q, a typo of %s: %s",
+						uni, homoglyphs(uni), folded, a.label, describeEdit(folded, a.flat)),
+					matched: Matched{Kind: "confusable", Value: a.label,
+						Similarity: 1 - float64(d)/float64(max(len(folded), a.runes))}})
+				continue
+			}
 		}
 		if best <= limit {
 			if f, ok := ix.typoFinding(v, i, a, bestVariant, best); ok {
@@ -353,10 +441,14 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 			pairs = pairs[:1]
 		}
 		for _, pair := range pairs {
+			if commonWord(pair[0]) {
+				continue
+			}
 			m := max(runeLen(pair[0]), runeLen(pair[1]))
 			if s := similarity(pair[0], pair[1], maxDistanceFor(m, ix.threshold)); s > ix.threshold && s < 1 {
 				found = append(found, finding{asset: id, rule: "levenshtein", label: i,
-					detail:  fmt.Sprintf("label %q is %.2f similar to %s (threshold %.2f)", pair[0], s, pair[1], ix.threshold),
+					detail: fmt.Sprintf("label %q is %.2f similar to %s (threshold %.2f): %s",
+						pair[0], s, pair[1], ix.threshold, describeEdit(pair[0], pair[1])),
 					matched: Matched{Kind: "levenshtein", Value: a.label, Similarity: s}})
 				break
 			}
@@ -371,19 +463,35 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 // asset's own suffix on the registered label or the asset's suffix right after the label.
 func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (finding, bool) {
 	f := finding{rule: "typo", label: i,
-		detail: fmt.Sprintf("%q is %d edit(s) from %s", variant, d, a.label),
-		matched: Matched{Kind: "levenshtein", Value: a.label,
+		detail: fmt.Sprintf("%q is a typo of %s: %s", variant, a.label, describeEdit(variant, a.label)),
+		matched: Matched{Kind: "typo", Value: a.label,
 			Similarity: 1 - float64(d)/float64(max(runeLen(variant), a.runes))}}
 	if d == 2 {
 		f.rule = "typo-2"
 	}
-	if a.runes > shortBrand {
+	if a.runes > shortTypoBrand {
 		return f, true
 	}
 	if d == 1 && !isASCIIString(variant) {
 		// an IDN label one edit from a short brand ("ebay" plus a Cyrillic letter): honest
 		// names rarely put one foreign letter next to a brand, attackers do
-		f.detail = fmt.Sprintf("IDN label %q is one edit from %s", variant, a.label)
+		f.detail = fmt.Sprintf("IDN label %q is one edit from %s: %s", variant, a.label, describeEdit(variant, a.label))
+		return f, true
+	}
+	if a.runes == shortTypoBrand {
+		if d != 1 {
+			return f, false
+		}
+		if i == v.reg && (variant == v.n.Labels[i] || variant == v.flat[i] || variant == v.n.UnicodeLabels[i]) {
+			return f, true // the registered label itself: where typosquats are registered
+		}
+		if i < v.reg && followedBySuffix(v.n.Labels[i+1:], a.suffixLabels) {
+			return f, true // "mnzo.com-tax.com"
+		}
+		kind := typoKind(variant, a.label)
+		if kind == "" || !v.phishy(a) {
+			return f, false
+		}
 		return f, true
 	}
 	kind := typoKind(variant, a.label)
@@ -401,17 +509,93 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 			return f, false
 		}
 	}
-	if kind == "" || !sameSuffix && !followed && !token {
+	corroborated := i < v.reg && v.phishy(a)
+	if kind == "" || !sameSuffix && !followed && !token && !corroborated {
 		return f, false
 	}
 	f.rule = "typo-short"
-	f.detail = fmt.Sprintf("%q is %s with a %s", variant, a.label, kind)
 	return f, true
 }
 
 // idnNearShort reports an IDN label whose skeleton is one edit from a short asset label's.
 func (ix *Index) idnNearShort(skel string, a *asset) bool {
 	return osaDistance(strings.ReplaceAll(skel, "-", ""), a.skel, 1) == 1
+}
+
+// lookalikes names the letters of label that stand in for the brand's: "homoglyph U+0430 for
+// a", `"0" for "o"`. The two have the same skeleton.
+func lookalikes(label, brand string) string {
+	a, b := []rune(label), []rune(strings.ReplaceAll(brand, "-", ""))
+	a = slices.DeleteFunc(a, func(r rune) bool { return r == '-' })
+	var parts []string
+	if len(a) == len(b) {
+		for k := range a {
+			if a[k] == b[k] || len(parts) == 3 {
+				continue
+			}
+			if a[k] >= 0x80 {
+				parts = append(parts, fmt.Sprintf("homoglyph %U for %q", a[k], string(b[k])))
+			} else {
+				parts = append(parts, fmt.Sprintf("%q for %q", string(a[k]), string(b[k])))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		if h := homoglyphs(label); h != "" {
+			return h
+		}
+		return "lookalike letters (same skeleton)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeCombo says what surrounds the brand in a combosquat: `brand + keyword "login"`, or
+// `brand glued to "xyz"`.
+func (ix *Index) describeCombo(a *asset, left, right string) string {
+	var kw, other []string
+	for _, side := range []string{left, right} {
+		for tok := range strings.FieldsFuncSeq(side, func(r rune) bool { return r == '-' || r >= '0' && r <= '9' }) {
+			if phishingKeywords[tok] || ix.affix.words[names.Skeleton(tok)] {
+				kw = append(kw, fmt.Sprintf("%q", tok))
+			} else {
+				other = append(other, fmt.Sprintf("%q", tok))
+			}
+		}
+	}
+	switch {
+	case len(kw) > 0 && len(other) == 0:
+		return fmt.Sprintf("brand %s + keyword %s", a.label, strings.Join(kw, ", "))
+	case len(kw) > 0:
+		return fmt.Sprintf("brand %s + keyword %s and %s", a.label, strings.Join(kw, ", "), strings.Join(other, ", "))
+	case len(other) > 0:
+		return fmt.Sprintf("brand %s combined with %s", a.label, strings.Join(other, ", "))
+	}
+	return fmt.Sprintf("brand %s with digits or hyphens", a.label)
+}
+
+// homoglyphs names the non-ASCII letters of an IDN label and the letters they pass for:
+// "homoglyph U+0430 for a".
+func homoglyphs(uni string) string {
+	var parts []string
+	for _, r := range uni {
+		if r < 0x80 || len(parts) == 3 {
+			continue
+		}
+		part := fmt.Sprintf("homoglyph %U", r)
+		if f, ok := names.Fold(string(r)); ok && f != "" {
+			part += " for " + f
+		} else if sk := names.Skeleton(string(r)); isASCIIString(sk) {
+			part += " for " + sk
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// disguised reports a label that spells letters with digits or non-ASCII lookalikes, on
+// purpose: "s1aclk", not "appier".
+func disguised(label string) bool {
+	return strings.ContainsAny(label, "0123456789") || strings.HasPrefix(label, "xn--")
 }
 
 func isASCIIString(s string) bool {
@@ -431,9 +615,12 @@ func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels *labelKeys,
 	}
 	label, uni := v.n.Labels[i], v.n.UnicodeLabels[i]
 	ul := runeLen(uni)
-	if ul > ix.maxHomRunes+maxDistanceFor(ul, ix.threshold) {
+	if ul < 4 || ul > ix.maxHomRunes+maxDistanceFor(ul, ix.threshold) || commonWord(label) {
 		return found
 	}
+	var bearing [4]int32
+	brands := bearing[:0] // the assets this label carries (brandBearing), compared against
+
 	// one edit or more needs labels long enough for 1/len < 1-threshold; shorter ones can only
 	// be equal, which the undeleted key finds
 	radius := 0
@@ -456,8 +643,15 @@ func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels *labelKeys,
 			checked = append(checked, int32(c))
 		}
 		id := ix.homOwner(c)
-		if slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) {
+		if slices.Contains(brands, int32(-id-1)) {
 			return
+		}
+		if !slices.Contains(brands, int32(id)) {
+			if !ix.brandBearing(v, i, &ix.assets[id]) {
+				brands = append(brands, int32(-id-1)) // -id-1: checked, does not carry it
+				return
+			}
+			brands = append(brands, int32(id))
 		}
 		h := ix.homAt(id, c)
 		limit := maxDistanceFor(max(ul, int(h.runes)), ix.threshold)
@@ -466,10 +660,18 @@ func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels *labelKeys,
 		if s <= ix.threshold && (uni != label || hu != hl) {
 			s = similarity(uni, hu, limit)
 		}
-		if s > ix.threshold {
-			found = append(found, finding{asset: id, rule: "levenshtein", label: i,
-				detail:  fmt.Sprintf("label %q is %.2f similar to the listed homograph %s (threshold %.2f)", uni, s, h.value, ix.threshold),
-				matched: Matched{Kind: "levenshtein", Value: h.value, Similarity: s}})
+		if s <= ix.threshold {
+			return
+		}
+		f := finding{asset: id, rule: "homograph-similar", label: i,
+			detail: fmt.Sprintf("label %q is %.2f similar to the listed homograph %s (threshold %.2f): %s",
+				uni, s, h.value, ix.threshold, describeEdit(uni, hu)),
+			matched: Matched{Kind: "levenshtein", Value: h.value, Similarity: s}}
+		// the closest listed value names the hit
+		if k := slices.IndexFunc(found[start:], func(f finding) bool { return f.asset == id }); k < 0 {
+			found = append(found, f)
+		} else if s > found[start+k].matched.Similarity {
+			found[start+k] = f
 		}
 	}
 	probe := func(k *labelKeys) {
@@ -489,6 +691,26 @@ func (ix *Index) findSimilarHomographs(v *view, i int, dels, uniDels *labelKeys,
 	return found
 }
 
+// brandBearing reports whether label i still carries asset a's brand: its skeleton holds the
+// brand's, or it or one of its hyphen-separated words (of four or more letters, not an ordinary
+// word) is within two edits of it (three for labels of nine or more). Similarity to a listed combosquat ("ato-services") must come
+// from the brand, not from the keyword the two share ("at-services").
+func (ix *Index) brandBearing(v *view, i int, a *asset) bool {
+	if strings.Contains(v.flatSk[i], a.skel) {
+		return true
+	}
+	limit := 2 // one edit to the listed value, one from it to the brand
+	if a.runes > 8 {
+		limit = 3
+	}
+	for _, tok := range append([]string{v.flatSk[i]}, strings.Split(v.skel[i], "-")...) {
+		if len(tok) >= 4 && !commonWord(tok) && osaDistance(tok, a.skel, limit) <= limit {
+			return true
+		}
+	}
+	return false
+}
+
 // findContained: the asset's label (in skeleton form, so lookalike letters count) inside a longer
 // label. Containment alone is weak ("apple" in "pineapple"); what makes it a combosquat is
 // evidence at both ends: the label's edge, a hyphen or digit, or a remainder made of affix words.
@@ -497,15 +719,15 @@ func (ix *Index) findContained(v *view, i int, found []finding) []finding {
 		return found
 	}
 	before := len(found)
-	found = ix.findContainedIn(v, i, v.skel[i], v.n.UnicodeLabels[i], found, before)
+	found = ix.findContainedIn(v, i, v.skel[i], v.n.UnicodeLabels[i], false, found, before)
 	if v.flatSk[i] != v.skel[i] {
 		// hyphens inside the asset label ("wh-atsapp-bonus") hide it from the first pass
-		found = ix.findContainedIn(v, i, v.flatSk[i], strings.ReplaceAll(v.n.UnicodeLabels[i], "-", ""), found, before)
+		found = ix.findContainedIn(v, i, v.flatSk[i], strings.ReplaceAll(v.n.UnicodeLabels[i], "-", ""), true, found, before)
 	}
 	return found
 }
 
-func (ix *Index) findContainedIn(v *view, i int, sk, orig string, found []finding, before int) []finding {
+func (ix *Index) findContainedIn(v *view, i int, sk, orig string, flat bool, found []finding, before int) []finding {
 	for _, m := range ix.contain.FindAllOverlapping([]byte(sk)) {
 		if m.Start == 0 && m.End == len(sk) {
 			continue // the whole label: skeleton equality handles it
@@ -516,12 +738,19 @@ func (ix *Index) findContainedIn(v *view, i int, sk, orig string, found []findin
 		}
 		a := &ix.assets[id]
 		left, right := sk[:m.Start], sk[m.End:]
-		lEdge, lSep, lWords := ix.side(left, true)
-		rEdge, rSep, rWords := ix.side(right, false)
+		oLeft, oRight := origSides(orig, left, right)
+		if flat && len(oLeft) <= len(orig)-len(oRight) &&
+			strings.Contains(v.n.UnicodeLabels[i], orig[len(oLeft):len(orig)-len(oRight)]) {
+			continue // not split by a hyphen: the first pass judged it, word by word
+		}
+		if inWord(orig, len(oLeft), len(orig)-len(oRight)) {
+			continue // "slackline", "boxershorts", "chimes": the brand inside an ordinary word
+		}
+		lEdge, lSep, lWords := ix.side(left, oLeft, true)
+		rEdge, rSep, rWords := ix.side(right, oRight, false)
 		lOK, rOK := lEdge || lSep || lWords, rEdge || rSep || rWords
 		words := lWords && left != "" || rWords && right != ""
 		rule := ""
-		oLeft, oRight := origSides(orig, left, right)
 		token := (lEdge || left[len(left)-1] == '-') && (rEdge || right[0] == '-')
 		switch {
 		case token && (a.runes > shortBrand || i == v.reg):
@@ -544,6 +773,11 @@ func (ix *Index) findContainedIn(v *view, i int, sk, orig string, found []findin
 			}
 			if (lEdge || lSep || lWords && a.runes == shortBrand) && rOK && words {
 				rule = "combosquat"
+			} else if rEdge && lWords && !lSep && ix.longWordsOnly(left) {
+				// a shorter label at the end, after phishing words of four or more
+				// letters ("verifybox", "updateato"); ordinary words ending in it
+				// ("mailbox", "documenting") were ruled out by inWord
+				rule = "combosquat"
 			} else if (lEdge || lSep) && rOK && (lSep || rSep) {
 				rule = "combosquat-weak"
 			}
@@ -558,7 +792,7 @@ func (ix *Index) findContainedIn(v *view, i int, sk, orig string, found []findin
 			continue
 		}
 		found = append(found, finding{asset: id, rule: rule, label: i,
-			detail:  fmt.Sprintf("label %q contains %s", v.n.UnicodeLabels[i], a.label),
+			detail:  fmt.Sprintf("label %q: %s", v.n.UnicodeLabels[i], ix.describeCombo(a, oLeft, oRight)),
 			matched: Matched{Kind: "combosquat", Value: a.label, Similarity: float64(a.runes) / float64(max(runeLen(v.flatSk[i]), 1))}})
 	}
 	return found
@@ -636,8 +870,12 @@ func wordEnding(right string, ok bool) bool {
 	if ok || right == "" {
 		return false
 	}
-	for _, suf := range englishSuffixes {
-		if strings.HasPrefix(right, suf) {
+	run := letterRun(right, false)
+	if slices.Contains(englishSuffixes, run) {
+		return true
+	}
+	for _, suf := range englishSuffixes { // two suffixes: "googl"+"y"+"ness"
+		if r, ok := strings.CutPrefix(run, suf); ok && slices.Contains(englishSuffixes, r) {
 			return true
 		}
 	}
@@ -678,18 +916,84 @@ func (ix *Index) wordsOf(ai *affixIndex, s string) bool {
 	return ok && nw > 0
 }
 
-func (ix *Index) side(s string, left bool) (edge, sep, words bool) {
+// longWordsOnly reports whether s splits into strong affix words of four or more letters.
+func (ix *Index) longWordsOnly(s string) bool {
+	for i := 0; i < len(s); {
+		j := len(s)
+		for ; j >= i+4; j-- {
+			if ix.strongAffix.words[s[i:j]] {
+				break
+			}
+		}
+		if j < i+4 {
+			return false
+		}
+		i = j
+	}
+	return s != ""
+}
+
+func (ix *Index) side(s, orig string, left bool) (edge, sep, words bool) {
 	if s == "" {
 		return true, false, false
 	}
-	c := s[0]
+	if orig == "" {
+		orig = s
+	}
+	c := orig[0]
 	if left {
-		c = s[len(s)-1]
+		c = orig[len(orig)-1]
 	}
 	sep = c == '-' || c >= '0' && c <= '9'
 	ok, nw := ix.affix.segments(s, ix.suffixWords)
 	return false, sep, ok && nw > 0
 }
+
+// inWord reports whether the brand at label[start:end] lies inside an ordinary word of the
+// hyphen-separated token around it: the token (digits at its ends aside) is a longer word
+// ("chimes", "boxer"), or a word at least two letters longer than the brand covers it and the
+// rest of the token is a word too ("boxer"+"shorts", "pineapple"+"juice"). Attackers glue
+// words to a brand; languages grow words around it.
+func inWord(label string, start, end int) bool {
+	if !isASCIIString(label) || start < 0 || end > len(label) || start >= end {
+		return false
+	}
+	ts, te := start, end
+	for ts > 0 && label[ts-1] != '-' {
+		ts--
+	}
+	for te < len(label) && label[te] != '-' {
+		te++
+	}
+	for ts < start && isDigitByte(label[ts]) {
+		ts++
+	}
+	for te > end && isDigitByte(label[te-1]) {
+		te--
+	}
+	tok := label[ts:te]
+	start, end = start-ts, end-ts
+	if len(tok) > end-start && lexicon.IsWord(tok) {
+		return true
+	}
+	for s := 0; s <= start; s++ {
+		for e := end; e <= len(tok); e++ {
+			if (s == 0) == (e == len(tok)) || e-s < end-start+2 {
+				continue // exactly one end of the token, and a longer word
+			}
+			rest := tok[:s] + tok[e:]
+			if r := len(strings.Trim(rest, "0123456789")); r < 4 || max(r, e-s) < 6 {
+				continue // short pieces are words somewhere far too often ("parc"+"elato")
+			}
+			if lexicon.IsWordDigits(rest) && lexicon.IsWord(tok[s:e]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
 
 // findSplit: the asset label split by a dot across two labels ("pay.pal.com").
 func (ix *Index) findSplit(v *view, found []finding) []finding {
@@ -703,7 +1007,7 @@ func (ix *Index) findSplit(v *view, found []finding) []finding {
 		for _, id := range ix.brandSkel[string(joined)] {
 			a := &ix.assets[id]
 			found = append(found, finding{asset: int(id), rule: "split-brand", label: i + 1,
-				detail:  fmt.Sprintf("labels %q and %q spell %s", v.n.Labels[i], v.n.Labels[i+1], a.label),
+				detail:  fmt.Sprintf("subdomain trick: labels %q and %q spell %s", v.n.Labels[i], v.n.Labels[i+1], a.label),
 				matched: Matched{Kind: "subdomain", Value: a.label, Similarity: 1}})
 		}
 	}
@@ -727,7 +1031,7 @@ func (ix *Index) findSubdomain(v *view, found []finding) []finding {
 		id := int(ix.domainOf[m.PatternID])
 		a := &ix.assets[id]
 		found = append(found, finding{asset: id, rule: "subdomain", label: -1,
-			detail:  fmt.Sprintf("%s is used as a subdomain of %s", a.domain, v.n.RegisteredDomain),
+			detail:  fmt.Sprintf("subdomain trick: %s used as labels of %s", a.domain, v.n.RegisteredDomain),
 			matched: Matched{Kind: "subdomain", Value: a.domain, Similarity: 1}})
 	}
 	return found

@@ -34,19 +34,48 @@ var acceptedCorpusAlerts = map[string]string{
 }
 
 // TestCorpusNavigli checks the names of 1,024 real certificates (the navigli 2025h2 log's own
-// names tiles) against 50 well-known brands: none of them is a lookalike, so none may open an
-// incident.
+// names tiles) against 50 well-known brands, with empty homograph lists and with the lists
+// `homographs generate` makes for them: none of them is a lookalike, so none may open an
+// incident, and the generated lists may not add any.
 func TestCorpusNavigli(t *testing.T) {
-	list := homograph.List{}
+	empty := homograph.List{}
 	for _, b := range wellKnownBrands {
-		list[b] = nil
+		empty[b] = nil
 	}
-	ix := mustBuild(t, list, Options{})
+	generated, err := homograph.Generate(wellKnownBrands, nil, homograph.GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, style := range []struct {
+		name string
+		list homograph.List
+	}{{"empty lists", empty}, {"generated lists", generated}} {
+		t.Run(style.name, func(t *testing.T) {
+			ix := mustBuild(t, style.list, Options{})
+			checked := 0
+			for _, name := range corpusNames(t) {
+				checked++
+				for _, a := range ix.Check(name) {
+					if a.Incident && acceptedCorpusAlerts[a.RegisteredDomain] == "" {
+						t.Errorf("incident on real name %q: asset %s score %d %+v", name, a.Asset, a.Score, a.Reasons)
+					}
+				}
+			}
+			if checked < 1024 {
+				t.Errorf("checked only %d names", checked)
+			}
+		})
+	}
+}
+
+// corpusNames is every SAN and CN of the real names tiles in testdata.
+func corpusNames(t *testing.T) []string {
+	t.Helper()
 	files, err := filepath.Glob("testdata/navigli-names/*")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no names tiles: %v", err)
 	}
-	checked := 0
+	var out []string
 	for _, file := range files {
 		f, err := os.Open(file)
 		if err != nil {
@@ -63,14 +92,8 @@ func TestCorpusNavigli(t *testing.T) {
 				t.Fatalf("%s: %v", file, err)
 			}
 			for _, name := range append(entry.DNS, entry.Subject.CommonName) {
-				if name == "" {
-					continue
-				}
-				checked++
-				for _, a := range ix.Check(name) {
-					if a.Incident && acceptedCorpusAlerts[a.RegisteredDomain] == "" {
-						t.Errorf("incident on real name %q: asset %s score %d %+v", name, a.Asset, a.Score, a.Reasons)
-					}
+				if name != "" {
+					out = append(out, name)
 				}
 			}
 		}
@@ -79,8 +102,5 @@ func TestCorpusNavigli(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if checked < 1024 {
-		t.Errorf("checked only %d names", checked)
-	}
-	t.Logf("checked %d names", checked)
+	return out
 }

@@ -52,30 +52,30 @@ func TestCheckRules(t *testing.T) {
 		{"pаypal.com", "paypal.com", "homograph", "homograph", band{90, 100}},
 		{"secure.paypol.net", "paypal.com", "homograph", "homograph", band{90, 100}},
 		// IDN homographs of several scripts, punycode or Unicode
-		{"gооgle.com", "google.com", "confusable", "confusable", band{85, 100}},               // Cyrillic о о
-		{"googlе.com", "google.com", "confusable", "confusable", band{85, 100}},               // Cyrillic е
-		{"gοοgle.com", "google.com", "confusable", "confusable", band{85, 100}},               // Greek omicron
-		{"www.gօօgle.com", "google.com", "confusable", "confusable", band{85, 100}},           // Armenian օ
-		{"аррӏе.com", "apple.com", "confusable", "confusable", band{85, 100}},                 // whole-script Cyrillic
-		{"ɡооɡle.com", "google.com", "confusable", "confusable", band{85, 100}},               // Latin script g
-		{"gøøgle.com", "google.com", "confusable", "confusable", band{85, 100}},               // o with stroke
-		{"ԝһаtѕарр.com", "whatsapp.com", "confusable", "confusable", band{85, 100}},           // whole-script Cyrillic
-		{"g00gle.com", "google.com", "confusable", "confusable", band{85, 100}},               // digit swap
-		{"kaserpermanete.org", "kaiserpermanente.org", "levenshtein", "typo-2", band{60, 95}}, // two edits
-		{"natiorwide.co.uk", "nationwide.co.uk", "levenshtein", "typo", band{60, 100}},        // rn for n
+		{"gооgle.com", "google.com", "confusable", "confusable", band{85, 100}},        // Cyrillic о о
+		{"googlе.com", "google.com", "confusable", "confusable", band{85, 100}},        // Cyrillic е
+		{"gοοgle.com", "google.com", "confusable", "confusable", band{85, 100}},        // Greek omicron
+		{"www.gօօgle.com", "google.com", "confusable", "confusable", band{85, 100}},    // Armenian օ
+		{"аррӏе.com", "apple.com", "confusable", "confusable", band{85, 100}},          // whole-script Cyrillic
+		{"ɡооɡle.com", "google.com", "confusable", "confusable", band{85, 100}},        // Latin script g
+		{"gøøgle.com", "google.com", "confusable", "confusable", band{85, 100}},        // o with stroke
+		{"ԝһаtѕарр.com", "whatsapp.com", "confusable", "confusable", band{85, 100}},    // whole-script Cyrillic
+		{"g00gle.com", "google.com", "confusable", "confusable", band{85, 100}},        // digit swap
+		{"kaserpermanete.org", "kaiserpermanente.org", "typo", "typo-2", band{60, 95}}, // two edits
+		{"natiorwide.co.uk", "nationwide.co.uk", "typo", "typo", band{60, 100}},        // rn for n
 		// typos and the XSOAR rule
-		{"gooogle.com", "google.com", "levenshtein", "typo", band{65, 90}},
-		{"whatsap.com", "whatsapp.com", "levenshtein", "levenshtein", band{70, 90}},
-		{"kaiserpermanemte.org", "kaiserpermanente.org", "levenshtein", "levenshtein", band{70, 95}},
-		{"kaiser-permanente-logins.com", "kaiserpermanente.org", "levenshtein", "", band{60, 100}},
-		{"deutsche-bnak.de", "deutsche-bank.de", "levenshtein", "typo", band{65, 95}},
-		{"deutschebank.de", "deutsche-bank.de", "levenshtein", "typo", band{65, 95}},
+		{"gooogle.com", "google.com", "typo", "typo", band{65, 90}},
+		{"whatsap.com", "whatsapp.com", "typo", "typo", band{65, 90}},
+		{"kaiserpermanemte.org", "kaiserpermanente.org", "typo", "typo", band{65, 95}},
+		{"kaiser-permanente-logins.com", "kaiserpermanente.org", "combosquat", "homograph-similar", band{60, 100}},
+		{"deutsche-bnak.de", "deutsche-bank.de", "typo", "typo", band{65, 95}},
+		{"deutschebank.de", "deutsche-bank.de", "typo", "typo", band{65, 95}},
 		{"googIe.net", "google.com", "confusable", "confusable", band{85, 100}},
 		// short brands: a plausible typo under the asset's suffix, not any distance-1 name
-		{"ingg.com", "ing.com", "levenshtein", "typo-short", band{60, 80}},
-		{"upss.com", "ups.com", "levenshtein", "typo-short", band{60, 80}},
-		{"atoo.gov.au", "ato.gov.au", "levenshtein", "typo-short", band{60, 80}},
-		{"upps.com.secure-check.net", "ups.com", "levenshtein", "typo-short", band{60, 100}},
+		{"ingg.com", "ing.com", "typo", "typo-short", band{60, 80}},
+		{"upss.com", "ups.com", "typo", "typo-short", band{60, 80}},
+		{"atoo.gov.au", "ato.gov.au", "typo", "typo-short", band{60, 80}},
+		{"upps.com.secure-check.net", "ups.com", "typo", "typo-short", band{60, 100}},
 		// combosquats with and without hyphens
 		{"paypal-login-secure.com", "paypal.com", "combosquat", "combosquat", band{70, 100}},
 		{"securepaypal.com", "paypal.com", "combosquat", "combosquat", band{70, 100}},
@@ -91,7 +91,7 @@ func TestCheckRules(t *testing.T) {
 		{"googlegiveaway.xyz", "google.com", "combosquat", "combosquat", band{70, 100}},
 		{"renewalwhatsappairdrop.com", "whatsapp.com", "combosquat", "combosquat", band{70, 100}},
 		// an IDN letter added to a short label
-		{"upsи.com", "ups.com", "levenshtein", "typo", band{70, 100}},
+		{"upsи.com", "ups.com", "typo", "typo", band{70, 100}},
 		// subdomain squats
 		{"paypal.com.evil.xyz", "paypal.com", "subdomain", "subdomain", band{80, 100}},
 		{"login-paypal.com-secure.info", "paypal.com", "subdomain", "subdomain", band{80, 100}},
@@ -101,8 +101,8 @@ func TestCheckRules(t *testing.T) {
 		{"pay.pal.com", "paypal.com", "subdomain", "split-brand", band{75, 100}},
 		{"client.whats-app.com.planet651.net", "whatsapp.com", "", "suffix-follow", band{80, 100}},
 		// the asset's label under another suffix
-		{"paypal.co", "paypal.com", "levenshtein", "brand-tld", band{70, 90}},
-		{"*.google.de", "google.com", "levenshtein", "brand-tld", band{70, 90}},
+		{"paypal.co", "paypal.com", "typo", "brand-tld", band{70, 90}},
+		{"*.google.de", "google.com", "typo", "brand-tld", band{70, 90}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,9 +87,9 @@ func DefaultWeights() map[string]int { return maps.Clone(defaultWeights) }
 
 var defaultWeights = map[string]int{
 	"homograph": 90, "confusable": 85, "subdomain": 80, "split-brand": 75, "brand-tld": 70,
-	"levenshtein": 70, "combosquat": 70, "typo": 65, "subdomain-label": 65, "typo-short": 55, "typo-2": 55,
+	"levenshtein": 55, "homograph-similar": 50, "combosquat": 70, "typo": 55, "subdomain-label": 65, "typo-short": 55, "typo-2": 55,
 	"combosquat-weak": 45, "suffix-follow": 20, "corroborating": 10, "mixed-script": 10, "intel": 50,
-	"same-suffix": 5, "keyword": 5, "abused-tld": 5, "punycode": 5, "hyphens": 5, "deep": 5,
+	"same-suffix": 10, "throwaway-domain": 5, "keyword": 10, "abused-tld": 5, "punycode": 5, "hyphens": 5, "deep": 5,
 }
 
 // Options tune an Index; the zero value gives the documented defaults.
@@ -104,11 +104,30 @@ type Options struct {
 	Weights map[string]int
 	// Intel, when not nil, is consulted for every name.
 	Intel Intel
+	// Labels, when not nil, says how many registered domains use a label left of their
+	// registered label; a typo rule does not fire on one that CommonLabel or more use.
+	Labels LabelCounts
 }
+
+// LabelCounts is how common host labels are in the CT names read (labelstats.Sketch). It must
+// be safe for concurrent use and cheap.
+type LabelCounts interface {
+	Domains(label string) uint32
+}
+
+// CommonLabel is how many distinct registered domains make a host label common: a match on a
+// label that many unrelated domains use ("img", "smtp", "autodiscover") is weak evidence.
+const CommonLabel = 1000
 
 // shortBrand is the longest asset label that counts as short: edit distance one from it is too
 // common among honest names to alert alone.
 const shortBrand = 4
+
+// shortTypoBrand is the longest asset label whose one-edit variants need corroboration: labels
+// of five letters or fewer are one edit from everyday words in many languages (black/slack,
+// monza/monzo, appel/apple), so a typo of one counts only as the registered label, beside a
+// phishing word or the asset's own suffix, or under a TLD much used for phishing.
+const shortTypoBrand = 5
 
 // asset is one protected domain, prepared for matching.
 type asset struct {
@@ -123,6 +142,10 @@ type asset struct {
 	homs         []hom  // sorted by label rune length
 }
 
+// ownWord reports whether tok is one of the asset's own words ("bank" of example-bank.com):
+// those are never phishing words for it.
+func (a *asset) ownWord(tok string) bool { return len(tok) >= 3 && strings.Contains(a.flat, tok) }
+
 // hom is one listed homograph of an asset. It keeps only what the similarity rule reads; the
 // rare exact hit recomputes the rest from value.
 type hom struct {
@@ -134,6 +157,10 @@ type hom struct {
 	runes    int32
 	exactKey uint32 // top bits of its exact-index hash, to skip the others on a hit
 	isDomain bool
+	// similar: the registered label is compared by similarity. Only labels of four or more
+	// runes that still carry the brand (within two edits of it, or containing it) are: the
+	// registered label of a generated "wellsfar.go.com" is a word, not a lookalike.
+	similar bool
 }
 
 // label is the homograph's label, ASCII.
@@ -165,6 +192,7 @@ type Index struct {
 	incidentAt int
 	weights    map[string]int
 	intel      Intel
+	labels     LabelCounts
 	assets     []asset
 	protected  map[string]bool // asset domains and allow entries, ASCII
 	// protectedLens[n]: some key of protected is n bytes long (longer ones are always looked up)
@@ -207,6 +235,7 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 		incidentAt: opt.IncidentThreshold,
 		weights:    map[string]int{},
 		intel:      opt.Intel,
+		labels:     opt.Labels,
 		protected:  map[string]bool{},
 		hash:       newHasher(),
 		brandSkel:  map[string][]int32{},
@@ -316,6 +345,9 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 			for local := range ix.assets[id].homs {
 				h := &ix.assets[id].homs[local]
 				for _, form := range uniq(h.label(), h.labelUnicode()) {
+					if !h.similar {
+						break
+					}
 					ix.hash.deletions(kindDeletion, form, ix.homRadius(h), func(k uint64) { add(k, num) })
 				}
 				num++
@@ -344,7 +376,7 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 			ix.brandPairs.add(v)
 		}
 		ix.brandPairs.add(a.skel)
-		if a.runes > shortBrand {
+		if a.runes > shortTypoBrand {
 			ix.hash.deletions(kindDeletion, a.skel, radius, func(k uint64) { brandKeys = append(brandKeys, brandKey{k, id}) })
 		}
 		if a.runes >= 3 {
@@ -499,6 +531,10 @@ func (ix *Index) prepareAsset(key string, values []string) (preparedAsset, error
 		key := items[local].key
 		h.exactKey = uint32(key >> 32)
 		p.exact[local] = key
+		h.similar = similarEligible(h, &a)
+		if !h.similar {
+			continue
+		}
 		for _, form := range uniq(h.label(), h.labelUnicode()) {
 			p.fuzzy += 1 + ix.homRadius(h)*runeLen(form)
 			p.halves = ix.hash.appendHalves(p.halves, form, ix.threshold)
@@ -508,6 +544,16 @@ func (ix *Index) prepareAsset(key string, values []string) (preparedAsset, error
 	p.halves = slices.Clip(slices.Compact(p.halves))
 	p.asset = a
 	return p, nil
+}
+
+// similarEligible reports whether a listed value's registered label is compared by similarity
+// (hom.similar).
+func similarEligible(h *hom, a *asset) bool {
+	if h.runes < 4 {
+		return false
+	}
+	sk := strings.ReplaceAll(names.Skeleton(h.labelUnicode()), "-", "")
+	return strings.Contains(sk, a.skel) || osaDistance(sk, a.skel, 2) <= 2
 }
 
 // homRadius is how many runes to delete from a homograph label for the similarity index: below

@@ -46,21 +46,44 @@ func (ix *Index) scoreAsset(v *view, fs []finding) Alert {
 		alert.Score += points
 	}
 	add(best.rule, ix.weights[best.rule], best.detail)
-	rules := []string{best.rule}
+	classes := []evidence{classOf(best.rule)}
 	for _, f := range fs[1:] {
-		if slices.Contains(rules, f.rule) {
-			continue
+		if c := classOf(f.rule); !slices.Contains(classes, c) {
+			// one piece of evidence counts once: a typo is also "similar" and near a listed
+			// typo, but it is still one typo
+			classes = append(classes, c)
+			add("corroborating", ix.weights["corroborating"], f.rule+": "+f.detail)
 		}
-		rules = append(rules, f.rule)
-		add("corroborating", ix.weights["corroborating"], f.rule+": "+f.detail)
 	}
-	if ix.weights[best.rule] >= 40 {
+	if ix.weights[best.rule] >= 50 {
 		ix.addContext(v, a, fs, add)
 	}
 	alert.Score = min(max(alert.Score, 0), 100)
 	alert.Severity = severity(alert.Score)
 	alert.Incident = alert.Score >= ix.incidentAt
 	return alert
+}
+
+// evidence is what kind of fact a rule rests on; corroboration counts each kind once.
+type evidence int
+
+const (
+	evidenceListed   evidence = iota // a listed homograph
+	evidenceEdit                     // edits or lookalike letters
+	evidenceContain                  // the brand inside a longer label
+	evidencePosition                 // the brand where it does not belong (subdomain, other TLD)
+)
+
+func classOf(rule string) evidence {
+	switch rule {
+	case "homograph":
+		return evidenceListed
+	case "combosquat", "combosquat-weak":
+		return evidenceContain
+	case "subdomain", "subdomain-label", "split-brand", "brand-tld":
+		return evidencePosition
+	}
+	return evidenceEdit
 }
 
 // addContext adds the small context weights.
@@ -73,7 +96,8 @@ func (ix *Index) addContext(v *view, a *asset, fs []finding, add func(string, in
 			break
 		}
 	}
-	if n.PublicSuffix == a.suffix && fs[0].label == v.reg {
+	if n.PublicSuffix == a.suffix && fs[0].label == v.reg && classOf(fs[0].rule) == evidenceEdit &&
+		fs[0].rule != "homograph-similar" {
 		add("same-suffix", ix.weights["same-suffix"], "under the asset's own suffix ."+a.suffix)
 	}
 	if v.mixed {
@@ -85,11 +109,15 @@ func (ix *Index) addContext(v *view, a *asset, fs []finding, add func(string, in
 	keywords := 0
 	for i := 0; i <= v.reg && keywords < 2; i++ {
 		for tok := range strings.SplitSeq(n.Labels[i], "-") {
-			if keywords < 2 && phishingKeywords[tok] {
+			if keywords < 2 && phishingKeywords[tok] && !a.ownWord(tok) {
 				keywords++
 				add("keyword", ix.weights["keyword"], fmt.Sprintf("phishing word %q", tok))
 			}
 		}
+	}
+	if fs[0].label >= 0 && fs[0].label < v.reg && v.throwaway() {
+		add("throwaway-domain", ix.weights["throwaway-domain"],
+			fmt.Sprintf("under %s, a machine-made registered domain", n.RegisteredDomain))
 	}
 	tld := n.Labels[len(n.Labels)-1]
 	if abusedTLDs[tld] {

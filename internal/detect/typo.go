@@ -1,6 +1,10 @@
 package detect
 
-import "strings"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // keyboards are the QWERTY, QWERTZ and AZERTY layouts, for telling a slipped finger from an
 // unrelated letter.
@@ -113,4 +117,91 @@ func asciiLookalike(a, b byte) bool {
 		}
 	}
 	return false
+}
+
+// describeEdit names, in words an analyst reads, how label differs from brand: each edit of
+// an optimal alignment (at most three are named): `omission of "l"`, `transposition of "ap"`,
+// `homoglyph U+0430 for "a"`, `lookalike "1" for "l"`, `doubled "p"`, `added hyphen`.
+func describeEdit(label, brand string) string {
+	a, b := []rune(label), []rune(brand)
+	if len(a) > 64 || len(b) > 64 {
+		return "several edits"
+	}
+	// d[i][j]: OSA distance of a[:i] and b[:j]
+	var d [65][65]int
+	for i := 0; i <= len(a); i++ {
+		d[i][0] = i
+	}
+	for j := 0; j <= len(b); j++ {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	var edits []string
+	for i, j := len(a), len(b); i > 0 || j > 0; {
+		switch {
+		case i > 0 && j > 0 && a[i-1] == b[j-1] && d[i][j] == d[i-1][j-1]:
+			i, j = i-1, j-1
+			continue
+		case i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] && d[i][j] == d[i-2][j-2]+1:
+			edits = append(edits, fmt.Sprintf("transposition of %q", string(b[j-2:j])))
+			i, j = i-2, j-2
+		case i > 0 && j > 0 && d[i][j] == d[i-1][j-1]+1:
+			edits = append(edits, substitution(a[i-1], b[j-1]))
+			i, j = i-1, j-1
+		case i > 0 && d[i][j] == d[i-1][j]+1:
+			c := a[i-1]
+			switch {
+			case c == '-':
+				edits = append(edits, "added hyphen")
+			case i > 1 && a[i-2] == c || i < len(a) && a[i] == c:
+				edits = append(edits, fmt.Sprintf("doubled %q", string(c)))
+			case j == len(b):
+				edits = append(edits, fmt.Sprintf("appended %q", string(c)))
+			default:
+				edits = append(edits, fmt.Sprintf("insertion of %q", string(c)))
+			}
+			i--
+		default:
+			edits = append(edits, fmt.Sprintf("omission of %q", string(b[j-1])))
+			j--
+		}
+	}
+	if len(edits) == 0 {
+		return "no edit"
+	}
+	slices.Reverse(edits)
+	if len(edits) > 3 {
+		edits = append(edits[:3], fmt.Sprintf("%d more", len(edits)-3))
+	}
+	return strings.Join(edits, ", ")
+}
+
+// substitution names one replaced letter: a homoglyph, a lookalike, a keyboard slip, a bit
+// flip, a vowel swap, or just the two letters.
+func substitution(x, y rune) string {
+	ascii := x < 0x80 && y < 0x80
+	switch {
+	case x >= 0x80:
+		return fmt.Sprintf("homoglyph %U for %q", x, string(y))
+	case ascii && asciiLookalike(byte(x), byte(y)):
+		return fmt.Sprintf("lookalike %q for %q", string(x), string(y))
+	case ascii && adjacentKeys(byte(x), byte(y)):
+		return fmt.Sprintf("keyboard slip %q for %q", string(x), string(y))
+	case ascii && x^y != 0 && (x^y)&(x^y-1) == 0:
+		return fmt.Sprintf("bit flip %q for %q", string(x), string(y))
+	case ascii && isVowel(byte(x)) && isVowel(byte(y)):
+		return fmt.Sprintf("vowel swap %q for %q", string(x), string(y))
+	}
+	return fmt.Sprintf("%q for %q", string(x), string(y))
 }

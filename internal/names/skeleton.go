@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mtibben/confusables"
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/unicode/runenames"
 )
 
@@ -56,7 +57,7 @@ func Skeleton(label string) string {
 var unicodeFold = func() map[rune]string {
 	m := map[rune]string{'ß': "ss", 'ĸ': "k", 'ʍ': "rn", 'ʜ': "h", 'ᴛ': "t", 'ʙ': "b",
 		'ƅ': "b", 'ɢ': "g", 'π': "n", 'ꞓ': "e", 'ǝ': "e", 'ɜ': "e", 'ȷ': "j", 'ω': "vv", 'μ': "u",
-		'ƿ': "p", 'ɑ': "a", 'ɩ': "l"}
+		'ƿ': "p", 'þ': "p", 'ɑ': "a", 'ɩ': "l"}
 	for _, block := range [][2]rune{{0xC0, 0x2AF}, {0x1D00, 0x1DBF}, {0x1E00, 0x1EFF},
 		{0x2C60, 0x2C7F}, {0xA720, 0xA7FF}, {0xAB30, 0xAB6F}} {
 		for r := block[0]; r <= block[1]; r++ {
@@ -65,6 +66,46 @@ var unicodeFold = func() map[rune]string {
 			}
 			if sub := letterWithMark.FindStringSubmatch(runenames.Name(r)); sub != nil {
 				m[r] = asciiFold[strings.ToLower(sub[1])[0]]
+			}
+		}
+	}
+	return m
+}()
+
+// Fold is label's plain Latin reading: lowercase, marks dropped (é→e, ḳ→k) and every letter
+// with a hook, stroke or bar, or small capital, read as its letter (ƈ→c, ɦ→h, ɑ→a), but no
+// ASCII letter changed. ok is false when some character has no such reading (another script,
+// a symbol). Unlike Skeleton it keeps b and d, c and e apart, for counting edits.
+func Fold(label string) (folded string, ok bool) {
+	if isASCII(label) {
+		return strings.ToLower(label), true
+	}
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(label)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case plainFold[r] != 0:
+			b.WriteByte(plainFold[r])
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// plainFold maps the Latin letters with marks (see Fold) to their plain letter.
+var plainFold = func() map[rune]byte {
+	m := map[rune]byte{'ı': 'i', 'ɑ': 'a', 'ɩ': 'i', 'ƿ': 'p', 'ĸ': 'k', 'ß': 's'}
+	for _, block := range [][2]rune{{0xC0, 0x2AF}, {0x1D00, 0x1DBF}, {0x1E00, 0x1EFF},
+		{0x2C60, 0x2C7F}, {0xA720, 0xA7FF}, {0xAB30, 0xAB6F}} {
+		for r := block[0]; r <= block[1]; r++ {
+			if _, done := m[r]; done {
+				continue
+			}
+			if sub := letterWithMark.FindStringSubmatch(runenames.Name(r)); sub != nil {
+				m[r] = strings.ToLower(sub[1])[0]
 			}
 		}
 	}
