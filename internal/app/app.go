@@ -48,7 +48,7 @@ type App struct {
 	Notifier  *notify.Dispatcher
 	Sources   []source.Source
 	handler   http.Handler
-	// failed holds, by source name, the error of each source that stopped for good.
+	// failed holds, by source, the error of each source that stopped for good.
 	failed sync.Map
 }
 
@@ -299,9 +299,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		g.Go(func() error {
 			err := src.Run(ctx, ch)
 			if err != nil && ctx.Err() == nil {
-				name := src.Status().Name
-				a.failed.Store(name, err)
-				a.log.Error("source stopped for good; the others go on", "source", name, "err", err)
+				a.failed.Store(src, err)
+				a.log.Error("source stopped for good; the others go on", "source", src.Status().Name, "err", err)
 			}
 			return nil
 		})

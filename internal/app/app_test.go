@@ -532,6 +532,23 @@ func TestReadyz(t *testing.T) {
 			t.Fatalf("%d %+v", code, r)
 		}
 	})
+	t.Run("a log stopped for good, the other goes on", func(t *testing.T) {
+		_, good := newRFC6962(t)
+		_, broken := newRFC6962(t)
+		cfg := testConfig(t, `{"paypal.com": []}`, good.Info(), broken.Info())
+		cursor := ctlog.CursorPath(filepath.Join(cfg.DataDir, "cursors"), broken.Info().URL)
+		if err := os.MkdirAll(filepath.Dir(cursor), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cursor, []byte("not json"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h := start(t, cfg)
+		h.waitFor("/readyz naming the stopped log", func() bool {
+			code, r := h.readyz()
+			return code == http.StatusOK && r.Sources.Healthy == 1 && strings.Contains(r.Sources.Unhealthy[broken.Info().Name], "stopped: ")
+		})
+	})
 	t.Run("every log failing", func(t *testing.T) {
 		dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)

@@ -99,7 +99,7 @@ func (a *App) sourcesReadiness(now time.Time) SourcesPart {
 	p := SourcesPart{Total: len(a.Sources), Unhealthy: map[string]string{}}
 	for _, src := range a.Sources {
 		st := src.Status()
-		if why := a.unhealthy(st, now); why != "" {
+		if why := a.unhealthy(src, st, now); why != "" {
 			p.Unhealthy[st.Name] = why
 		} else {
 			p.Healthy++
@@ -119,8 +119,8 @@ func (a *App) sourcesReadiness(now time.Time) SourcesPart {
 }
 
 // unhealthy says why a source is not healthy, or "".
-func (a *App) unhealthy(st source.Status, now time.Time) string {
-	if err, ok := a.failed.Load(st.Name); ok {
+func (a *App) unhealthy(src source.Source, st source.Status, now time.Time) string {
+	if err, ok := a.failed.Load(src); ok {
 		return fmt.Sprintf("stopped: %v", err)
 	}
 	if st.Connected != nil { // certstream
