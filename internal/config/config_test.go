@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/certhunt/certhunt/internal/notify/notifyconf"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -188,4 +190,30 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNotifyVariantsMatchNotifyconf: every key of a notifier type's struct is a field of
+// notifyconf.Config (so it decodes), and every field is some type's key (so it can be set).
+func TestNotifyVariantsMatchNotifyconf(t *testing.T) {
+	flat := fieldsOf(reflect.TypeFor[notifyconf.Config]())
+	used := map[string]bool{}
+	v := variants[reflect.TypeFor[Notify]()]
+	for _, typ := range notifyconf.Types {
+		vt, ok := v.types[typ]
+		if !ok {
+			t.Errorf("notifier type %q has no struct of keys", typ)
+			continue
+		}
+		for k := range fieldsOf(vt) {
+			if _, ok := flat[k]; !ok {
+				t.Errorf("%s key %q is not a notifyconf.Config field", typ, k)
+			}
+			used[k] = true
+		}
+	}
+	for k := range flat {
+		if !used[k] {
+			t.Errorf("notifyconf.Config field %q is no type's key", k)
+		}
+	}
 }

@@ -84,7 +84,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 			w.bad(n.Line, path, "is a %s, want a mapping of keys (%s)", kindName(n), strings.Join(keysOf(t), ", "))
 			return
 		}
-		w.walkStruct(n, t, path, nil)
+		w.walkStruct(n, t, path, "")
 	case t.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			w.bad(n.Line, path, "is a %s, want a list", kindName(n))
@@ -120,9 +120,7 @@ func (w *walker) walkVariant(n *yaml.Node, v variant, path string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == v.key {
 			if t, ok := v.types[n.Content[i+1].Value]; ok {
-				w.walkStruct(n, t, path, func(key string) string {
-					return fmt.Sprintf(" for %s %s", v.key, n.Content[i+1].Value)
-				})
+				w.walkStruct(n, t, path, fmt.Sprintf(" for %s %s", v.key, n.Content[i+1].Value))
 				return
 			}
 		}
@@ -136,8 +134,8 @@ func (w *walker) walkVariant(n *yaml.Node, v variant, path string) {
 }
 
 // walkStruct checks a mapping's keys against struct t; context, when set, explains in an
-// unknown-key message why the key is unknown here ("for type webhook").
-func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string, context func(string) string) {
+// unknown-key message why the key is unknown here (" for type webhook").
+func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path, context string) {
 	fields := fieldsOf(t)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -146,12 +144,10 @@ func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string, context f
 		f, ok := fields[k.Value]
 		if !ok {
 			msg := fmt.Sprintf("unknown key %q", k.Value)
-			if context != nil {
-				msg += context(k.Value)
-			}
+			msg += context
 			if s := suggest(k.Value, keysOf(t)); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			} else if elsewhere := whereIs(k.Value, path); elsewhere != "" && context == nil {
+			} else if elsewhere := whereIs(k.Value, path); elsewhere != "" && context == "" {
 				msg += fmt.Sprintf(" (%s is a key of %s)", k.Value, elsewhere)
 			}
 			w.problems = append(w.problems, Problem{Line: k.Line, Key: path, Msg: msg})
