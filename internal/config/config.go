@@ -463,11 +463,20 @@ func (c *Config) validateScoring(ps *problems) {
 			ps.add(key, "%d is not between 0 and 100", w)
 		}
 	}
-	if len(ps.list) > 0 || !weightsOK {
-		return // the detection engine's own check would repeat what is said
+	for _, p := range ps.list {
+		if strings.HasPrefix(p.Key, "scoring") || strings.HasPrefix(p.Key, "watchlist") {
+			return // the detection engine's own check would repeat what is said
+		}
+	}
+	if !weightsOK {
+		return
 	}
 	if _, err := detect.Build(homograph.List{}, c.DetectOptions()); err != nil {
-		ps.add("scoring", "%v", err)
+		key := "scoring"
+		if strings.HasPrefix(err.Error(), "allow entry") {
+			key = "watchlist.allow"
+		}
+		ps.add(key, "%v", err)
 	}
 }
 
