@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/certhunt/certhunt/internal/certstream"
 )
 
 // collector reads every part's counters at scrape time, so nothing is counted twice and the
@@ -55,7 +57,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descMalformed, float64(s.Malformed), s.Name, s.Type)
 		counter(descErrors, float64(s.Errors), s.Name, s.Type)
 		gauge(descLag, s.LagSeconds, s.Name, s.Type)
-		if s.Type == "certstream" {
+		if s.Type == certstream.SourceType {
 			counter(descReconn, float64(s.Reconnects), s.Name)
 			continue
 		}

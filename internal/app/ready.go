@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/certstream"
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/source"
 )
@@ -150,7 +151,7 @@ func (a *App) logSummary(url string) {
 	info := a.Watchlist.Info()
 	var ct, cs int
 	for _, s := range a.Sources {
-		if s.Status().Type == "certstream" {
+		if s.Status().Type == certstream.SourceType {
 			cs++
 		} else {
 			ct++
