@@ -227,6 +227,9 @@ func checkFeed(c FeedConfig) (FeedConfig, error) {
 	if c.Token != "" && (c.Username != "" || c.Password != "") {
 		bad("token", "set either token or username/password, not both")
 	}
+	if c.File != "" && (c.Token != "" || c.Username != "" || c.Password != "") {
+		bad("file", "a file feed takes no token, username or password (they are for url feeds)")
+	}
 	if c.Refresh == 0 {
 		c.Refresh = DefaultRefresh
 	}

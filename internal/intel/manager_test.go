@@ -541,6 +541,7 @@ func TestConfigErrorsNameFeedAndField(t *testing.T) {
 			[]string{`intel feed "a": refresh: -1s is negative`, `intel feed "a": weight: 101 is not between 0 and 100`}},
 		{[]FeedConfig{{Name: "a", URL: "https://x.example/t", Format: FormatTAXII, Token: "t", Username: "u"}}, []string{`intel feed "a": token: set either token`}},
 		{[]FeedConfig{{Name: "a", File: "/tmp/x", Format: FormatDomains}, {Name: "a", File: "/tmp/y", Format: FormatDomains}}, []string{`intel feed "a": name: used by another feed`}},
+		{[]FeedConfig{{Name: "a", File: "/tmp/x", Format: FormatDomains, Token: "t"}}, []string{`intel feed "a": file: a file feed takes no token`}},
 	}
 	for _, tt := range tests {
 		_, err := NewManager(tt.feeds, Options{})
