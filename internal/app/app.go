@@ -28,6 +28,7 @@ import (
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/intel"
+	"github.com/certhunt/certhunt/internal/labelstats"
 	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/pipeline"
 	"github.com/certhunt/certhunt/internal/server"
@@ -60,17 +61,26 @@ func DetectOptions(cfg *config.Config) detect.Options { return cfg.DetectOptions
 type Detection struct {
 	Watchlist *watchlist.Manager
 	Intel     *intel.Manager // nil without feeds
+	// Labels is how common each host label is (labelstats), read from the data dir, so that
+	// check and scan weigh labels as serve does.
+	Labels *labelstats.Sketch
 }
 
-// NewDetection loads the feeds (their last good copies in the data dir, and a first fetch of
-// each feed that has none, as serve does before reading any certificate), then the homograph
-// list, with the configured and the analysts' (allowed) allow lists.
+// NewDetection loads the label statistics and the feeds (their last good copies in the data
+// dir, and a first fetch of each feed that has none, as serve does before reading any
+// certificate), then the homograph list, with the configured and the analysts' (allowed) allow
+// lists.
 func NewDetection(ctx context.Context, cfg *config.Config, allowed []string, log *slog.Logger) (*Detection, error) {
 	d := &Detection{}
 	opts := cfg.DetectOptions()
 	if _, err := detect.Build(homograph.List{}, opts); err != nil {
 		return nil, fmt.Errorf("detection options: %w", err)
 	}
+	labels, err := labelstats.Load(cfg.DataDir)
+	if err != nil {
+		log.Warn("label statistics unreadable; starting from the seed table", "err", err)
+	}
+	d.Labels, opts.Labels = labels, labels
 	if len(cfg.Intel.Feeds) > 0 {
 		m, err := intel.NewManager(cfg.FeedConfigs(), intel.Options{DataDir: cfg.DataDir, Logger: log.With("part", "intel")})
 		if err != nil {
