@@ -217,3 +217,21 @@ func TestNotifyVariantsMatchNotifyconf(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroPartialTileAgeMeansAtOnce: 0s is "read partial tiles at once", as documented, not
+// ctlog's default in disguise.
+func TestZeroPartialTileAgeMeansAtOnce(t *testing.T) {
+	c, err := Parse([]byte("sources:\n  ct:\n    partial_tile_age: 0s\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Sources.CT.FollowerOptions().PartialTileAge; got >= 0 {
+		t.Errorf("partial_tile_age 0s gives the follower %v, want a negative age (at once)", got)
+	}
+	if got := Default().Sources.CT.FollowerOptions().PartialTileAge; got != 30*time.Second {
+		t.Errorf("default partial_tile_age gives %v", got)
+	}
+}
