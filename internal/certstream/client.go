@@ -150,7 +150,7 @@ type item struct {
 // Run reads the server until ctx ends, reconnecting forever. It returns nil when ctx ends and
 // an error only when the URL cannot be used at all.
 func (c *Client) Run(ctx context.Context, out chan<- source.Batch) error {
-	if err := checkURL(c.opts.URL); err != nil {
+	if err := CheckURL(c.opts.URL); err != nil {
 		return err
 	}
 	items := make(chan item, 4*c.opts.BatchSize)
@@ -183,7 +183,9 @@ func (c *Client) Run(ctx context.Context, out chan<- source.Batch) error {
 	}
 }
 
-func checkURL(raw string) error {
+// CheckURL reports whether raw is a URL the client can connect to (ws, wss, http or https, with
+// a host); the configuration's validation calls it.
+func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("certstream: bad URL %q: %w", raw, err)

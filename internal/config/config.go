@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/certhunt/certhunt/internal/certstream"
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/homograph"
@@ -433,7 +434,9 @@ func (c *Config) validateSources(ps *problems) {
 		}
 	}
 	for i, s := range c.Sources.Certstream {
-		checkURL(ps.add, fmt.Sprintf("sources.certstream[%d].url", i), s.URL, "ws", "wss", "http", "https")
+		if err := certstream.CheckURL(s.URL); err != nil {
+			ps.add(fmt.Sprintf("sources.certstream[%d].url", i), "%s", strings.TrimPrefix(err.Error(), "certstream: "))
+		}
 	}
 }
 
