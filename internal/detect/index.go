@@ -565,7 +565,10 @@ func similarEligible(h *hom, a *asset) bool {
 	if h.runes < 4 {
 		return false
 	}
-	sk := strings.ReplaceAll(names.Skeleton(h.labelUnicode()), "-", "")
+	if l := withoutHyphens(h.label()); strings.Contains(l, a.flat) || osaDistance(l, a.flat, 2) <= 2 {
+		return true // most generated values: no skeleton needed
+	}
+	sk := withoutHyphens(names.Skeleton(h.labelUnicode()))
 	return strings.Contains(sk, a.skel) || osaDistance(sk, a.skel, 2) <= 2
 }
 
