@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/certhunt/certhunt/internal/auth"
 	"github.com/certhunt/certhunt/internal/browsertest"
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/config"
@@ -408,9 +409,9 @@ func TestBrowserRealServer(t *testing.T) {
 // with the CSRF header) persists; without the header the same PATCH is refused.
 func TestBrowserRealServerLogin(t *testing.T) {
 	browsertest.Skip(t)
-	const token = "s3cret-token"
+	const token = "s3cret-token-0123456789"
 	cfg := browserConfig(t)
-	cfg.Auth.Tokens = []string{token}
+	cfg.Auth.Tokens = auth.StringTokens([]string{token})
 	h := start(t, cfg)
 	a := h.app
 	evil := plant(t, a, []string{"xn--pypal-4ve.com", "www.xn--pypal-4ve.com"}, evilSubject,

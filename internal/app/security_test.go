@@ -1,0 +1,66 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/certhunt/certhunt/internal/auth"
+)
+
+// A blank token used to pass the "non-loopback needs tokens" check and then be dropped,
+// leaving every route open; now it stops serve before anything listens.
+func TestBlankTokenIsRefused(t *testing.T) {
+	cfg := testConfig(t, `{"paypal.com": []}`)
+	cfg.Listen = "0.0.0.0:0"
+	cfg.Auth.Tokens = auth.StringTokens([]string{""})
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "auth.tokens[0]: empty token") {
+		t.Fatalf("Validate = %v", err)
+	}
+	if _, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		t.Fatal("New accepts a blank token")
+	}
+}
+
+// With no tokens, a page on another site cannot change state (a text/plain POST needs no
+// preflight) and a rebound host name cannot read incidents.
+func TestNoTokenModeRefusesCrossSiteAndRebinding(t *testing.T) {
+	h := start(t, testConfig(t, `{"paypal.com": []}`))
+	send := func(method, path, host, body string, header map[string]string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, h.base+path, strings.NewReader(body))
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	crossSite := map[string]string{"Content-Type": "text/plain", "Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+	if code := send("POST", "/api/v1/allow", "", `{"domain":"paypa1.com"}`, crossSite); code != http.StatusForbidden {
+		t.Errorf("cross-origin text/plain POST /api/v1/allow = %d", code)
+	}
+	if code := send("PUT", "/api/v1/watchlist", "", `{}`, map[string]string{"Content-Type": "text/plain"}); code != http.StatusUnsupportedMediaType {
+		t.Errorf("text/plain PUT /api/v1/watchlist = %d", code)
+	}
+	if code := send("GET", "/api/v1/incidents", "attacker.example:8080", "", nil); code != http.StatusMisdirectedRequest {
+		t.Errorf("rebinding Host = %d", code)
+	}
+	if code := send("GET", "/api/v1/incidents", "localhost", "", nil); code != http.StatusOK {
+		t.Errorf("Host localhost = %d", code)
+	}
+	var list map[string][]string
+	h.get("/api/v1/watchlist", &list)
+	if _, ok := list["paypal.com"]; !ok || len(list) != 1 {
+		t.Errorf("watchlist changed: %v", list)
+	}
+}
