@@ -10,7 +10,7 @@ import (
 )
 
 // MinTokenLength is the shortest token accepted. A blank or short token is a configuration
-// error, never silently dropped: dropping it once turned "tokens: [”]" into an open server.
+// error, never silently dropped: dropping it once turned an empty token into an open server.
 const MinTokenLength = 16
 
 // Roles a token can have. Viewers only read; analysts also triage (incidents, allow list,
