@@ -148,11 +148,16 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 	}
 	logger := f.reader.logger
 	bo := backoff{min: f.opts.MinBackoff, max: f.opts.MaxBackoff}
+	known := cursor // a tree size this far is servable; a jump past it is checked first
 	head := func() (TreeHead, bool) {
 		for {
 			th, err := f.client.treeHead(ctx)
+			if err == nil && th.Size > known+f.catchUpRound {
+				err = probeSize(ctx, f.client, th.Size)
+			}
 			if err == nil {
 				bo.reset()
+				known = max(known, th.Size)
 				f.treeSize.Store(th.Size)
 				return th, true
 			}
