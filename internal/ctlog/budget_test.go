@@ -4,7 +4,10 @@ import (
 	"context"
 	"iter"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,5 +138,33 @@ func TestLyingTreeSizeIsNotSavedAsCursor(t *testing.T) {
 	}
 	if f.counters.errors.Load() == 0 {
 		t.Error("the lying head was not counted as an error")
+	}
+}
+
+// Credentials in a log URL are masked in status, entries' log references and fetch errors.
+func TestLogURLSecretsAreRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	raw := strings.Replace(srv.URL, "http://", "http://carol:pw-sekrit@", 1) + "/log/"
+	info, err := NewLogInfo("l", raw, TypeRFC6962, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewFollower(info, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.client.treeHead(context.Background())
+	if err == nil {
+		t.Fatal("no error from a failing log")
+	}
+	f.counters.record(err)
+	shown := strings.Join([]string{err.Error(), f.Status().URL, f.Status().LastError, info.Ref().URL}, "\n")
+	for _, secret := range []string{"carol", "pw-sekrit"} {
+		if strings.Contains(shown, secret) {
+			t.Errorf("%q shown:\n%s", secret, shown)
+		}
 	}
 }

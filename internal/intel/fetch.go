@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/certhunt/certhunt/internal/redact"
 )
 
 // taxiiMediaType is the TAXII 2.1 media type a client sends in Accept.
@@ -149,7 +151,7 @@ func (m *Manager) get(ctx context.Context, f *feed, loc string, header http.Head
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GET %s: %w", redactURL(loc), err)
+		return nil, redact.Error(fmt.Errorf("GET %s: %w", redactURL(loc), err), loc)
 	}
 	return resp, nil
 }
