@@ -298,8 +298,10 @@ func (c *Client) decode(typ websocket.MessageType, frame []byte, now time.Time) 
 		}
 		e, err := c.entryFromUpdate(msg.Data.update)
 		if err != nil {
-			m := c.malformedItem(frame, err)
-			m.malformed.Log, m.malformed.Index = e.Log, e.Index
+			// Kept under this source, not the log the frame names: a sender must not choose
+			// the keys its records are stored (and capped) under.
+			m := c.malformedItem(frame, fmt.Errorf("entry %d of log %q: %w", e.Index, e.Log.URL, err))
+			m.malformed.Index = e.Index
 			return m, true
 		}
 		if !e.Timestamp.IsZero() {

@@ -205,7 +205,8 @@ func TestDecodeOtherFrames(t *testing.T) {
 	}{
 		{"not JSON", websocket.MessageText, `{"message_type": "certificate_update", "data": {`, "not a certstream message", self, UnknownIndex},
 		{"binary", websocket.MessageBinary, "\x00\x01", "binary frame", self, UnknownIndex},
-		{"bad as_der", websocket.MessageText, badDER, "leaf_cert.as_der", certs.LogRef{Name: "L", URL: "https://l.example/", Type: "certstream"}, 7},
+		// Kept under this source (the sender does not choose the key), naming the claimed log.
+		{"bad as_der", websocket.MessageText, badDER, `entry 7 of log "https://l.example/": leaf_cert.as_der`, self, 7},
 		{"dns_entries object", websocket.MessageText, `{"message_type":"dns_entries","data":{"a":1}}`, "dns_entries data", self, UnknownIndex},
 		{"certificate_update list", websocket.MessageText, `{"message_type":"certificate_update","data":["a.example"]}`, "certificate_update data is a list", self, UnknownIndex},
 		{"wrong field type", websocket.MessageText, `{"message_type":"certificate_update","data":{"leaf_cert":{"not_before":"soon"}}}`, "not_before", self, UnknownIndex},

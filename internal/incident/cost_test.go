@@ -8,6 +8,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
+	"github.com/certhunt/certhunt/internal/source"
 )
 
 // bigCert is a certificate with a realistic DER size, unique by i.
@@ -65,5 +66,46 @@ func testRecordCostIndependentOfIncidentSize(t *testing.T, open opener) {
 	inc, err := s.Get(ctx, "1")
 	if err != nil || len(inc.Certificates) != fill+40 {
 		t.Fatalf("Get: %d certificates, %v", len(inc.Certificates), err)
+	}
+}
+
+// Malformed records are capped per log and expire; what the caps drop is counted.
+func TestMalformedRecordsAreCapped(t *testing.T) { eachBackend(t, testMalformedRecordsAreCapped) }
+
+func testMalformedRecordsAreCapped(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	clock := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+	flood := certs.LogRef{Name: "hostile", URL: "wss://hostile.example/"}
+	for i := range MaxMalformedPerLog + 5 {
+		if err := s.RecordMalformed(ctx, source.Malformed{Log: flood, Index: int64(i), Err: "bad", Data: make([]byte, 1<<20)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.MalformedCount(ctx, flood.URL); err != nil || n != MaxMalformedPerLog {
+		t.Fatalf("flood kept %d records (%v), want %d", n, err, MaxMalformedPerLog)
+	}
+	if d := s.MalformedDropped(); d != 5 {
+		t.Errorf("dropped %d, want 5", d)
+	}
+	var longest int
+	if err := s.db.QueryRowContext(ctx, `SELECT max(length(data)) FROM malformed`).Scan(&longest); err != nil || longest > maxMalformedData {
+		t.Errorf("data kept: %d bytes (%v)", longest, err)
+	}
+	other := certs.LogRef{Name: "ct", URL: "https://ct.example/"}
+	if err := s.RecordMalformed(ctx, source.Malformed{Log: other, Index: 1, Err: "bad"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.MalformedCount(ctx, other.URL); n != 1 {
+		t.Fatalf("another log's record was not kept: %d", n)
+	}
+	// After the retention the flood expires and its log may record again.
+	clock = clock.Add(MalformedRetention + time.Hour)
+	if err := s.RecordMalformed(ctx, source.Malformed{Log: flood, Index: 99999, Err: "bad"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.MalformedCount(ctx, ""); n != 1 {
+		t.Fatalf("after the retention %d records remain, want 1", n)
 	}
 }

@@ -15,7 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
@@ -45,6 +47,9 @@ type Store struct {
 	// recording queues this process's Records of one incident before they reach the
 	// database, whose locks (which still order several processes) are far slower to hand over.
 	recording keyLocks
+
+	malformedPruned  atomic.Int64 // unix ns of the last retention sweep
+	malformedDropped atomic.Int64
 }
 
 // keyLocks is a mutex per key, held while waiting callers remain.
@@ -373,12 +378,60 @@ func certDetails(c *certs.Cert) Certificate {
 	}
 }
 
-// RecordMalformed keeps an entry that could not be read. Recording it twice is harmless.
+// Malformed records are bounded: a hostile source can send endless broken entries under keys
+// of its choosing (1,500 certstream frames once made 90 MB). Beyond the caps a record is
+// dropped and counted (MalformedDropped); records older than the retention are deleted.
+const (
+	MaxMalformedPerLog  = 1000
+	MaxMalformed        = 10000
+	MalformedRetention  = 30 * 24 * time.Hour
+	maxMalformedData    = 16 << 10 // bytes of the entry kept for diagnosis
+	malformedPruneEvery = time.Hour
+)
+
+// RecordMalformed keeps an entry that could not be read, within the caps above. Recording it
+// twice is harmless.
 func (s *Store) RecordMalformed(ctx context.Context, m source.Malformed) error {
+	now := s.now()
+	if last := s.malformedPruned.Load(); now.UnixNano()-last >= int64(malformedPruneEvery) &&
+		s.malformedPruned.CompareAndSwap(last, now.UnixNano()) {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM malformed WHERE at < $1`, now.Add(-MalformedRetention).UnixNano()); err != nil {
+			return err
+		}
+	}
+	var perLog, total int64
+	if err := s.db.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM (SELECT 1 FROM malformed WHERE log_url = $1 LIMIT $2) p),
+			(SELECT count(*) FROM (SELECT 1 FROM malformed LIMIT $3) t)`,
+		s.d.args([]any{m.Log.URL, MaxMalformedPerLog, MaxMalformed})...).Scan(&perLog, &total); err != nil {
+		return err
+	}
+	if perLog >= MaxMalformedPerLog || total >= MaxMalformed {
+		s.malformedDropped.Add(1)
+		return nil
+	}
+	data := m.Data
+	if len(data) > maxMalformedData {
+		data = data[:maxMalformedData]
+	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO malformed (log_url, log_name, log_index, error, data, at)
 		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
-		s.d.args([]any{m.Log.URL, m.Log.Name, m.Index, m.Err, m.Data, s.now().UnixNano()})...)
+		s.d.args([]any{m.Log.URL, m.Log.Name, m.Index, truncate(m.Err, 1024), data, now.UnixNano()})...)
 	return err
+}
+
+// MalformedDropped is how many malformed records this process dropped at the caps.
+func (s *Store) MalformedDropped() int64 { return s.malformedDropped.Load() }
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // MalformedCount returns how many malformed entries are recorded for a log URL ("" for all).
