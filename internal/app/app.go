@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if len(cfg.Auth.Tokens) == 0 && !config.IsLoopback(cfg.Listen) && !cfg.Auth.AllowInsecure {
 		return nil, fmt.Errorf("listen: %s is not a loopback address and auth.tokens is empty: set tokens (or auth.allow_insecure)", cfg.Listen)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := privateDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	store, err := incident.Open(ctx, cfg.DataDir, cfg.Database)
@@ -294,7 +294,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		})
 		goRun(func() { a.Pipeline.Run(ctx, ch) })
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv := newHTTPServer(ctx, a.handler)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	var err error

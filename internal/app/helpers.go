@@ -1,12 +1,15 @@
 package app
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -52,4 +55,28 @@ func newAuth(cfg *config.Config, log *slog.Logger) (*auth.Auth, error) {
 	return auth.New(cfg.Auth.Tokens, auth.Options{Logger: log.With("part", "auth"), PublicPrefixes: []string{"/assets/"},
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), AdminPrefixes: []string{"/api/v1/watchlist"},
 		AllowedHosts: hosts})
+}
+
+// privateDir creates the data directory for its owner only, and tightens an existing one: it
+// holds the database, cursors and feed copies.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// newHTTPServer bounds how long a client may take to send a request and how long an idle
+// keep-alive connection stays open (1,000 idle connections used to stay forever). Websocket
+// connections are hijacked, which clears these deadlines.
+func newHTTPServer(ctx context.Context, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      10 * time.Minute, // exports and homograph lists take a while
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
 }

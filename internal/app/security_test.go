@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,5 +64,38 @@ func TestNoTokenModeRefusesCrossSiteAndRebinding(t *testing.T) {
 	h.get("/api/v1/watchlist", &list)
 	if _, ok := list["paypal.com"]; !ok || len(list) != 1 {
 		t.Errorf("watchlist changed: %v", list)
+	}
+}
+
+// The data directory is the owner's alone, an existing 0755 one included, and so are the
+// database files.
+func TestDataDirAndDatabaseArePrivate(t *testing.T) {
+	cfg := testConfig(t, `{"paypal.com": []}`)
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, cfg)
+	var list map[string][]string
+	h.get("/api/v1/watchlist", &list) // the database has been used
+	fi, err := os.Stat(cfg.DataDir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data dir mode %v (%v), want 0700", fi.Mode().Perm(), err)
+	}
+	files, _ := filepath.Glob(filepath.Join(cfg.DataDir, "certhunt.db*"))
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	for _, f := range files {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v (%v), want 0600", f, fi.Mode().Perm(), err)
+		}
+	}
+}
+
+// Slow or idle clients cannot hold connections forever.
+func TestHTTPServerHasTimeouts(t *testing.T) {
+	s := newHTTPServer(context.Background(), http.NotFoundHandler())
+	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.IdleTimeout <= 0 || s.WriteTimeout <= 0 || s.MaxHeaderBytes <= 0 {
+		t.Fatalf("timeouts: header %v read %v write %v idle %v", s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout)
 	}
 }

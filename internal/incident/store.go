@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -155,6 +156,9 @@ func Open(ctx context.Context, dataDir, database string) (*Store, error) {
 // OpenSQLite opens (creating if needed) the database file in dataDir and applies migrations.
 func OpenSQLite(dataDir string) (*Store, error) {
 	path := filepath.Join(dataDir, "certhunt.db")
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -168,6 +172,23 @@ func OpenSQLite(dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// privateFiles creates the database file readable by its owner only (SQLite gives its WAL and
+// shared-memory files the database file's mode) and tightens files an older version left 0644:
+// the database holds every incident and analyst note.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("chmod %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // OpenPostgres connects to the PostgreSQL database at url (postgres://user:pass@host/db?...)
