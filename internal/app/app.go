@@ -222,6 +222,7 @@ func (a *App) buildServer() *server.Server {
 		OnAllow: a.reloadAllow,
 		UI:      ui.Handler(),
 		Metrics: a.metricsHandler(),
+		Logger:  a.log.With("part", "server"),
 	}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ var ErrNotFound = errors.New("incident not found")
 
 // ErrBadCursor is returned for a paging cursor List did not make.
 var ErrBadCursor = errors.New("bad cursor")
+
+// ErrBadFilter is returned by List for a filter Validate refuses.
+var ErrBadFilter = errors.New("bad filter")
 
 // Store keeps incidents in SQLite or PostgreSQL; both behave the same. All methods are safe
 // for concurrent use, also from several processes sharing one PostgreSQL database. Record is
@@ -472,16 +476,47 @@ type Filter struct {
 	Cursor                         string
 }
 
+// Validate checks the filter's values, so that a request cannot make List build a query of
+// unbounded size (20,000 status values once did) or compare against values no row can hold.
+func (f Filter) Validate() error {
+	check := func(name, csv string, allowed ...string) error {
+		for v := range strings.SplitSeq(csv, ",") {
+			if v = strings.TrimSpace(v); v != "" && !slices.Contains(allowed, v) {
+				return fmt.Errorf("%w: %s %q is not one of %s", ErrBadFilter, name, truncate(v, 64), strings.Join(allowed, ", "))
+			}
+		}
+		return nil
+	}
+	if len(f.Status) > 256 || len(f.Severity) > 256 {
+		return fmt.Errorf("%w: status or severity list too long", ErrBadFilter)
+	}
+	if err := check("status", f.Status, StatusNew, StatusInvestigating, StatusClosed); err != nil {
+		return err
+	}
+	if err := check("severity", f.Severity, "low", "medium", "high", "critical"); err != nil {
+		return err
+	}
+	if len(f.Asset) > 253 || len(f.Query) > 253 || len(f.Cursor) > 64 {
+		return fmt.Errorf("%w: asset and q are at most 253 characters, cursor 64", ErrBadFilter)
+	}
+	return nil
+}
+
 // List returns incidents newest first (without certificates) and the cursor of the next page
 // ("" on the last page).
 func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) {
+	if err := f.Validate(); err != nil {
+		return nil, "", err
+	}
 	where := []string{"1=1"}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	inList := func(col, csv string) {
 		var ph []string
+		seen := map[string]bool{}
 		for _, v := range strings.Split(csv, ",") {
-			if v = strings.TrimSpace(v); v != "" {
+			if v = strings.TrimSpace(v); v != "" && !seen[v] {
+				seen[v] = true
 				ph = append(ph, arg(v))
 			}
 		}
