@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -503,5 +504,42 @@ func TestBrowserRealServerLogin(t *testing.T) {
 	b.WaitFor(fmt.Sprintf(`document.querySelector('tr[data-id="%s"]') !== null`, evil.id))
 	if got := b.Eval(`typeof window.__pwned`); got != "undefined" {
 		t.Error("injected markup ran")
+	}
+}
+
+// TestBrowserCrossOriginPageCannotDriveAPI: with no tokens, a page on another origin that the
+// analyst opens sends the POSTs a browser allows without a preflight (text/plain fetch, form,
+// beacon) to the local certhunt; none of them changes anything.
+func TestBrowserCrossOriginPageCannotDriveAPI(t *testing.T) {
+	browsertest.Skip(t)
+	h := start(t, browserConfig(t))
+	evilPage := `<!doctype html><body><form id="f" method="post" enctype="text/plain" target="sink" action="` + h.base + `/api/v1/allow">
+<input name='{"domain":"paypa1.com","x":"' value='"}'></form><iframe name="sink"></iframe><script>
+(async () => {
+  const body = JSON.stringify({domain: "paypa1.com", reason: "csrf"});
+  try { await fetch("` + h.base + `/api/v1/allow", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body}); } catch (e) {}
+  try { await fetch("` + h.base + `/api/v1/watchlist", {method: "POST", mode: "no-cors", body: "{}"}); } catch (e) {}
+  navigator.sendBeacon("` + h.base + `/api/v1/allow", body);
+  document.getElementById("f").submit();
+  document.querySelector("iframe").addEventListener("load", () => {
+    const d = document.createElement("div"); d.id = "done"; d.textContent = "done"; document.body.append(d);
+  });
+})();
+</script></body>`
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, evilPage)
+	}))
+	defer evil.Close()
+	p := browsertest.NewPage(t, browsertest.NewBrowser(t), evil.URL, browserTimeout)
+	p.Allow("Failed to load resource")
+	p.Allow("frame-ancestors") // the form's answer may not be framed: fine
+	p.Open("/", "#done")
+	allowed, err := h.app.Store.Allowed(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(allowed) != 0 {
+		t.Fatalf("a cross-origin page allowed %v", allowed)
 	}
 }
