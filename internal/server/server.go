@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -342,10 +343,15 @@ const (
 	maxListBody       = 16 << 20 // a homograph list
 	maxCheckDomains   = 10000
 	maxDomainLength   = 253 // DNS's own limit
-	maxGenerate       = 10  // domains per homograph generation
-	maxGenerateLength = 64  // characters of one domain to generate for (a label's limit)
+	maxGenerate       = 5  // domains per homograph generation (each can make 500,000 names)
+	maxGenerateLength = 64 // characters of one domain to generate for (a label's limit)
+	maxGenerateNames  = 1_000_000
 	maxFuzzers        = 64
 )
+
+// generating admits one homograph generation at a time, server-wide: each takes seconds of
+// CPU and hundreds of MB, and several at once would starve ingestion.
+var generating = make(chan struct{}, 1)
 
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 	var req struct {
@@ -398,10 +404,35 @@ func (s *Server) homographs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("%d fuzzers: at most %d", len(req.Fuzzers), maxFuzzers))
 		return
 	}
-	list, err := s.Generate(req.Domains, req.Fuzzers)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	select {
+	case generating <- struct{}{}:
+		defer func() { <-generating }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, errors.New("another homograph list is being generated; try again shortly"))
 		return
+	}
+	// One domain at a time, so that a request whose list grows past maxGenerateNames stops
+	// there instead of building all of it.
+	list, total, done := homograph.List{}, 0, map[string]bool{}
+	for _, d := range req.Domains {
+		if done[strings.ToLower(d)] {
+			continue
+		}
+		done[strings.ToLower(d)] = true
+		part, err := s.Generate([]string{d}, req.Fuzzers)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		for asset, names := range part {
+			list[asset] = append(list[asset], names...)
+			total += len(names)
+		}
+		if total > maxGenerateNames {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the list would hold more than %d names: give fewer domains or fuzzers", maxGenerateNames))
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, list)
 }

@@ -212,3 +212,36 @@ func TestHomographRequestsAreBounded(t *testing.T) {
 		t.Errorf("one domain: %d (%d calls)", code, calls)
 	}
 }
+
+// One generation runs at a time; a second request meanwhile is told to come back.
+func TestHomographGenerationRunsOneAtATime(t *testing.T) {
+	store, _ := incident.OpenSQLite(t.TempDir())
+	defer store.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	s := &Server{Store: store, Generate: func(domains, fuzzers []string) (homograph.List, error) {
+		entered <- struct{}{}
+		<-release
+		return homograph.List{domains[0]: {"x"}}, nil
+	}}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	post := func() *http.Response {
+		resp, err := http.Post(srv.URL+"/api/v1/homographs", "application/json", strings.NewReader(`{"domains":["paypal.com"]}`))
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		resp.Body.Close()
+		return resp
+	}
+	first := make(chan *http.Response)
+	go func() { first <- post() }()
+	<-entered
+	if resp := post(); resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a second generation meanwhile: %+v", resp)
+	}
+	close(release)
+	if resp := <-first; resp == nil || resp.StatusCode != 200 {
+		t.Errorf("the first generation: %+v", resp)
+	}
+}
