@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/certhunt/certhunt/internal/auth"
+	"github.com/certhunt/certhunt/internal/config"
 )
 
 // A blank token used to pass the "non-loopback needs tokens" check and then be dropped,
@@ -97,5 +98,28 @@ func TestHTTPServerHasTimeouts(t *testing.T) {
 	s := newHTTPServer(context.Background(), http.NotFoundHandler())
 	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.IdleTimeout <= 0 || s.WriteTimeout <= 0 || s.MaxHeaderBytes <= 0 {
 		t.Fatalf("timeouts: header %v read %v write %v idle %v", s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout)
+	}
+}
+
+// A certstream URL's credentials show nowhere: not in /api/v1/sources, not in /metrics labels.
+func TestSourceCredentialsAreRedactedInAPIAndMetrics(t *testing.T) {
+	cfg := testConfig(t, `{"paypal.com": []}`)
+	cfg.Sources.Certstream = []config.CertstreamSource{{URL: "ws://stream-user:pw-0123@127.0.0.1:1/full-stream?token=tok-4567"}}
+	h := start(t, cfg)
+	for _, path := range []string{"/api/v1/sources", "/metrics"} {
+		resp, err := http.Get(h.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, secret := range []string{"stream-user", "pw-0123", "tok-4567"} {
+			if strings.Contains(string(body), secret) {
+				t.Errorf("%s shows %q", path, secret)
+			}
+		}
+		if path == "/api/v1/sources" && !strings.Contains(string(body), "REDACTED@127.0.0.1:1") {
+			t.Errorf("%s does not list the source: %s", path, body)
+		}
 	}
 }
