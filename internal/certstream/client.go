@@ -456,7 +456,7 @@ func nameFromWire(n wireName) certs.Name {
 func (c *Client) batch(ctx context.Context, items <-chan item, out chan<- source.Batch) {
 	t := time.NewTicker(c.opts.FlushInterval)
 	defer t.Stop()
-	var b source.Batch
+	b := source.Batch{Source: c.ref}
 	flush := func() bool {
 		if len(b.Entries) == 0 && len(b.Malformed) == 0 {
 			return true
@@ -464,7 +464,7 @@ func (c *Client) batch(ctx context.Context, items <-chan item, out chan<- source
 		select {
 		case out <- b:
 			c.processed.Add(int64(len(b.Entries)))
-			b = source.Batch{}
+			b = source.Batch{Source: c.ref}
 			return true
 		case <-ctx.Done():
 			return false

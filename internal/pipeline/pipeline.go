@@ -80,6 +80,9 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 		if r.err != nil {
 			p.stats.Malformed.Add(1)
 			m := source.Malformed{Log: e.Log, Index: e.Index, Err: r.err.Error(), Data: e.DER}
+			if b.Source != (certs.LogRef{}) && b.Source != e.Log {
+				m.Log, m.Err = b.Source, fmt.Sprintf("entry %d of log %q: %s", e.Index, e.Log.URL, r.err)
+			}
 			p.Logger.Warn("malformed entry", "log", e.Log.URL, "index", e.Index, "err", r.err)
 			if err := p.Store.RecordMalformed(ctx, m); err != nil {
 				return fmt.Errorf("record malformed %s#%d: %w", e.Log.URL, e.Index, err)

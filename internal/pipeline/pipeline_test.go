@@ -22,11 +22,12 @@ import (
 
 // memStore records calls, failing the first failRecords Record calls.
 type memStore struct {
-	mu          sync.Mutex
-	failRecords int
-	recorded    []string // domain@log#index
-	alerts      []detect.Alert
-	malformed   []int64
+	mu            sync.Mutex
+	failRecords   int
+	recorded      []string // domain@log#index
+	alerts        []detect.Alert
+	malformed     []int64
+	malformedRecs []source.Malformed
 }
 
 func (m *memStore) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (incident.Change, error) {
@@ -45,6 +46,7 @@ func (m *memStore) RecordMalformed(ctx context.Context, mf source.Malformed) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.malformed = append(m.malformed, mf.Index)
+	m.malformedRecs = append(m.malformedRecs, mf)
 	return nil
 }
 
@@ -143,5 +145,21 @@ func TestSANFloodOpensOneIncident(t *testing.T) {
 		return r.Rule == "many-names" && strings.Contains(r.Detail, "300 lookalike domains")
 	}) {
 		t.Errorf("flood incident reasons: %+v", store.alerts[0].Reasons)
+	}
+}
+
+// A relayed entry that does not parse is recorded under the source that relayed it, not under
+// the log it claims, so that a sender cannot choose the keys of its records.
+func TestRelayedMalformedIsKeptUnderItsSource(t *testing.T) {
+	store := &memStore{}
+	p := &Pipeline{Store: store, Index: newIndex(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	relay := certs.LogRef{Name: "cs", URL: "wss://relay.example/full-stream", Type: "certstream"}
+	claimed := certs.LogRef{Name: "any", URL: "https://claimed.example/", Type: "certstream"}
+	b := source.Batch{Source: relay, Entries: []certs.Entry{{Log: claimed, Index: 42, Type: certs.X509, DER: []byte("junk")}}}
+	if err := p.Handle(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.malformedRecs) != 1 || store.malformedRecs[0].Log != relay || !strings.Contains(store.malformedRecs[0].Err, "claimed.example") {
+		t.Fatalf("recorded %+v", store.malformedRecs)
 	}
 }
