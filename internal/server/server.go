@@ -343,8 +343,8 @@ const (
 	maxListBody       = 16 << 20 // a homograph list
 	maxCheckDomains   = 10000
 	maxDomainLength   = 253 // DNS's own limit
-	maxGenerate       = 5  // domains per homograph generation (each can make 500,000 names)
-	maxGenerateLength = 64 // characters of one domain to generate for (a label's limit)
+	maxGenerate       = 5   // domains per homograph generation (each can make 500,000 names)
+	maxGenerateLength = 64  // characters of one domain to generate for (a label's limit)
 	maxGenerateNames  = 1_000_000
 	maxFuzzers        = 64
 )
