@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -46,6 +45,7 @@ type App struct {
 	Notifier  *notify.Dispatcher
 	Sources   []source.Source
 	handler   http.Handler
+	auth      *auth.Auth
 }
 
 // defaultWatchlistFile is optional: serve runs without it until the UI or API writes one.
@@ -75,10 +75,14 @@ func FeedConfigs(cfg *config.Config) []intel.FeedConfig {
 // a bad log list, an unreadable database, an invalid homograph list file.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log}
+	var err error
+	if a.auth, err = newAuth(cfg, log); err != nil {
+		return nil, err
+	}
 	if len(cfg.Auth.Tokens) == 0 && !config.IsLoopback(cfg.Listen) && !cfg.Auth.AllowInsecure {
 		return nil, fmt.Errorf("listen: %s is not a loopback address and auth.tokens is empty: set tokens (or auth.allow_insecure)", cfg.Listen)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	if err := privateDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	store, err := incident.Open(ctx, cfg.DataDir, cfg.Database)
@@ -218,6 +222,7 @@ func (a *App) buildServer() *server.Server {
 		OnAllow: a.reloadAllow,
 		UI:      ui.Handler(),
 		Metrics: a.metricsHandler(),
+		Logger:  a.log.With("part", "server"),
 	}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }
@@ -225,10 +230,7 @@ func (a *App) buildServer() *server.Server {
 	if a.Hub != nil {
 		s.Certstream, s.CertstreamPrefix = a.Hub.Handler(), a.cfg.CertstreamServer.PathPrefix
 	}
-	if len(a.cfg.Auth.Tokens) > 0 {
-		s.Auth = auth.New(a.cfg.Auth.Tokens, auth.Options{Logger: a.log.With("part", "auth"), PublicPrefixes: []string{"/assets/"},
-			SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://")}).Middleware
-	}
+	s.Auth = a.auth.Middleware
 	return s
 }
 
@@ -293,7 +295,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		})
 		goRun(func() { a.Pipeline.Run(ctx, ch) })
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv := newHTTPServer(ctx, a.handler)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	var err error

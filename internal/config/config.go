@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/certhunt/certhunt/internal/auth"
 	"github.com/certhunt/certhunt/internal/notify"
 )
 
@@ -145,10 +146,13 @@ type CertstreamServer struct {
 
 // Auth protects the API and UI.
 type Auth struct {
-	// Tokens are accepted bearer tokens; when empty the API is open, so serve refuses a
-	// non-loopback listen address unless AllowInsecure is set.
-	Tokens        []string `yaml:"tokens"`
-	AllowInsecure bool     `yaml:"allow_insecure"`
+	// Tokens are accepted bearer tokens: strings, or {name, token, role: admin|analyst|viewer}
+	// with token_file or token_env instead of token to keep the secret out of the config (and
+	// of ps, as a flag would not). Each must be at least 16 characters. When empty the API is
+	// open to local clients, so serve refuses a non-loopback listen address unless
+	// AllowInsecure is set.
+	Tokens        []auth.Token `yaml:"tokens"`
+	AllowInsecure bool         `yaml:"allow_insecure"`
 }
 
 //go:embed default.yaml
@@ -284,6 +288,9 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("notify[%d].%v", i, e))
 			}
 		}
+	}
+	if err := auth.ValidateTokens(c.Auth.Tokens); err != nil {
+		errs = append(errs, unjoin(err)...)
 	}
 	if p := c.CertstreamServer.PathPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		bad("certstream_server.path_prefix", "%q must start with / and not end with /", p)

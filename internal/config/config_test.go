@@ -33,6 +33,10 @@ func TestBadConfigs(t *testing.T) {
 		{"notify: [{type: pager}]\n", `notify[0].type: "pager" is not webhook`},
 		{"scoring:\n  incident_threshold: 0\n", "scoring.incident_threshold: 0 is not between 1 and 100"},
 		{"listen: [1]\n", "line 1: cannot unmarshal"},
+		{"auth:\n  tokens: ['']\n", "auth.tokens[0]: empty token"},
+		{"auth:\n  tokens: [short]\n", "auth.tokens[0]: token is 5 characters, shorter than 16"},
+		{"auth:\n  tokens: [{name: soc, token: long-enough-token-1, role: root}]\n", `auth.tokens[0]: role "root"`},
+		{"auth:\n  tokens: [{tokn: x}]\n", `unknown key "tokn"`},
 	} {
 		c, err := Parse([]byte(tc.yaml), "test.yaml")
 		if err == nil {
