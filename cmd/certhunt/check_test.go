@@ -70,7 +70,10 @@ func TestCheckGivesServesVerdict(t *testing.T) {
 	defer a.Store.Close()
 	body, _ := json.Marshal(map[string][]string{"domains": inputs})
 	rec := httptest.NewRecorder()
-	a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/check", bytes.NewReader(body)))
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/check", bytes.NewReader(body))
+	req.Host = cfg.Listen // the token-less guard answers only for the listen address
+	req.Header.Set("Content-Type", "application/json")
+	a.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("POST /api/v1/check: %d %s", rec.Code, rec.Body)
 	}

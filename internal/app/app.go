@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -51,6 +50,7 @@ type App struct {
 	handler   http.Handler
 	// failed holds, by source, the error of each source that stopped for good.
 	failed sync.Map
+	auth   *auth.Auth
 }
 
 // DetectOptions maps the configuration to the detection engine's options.
@@ -109,7 +109,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: log}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	var err error
+	if a.auth, err = newAuth(cfg, log); err != nil {
+		return nil, err
+	}
+	if err := privateDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
 	store, err := incident.Open(ctx, cfg.DataDir, cfg.Database)
@@ -239,6 +243,7 @@ func (a *App) buildServer() *server.Server {
 			return r.Ready, r
 		},
 		Metrics: a.metricsHandler(),
+		Logger:  a.log.With("part", "server"),
 	}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }
@@ -246,10 +251,7 @@ func (a *App) buildServer() *server.Server {
 	if a.Hub != nil {
 		s.Certstream, s.CertstreamPrefix = a.Hub.Handler(), a.cfg.CertstreamServer.PathPrefix
 	}
-	if len(a.cfg.Auth.Tokens) > 0 {
-		s.Auth = auth.New(a.cfg.Auth.Tokens, auth.Options{Logger: a.log.With("part", "auth"), PublicPrefixes: []string{"/assets/"},
-			SecureCookies: strings.HasPrefix(a.cfg.PublicURL, "https://")}).Middleware
-	}
+	s.Auth = a.auth.Middleware
 	return s
 }
 
@@ -321,7 +323,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			return nil
 		})
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	srv := newHTTPServer(ctx, a.handler)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)

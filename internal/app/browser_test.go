@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/certhunt/certhunt/internal/auth"
 	"github.com/certhunt/certhunt/internal/browsertest"
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/config"
@@ -253,10 +255,14 @@ func TestBrowserRealServer(t *testing.T) {
 			}
 		}
 		links := b.Eval(`[...document.querySelectorAll('a.ext')].map(a => a.href).join('\n')`)
-		for _, want := range []string{"https://ct.example.net/2026h1/ct/v1/get-entries?start=812301&end=812301", "https://crt.sh/?q=" + c.SHA256} {
+		for _, want := range []string{"https://crt.sh/?q=" + c.SHA256} {
 			if !strings.Contains(links, want) {
 				t.Errorf("no link to %s among:\n%s", want, links)
 			}
+		}
+		// The planted sighting's log is not one this certhunt follows, so it is not linked.
+		if strings.Contains(links, "ct.example.net") {
+			t.Errorf("a log certhunt does not follow is linked:\n%s", links)
 		}
 		// Other incidents on the same asset: none (example.org's is another asset).
 		b.WaitFor(`document.querySelector('#related-asset') !== null && !document.querySelector('#related-asset').textContent.includes('Loading')`)
@@ -408,9 +414,9 @@ func TestBrowserRealServer(t *testing.T) {
 // with the CSRF header) persists; without the header the same PATCH is refused.
 func TestBrowserRealServerLogin(t *testing.T) {
 	browsertest.Skip(t)
-	const token = "s3cret-token"
+	const token = "s3cret-token-0123456789"
 	cfg := browserConfig(t)
-	cfg.Auth.Tokens = []string{token}
+	cfg.Auth.Tokens = auth.StringTokens([]string{token})
 	h := start(t, cfg)
 	a := h.app
 	evil := plant(t, a, []string{"xn--pypal-4ve.com", "www.xn--pypal-4ve.com"}, evilSubject,
@@ -498,5 +504,42 @@ func TestBrowserRealServerLogin(t *testing.T) {
 	b.WaitFor(fmt.Sprintf(`document.querySelector('tr[data-id="%s"]') !== null`, evil.id))
 	if got := b.Eval(`typeof window.__pwned`); got != "undefined" {
 		t.Error("injected markup ran")
+	}
+}
+
+// TestBrowserCrossOriginPageCannotDriveAPI: with no tokens, a page on another origin that the
+// analyst opens sends the POSTs a browser allows without a preflight (text/plain fetch, form,
+// beacon) to the local certhunt; none of them changes anything.
+func TestBrowserCrossOriginPageCannotDriveAPI(t *testing.T) {
+	browsertest.Skip(t)
+	h := start(t, browserConfig(t))
+	evilPage := `<!doctype html><body><form id="f" method="post" enctype="text/plain" target="sink" action="` + h.base + `/api/v1/allow">
+<input name='{"domain":"paypa1.com","x":"' value='"}'></form><iframe name="sink"></iframe><script>
+(async () => {
+  const body = JSON.stringify({domain: "paypa1.com", reason: "csrf"});
+  try { await fetch("` + h.base + `/api/v1/allow", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body}); } catch (e) {}
+  try { await fetch("` + h.base + `/api/v1/watchlist", {method: "POST", mode: "no-cors", body: "{}"}); } catch (e) {}
+  navigator.sendBeacon("` + h.base + `/api/v1/allow", body);
+  document.getElementById("f").submit();
+  document.querySelector("iframe").addEventListener("load", () => {
+    const d = document.createElement("div"); d.id = "done"; d.textContent = "done"; document.body.append(d);
+  });
+})();
+</script></body>`
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, evilPage)
+	}))
+	defer evil.Close()
+	p := browsertest.NewPage(t, browsertest.NewBrowser(t), evil.URL, browserTimeout)
+	p.Allow("Failed to load resource")
+	p.Allow("frame-ancestors") // the form's answer may not be framed: fine
+	p.Open("/", "#done")
+	allowed, err := h.app.Store.Allowed(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(allowed) != 0 {
+		t.Fatalf("a cross-origin page allowed %v", allowed)
 	}
 }

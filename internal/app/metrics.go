@@ -17,6 +17,7 @@ type collector struct{ a *App }
 var (
 	descProcessed = prometheus.NewDesc("certhunt_entries_processed_total", "Entries processed per source.", []string{"source", "type"}, nil)
 	descMalformed = prometheus.NewDesc("certhunt_entries_malformed_total", "Entries that could not be read, per source.", []string{"source", "type"}, nil)
+	descDropped   = prometheus.NewDesc("certhunt_malformed_dropped_total", "Malformed-entry records dropped at the store's caps.", nil, nil)
 	descErrors    = prometheus.NewDesc("certhunt_source_errors_total", "Fetch or connection errors per source.", []string{"source", "type"}, nil)
 	descErrKind   = prometheus.NewDesc("certhunt_fetch_errors_total", "CT fetch errors per log, by kind.", []string{"source", "kind"}, nil)
 	descLag       = prometheus.NewDesc("certhunt_source_lag_seconds", "Age of the newest entry processed, per source.", []string{"source", "type"}, nil)
@@ -73,6 +74,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descPipeline, float64(st.IncidentsOpened.Load()), "incidents_opened")
 	counter(descPipeline, float64(st.IncidentsRaised.Load()), "severity_raised")
 	counter(descOpened, float64(st.IncidentsOpened.Load()))
+	counter(descDropped, float64(a.Store.MalformedDropped()))
 	ok := 0.0
 	if a.Watchlist.LastReloadOK() {
 		ok = 1

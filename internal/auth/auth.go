@@ -6,8 +6,17 @@
 // header (scripts, SOAR, Prometheus) or a session cookie obtained by posting a token to /login
 // (the web UI). Tokens are compared in constant time. Only /healthz, /login and the configured
 // public prefixes (the UI's static assets) are open. Unauthenticated API calls get a 401 JSON
-// answer; a browser navigating to a page is sent to /login instead. With no tokens configured the
-// middleware lets everything through: the server then listens on loopback only.
+// answer; a browser navigating to a page is sent to /login instead. Each token has a role:
+// viewers only read, analysts may not change the watchlist (Options.AdminPrefixes), admins may
+// do everything. Repeated failures from one client address are answered 429 for a while.
+//
+// # No tokens
+//
+// With no tokens configured the server listens on loopback and lets local clients in, but a web
+// page the analyst opens is a local client too. So the Host header must name this server
+// (Options.AllowedHosts, localhost or an IP address; otherwise 421, which defeats DNS
+// rebinding), and a state-changing request must say Content-Type: application/json (which a
+// cross-site form or no-preflight fetch cannot send) and must not come from another origin.
 //
 // # Sessions and CSRF
 //
@@ -56,23 +65,36 @@ type Options struct {
 	// SecureCookies marks cookies Secure even on plain-HTTP requests (TLS terminated by a
 	// proxy). Requests that arrive over TLS always get Secure cookies.
 	SecureCookies bool
+	// AdminPrefixes are path prefixes where a state-changing request needs the admin role
+	// (the app gives /api/v1/watchlist).
+	AdminPrefixes []string
+	// AllowedHosts are the host names (no port) this server answers to besides localhost and
+	// IP addresses, in no-token mode: the listen host and public_url's host.
+	AllowedHosts []string
 	// Now is the clock (default time.Now); tests move it to expire sessions.
 	Now func() time.Time
 }
 
 // Auth checks tokens and keeps browser sessions. It is safe for concurrent use.
 type Auth struct {
-	tokenHashes [][sha256.Size]byte
-	opts        Options
-	log         *slog.Logger
+	tokens []tokenHash
+	opts   Options
+	log    *slog.Logger
 
 	mu       sync.Mutex
 	sessions map[string]session
+	failures map[string]failures
+}
+
+type tokenHash struct {
+	hash       [sha256.Size]byte
+	name, role string
 }
 
 type session struct {
-	csrf    string
-	expires time.Time
+	csrf       string
+	expires    time.Time
+	name, role string
 }
 
 //go:embed login.html
@@ -80,10 +102,15 @@ var loginHTML string
 
 var loginPage = template.Must(template.New("login").Parse(loginHTML))
 
-// New returns an Auth accepting tokens. Empty tokens are ignored; with none left, Enabled is false
-// and Middleware passes everything through.
-func New(tokens []string, opts Options) *Auth {
-	a := &Auth{opts: opts, log: opts.Logger, sessions: map[string]session{}}
+// New returns an Auth accepting tokens, checked as ResolveTokens checks them: a blank or short
+// token is an error, never ignored. With no tokens, Enabled is false and Middleware applies the
+// no-token checks (Host, Content-Type, Origin) only.
+func New(tokens []Token, opts Options) (*Auth, error) {
+	resolved, err := ResolveTokens(tokens)
+	if err != nil {
+		return nil, err
+	}
+	a := &Auth{opts: opts, log: opts.Logger, sessions: map[string]session{}, failures: map[string]failures{}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -93,35 +120,36 @@ func New(tokens []string, opts Options) *Auth {
 	if a.opts.Now == nil {
 		a.opts.Now = time.Now
 	}
-	for _, t := range tokens {
-		if t = strings.TrimSpace(t); t == "" {
-			a.log.Warn("ignoring an empty auth token")
-			continue
-		}
-		a.tokenHashes = append(a.tokenHashes, sha256.Sum256([]byte(t)))
+	for _, t := range resolved {
+		a.tokens = append(a.tokens, tokenHash{hash: sha256.Sum256([]byte(t.Token)), name: t.Name, role: t.Role})
 	}
-	return a
+	return a, nil
 }
 
 // Enabled says whether any token is configured.
-func (a *Auth) Enabled() bool { return len(a.tokenHashes) > 0 }
+func (a *Auth) Enabled() bool { return len(a.tokens) > 0 }
 
-// validToken compares candidate with every token in constant time. Hashing first makes the
-// comparison independent of the tokens' lengths too.
-func (a *Auth) validToken(candidate string) bool {
+// validToken compares candidate with every token in constant time and returns the matching
+// one. Hashing first makes the comparison independent of the tokens' lengths too.
+func (a *Auth) validToken(candidate string) (tokenHash, bool) {
 	h := sha256.Sum256([]byte(candidate))
-	ok := 0
-	for _, t := range a.tokenHashes {
-		ok |= subtle.ConstantTimeCompare(h[:], t[:])
+	found := -1
+	for i, t := range a.tokens {
+		if subtle.ConstantTimeCompare(h[:], t.hash[:]) == 1 {
+			found = i
+		}
 	}
-	return ok == 1 && candidate != ""
+	if found < 0 || candidate == "" {
+		return tokenHash{}, false
+	}
+	return a.tokens[found], true
 }
 
 // Middleware admits authenticated requests to next and answers the rest itself; it also serves
 // GET and POST /login and POST /logout.
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	if !a.Enabled() {
-		return next
+		return a.localGuard(next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -144,10 +172,18 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			}
 		}
 		if h := r.Header.Get("Authorization"); h != "" {
+			if a.throttled(w, r) {
+				return
+			}
 			scheme, token, _ := strings.Cut(h, " ")
-			if !strings.EqualFold(scheme, "Bearer") || !a.validToken(strings.TrimSpace(token)) {
+			t, ok := a.validToken(strings.TrimSpace(token))
+			if !strings.EqualFold(scheme, "Bearer") || !ok {
 				a.log.Warn("refused a bad bearer token", "path", r.URL.Path, "remote", r.RemoteAddr)
+				a.failed(r)
 				a.unauthorized(w, r)
+				return
+			}
+			if a.roleRefuses(w, r, t.role, t.name) {
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -166,8 +202,31 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if a.roleRefuses(w, r, s.role, s.name) {
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// roleRefuses answers 403 when the token's role may not make this request.
+func (a *Auth) roleRefuses(w http.ResponseWriter, r *http.Request, role, name string) bool {
+	if !stateChanging(r.Method) || role == RoleAdmin {
+		return false
+	}
+	need := RoleAnalyst
+	for _, p := range a.opts.AdminPrefixes {
+		if strings.HasPrefix(r.URL.Path, p) {
+			need = RoleAdmin
+		}
+	}
+	if role == RoleAnalyst && need == RoleAnalyst {
+		return false
+	}
+	a.log.Warn("refused a state change the token's role does not allow", "token", name, "role", role,
+		"method", r.Method, "path", r.URL.Path)
+	writeJSONError(w, http.StatusForbidden, "the "+role+" role may not "+r.Method+" "+r.URL.Path+" (needs "+need+")")
+	return true
 }
 
 func stateChanging(method string) bool {
@@ -270,13 +329,18 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusForbidden, "cross-origin login refused")
 			return
 		}
+		if a.throttled(w, r) {
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxLoginBody)
 		if err := r.ParseForm(); err != nil {
 			a.renderLogin(w, http.StatusBadRequest, "The login form could not be read.")
 			return
 		}
-		if !a.validToken(strings.TrimSpace(r.PostForm.Get("token"))) {
+		t, ok := a.validToken(strings.TrimSpace(r.PostForm.Get("token")))
+		if !ok {
 			a.log.Warn("failed login", "remote", r.RemoteAddr)
+			a.failed(r)
 			a.renderLogin(w, http.StatusUnauthorized, "That token is not valid.")
 			return
 		}
@@ -288,10 +352,10 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request) {
 				delete(a.sessions, k)
 			}
 		}
-		a.sessions[id] = session{csrf: csrf, expires: now.Add(a.opts.SessionTTL)}
+		a.sessions[id] = session{csrf: csrf, expires: now.Add(a.opts.SessionTTL), name: t.name, role: t.role}
 		a.mu.Unlock()
 		a.setCookies(w, r, id, csrf, int(a.opts.SessionTTL/time.Second))
-		a.log.Info("login", "remote", r.RemoteAddr)
+		a.log.Info("login", "remote", r.RemoteAddr, "token", t.name)
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")

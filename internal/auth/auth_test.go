@@ -7,10 +7,14 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // app is the protected handler: it answers 200 "ok <method> <path>".
@@ -34,7 +38,7 @@ func newServer(t *testing.T, opts Options) (*httptest.Server, *clock) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)}
 	opts.Now = clk.now
-	a := New([]string{"alpha-token", " beta-token "}, opts)
+	a := mustNew(t, StringTokens([]string{"alpha-token-0000000000", " beta-token-0000000000 "}), opts)
 	srv := httptest.NewServer(a.Middleware(app))
 	t.Cleanup(srv.Close)
 	return srv, clk
@@ -65,16 +69,155 @@ func do(t *testing.T, c *http.Client, method, url string, header map[string]stri
 	return resp, string(body)
 }
 
-func TestNoTokensPassesEverything(t *testing.T) {
-	a := New([]string{"", "  "}, Options{})
+func mustNew(t testing.TB, tokens []Token, opts Options) *Auth {
+	t.Helper()
+	a, err := New(tokens, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// A blank or short token fails closed: New refuses it instead of dropping it (which left every
+// route open).
+func TestBlankAndShortTokensAreErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tokens []Token
+		want   string
+	}{
+		{"blank", StringTokens([]string{""}), "auth.tokens[0]: empty token"},
+		{"spaces", StringTokens([]string{"  "}), "auth.tokens[0]: empty token"},
+		{"short", StringTokens([]string{"long-enough-token-1", "short"}), "auth.tokens[1]: token is 5 characters, shorter than 16"},
+		{"bad role", []Token{{Token: "long-enough-token-1", Role: "root"}}, `role "root" is not admin, analyst or viewer`},
+		{"two sources", []Token{{Token: "long-enough-token-1", TokenEnv: "X"}}, "only one of token, token_file and token_env"},
+		{"unset env", []Token{{TokenEnv: "CERTHUNT_TEST_UNSET_TOKEN"}}, "CERTHUNT_TEST_UNSET_TOKEN is not set"},
+		{"missing file", []Token{{TokenFile: "/nonexistent/token"}}, "token_file"},
+		{"duplicate", StringTokens([]string{"long-enough-token-1", "long-enough-token-1"}), "listed twice"},
+	} {
+		a, err := New(tc.tokens, Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: New = %v, %v; want an error with %q", tc.name, a, err, tc.want)
+		}
+		if err := ValidateTokens(tc.tokens); err == nil {
+			t.Errorf("%s: ValidateTokens accepts it", tc.name)
+		}
+	}
+}
+
+func TestTokensFromFileAndEnvWithRoles(t *testing.T) {
+	file := t.TempDir() + "/token"
+	if err := os.WriteFile(file, []byte("file-token-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CERTHUNT_TEST_TOKEN", "env-token-0123456789")
+	a := mustNew(t, []Token{
+		{Name: "soar", TokenFile: file, Role: RoleAnalyst},
+		{Name: "grafana", TokenEnv: "CERTHUNT_TEST_TOKEN", Role: RoleViewer},
+		{Token: "admin-token-0123456789"},
+	}, Options{AdminPrefixes: []string{"/api/v1/watchlist"}})
+	srv := httptest.NewServer(a.Middleware(app))
+	defer srv.Close()
+	for _, tc := range []struct {
+		token, method, path string
+		want                int
+	}{
+		{"file-token-0123456789", "GET", "/api/v1/incidents", 200},
+		{"file-token-0123456789", "PATCH", "/api/v1/incidents/1", 200},
+		{"file-token-0123456789", "PUT", "/api/v1/watchlist", 403},
+		{"env-token-0123456789", "GET", "/api/v1/incidents", 200},
+		{"env-token-0123456789", "PATCH", "/api/v1/incidents/1", 403},
+		{"admin-token-0123456789", "PUT", "/api/v1/watchlist", 200},
+	} {
+		resp, body := do(t, srv.Client(), tc.method, srv.URL+tc.path, map[string]string{"Authorization": "Bearer " + tc.token})
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s with %s = %d %q, want %d", tc.method, tc.path, tc.token, resp.StatusCode, body, tc.want)
+		}
+	}
+}
+
+func TestTokenYAMLForms(t *testing.T) {
+	var got struct{ Tokens []Token }
+	src := "tokens:\n  - plain-token-0123456789\n  - {name: soc, token: soc-token-0123456789, role: analyst}\n"
+	if err := yaml.Unmarshal([]byte(src), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []Token{{Token: "plain-token-0123456789"}, {Name: "soc", Token: "soc-token-0123456789", Role: RoleAnalyst}}
+	if !slices.Equal(got.Tokens, want) {
+		t.Fatalf("got %+v", got.Tokens)
+	}
+	if err := yaml.Unmarshal([]byte("tokens: [{tokn: x}]"), &got); err == nil || !strings.Contains(err.Error(), `unknown key "tokn"`) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+// Repeated failures from one address are answered 429 until the window passes.
+func TestFailuresAreThrottled(t *testing.T) {
+	srv, clk := newServer(t, Options{})
+	c := noRedirect(nil)
+	bad := map[string]string{"Authorization": "Bearer wrong-token-0123456789"}
+	good := map[string]string{"Authorization": "Bearer alpha-token-0000000000"}
+	for range maxFailures {
+		if resp, _ := do(t, c, "GET", srv.URL+"/api/v1/incidents", bad); resp.StatusCode != 401 {
+			t.Fatalf("bad token = %d", resp.StatusCode)
+		}
+	}
+	resp, _ := do(t, c, "GET", srv.URL+"/api/v1/incidents", good)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("after %d failures = %d (Retry-After %q)", maxFailures, resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if _, resp, _ := login(t, srv, "alpha-token-0000000000"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("login while throttled = %d", resp.StatusCode)
+	}
+	clk.advance(failureWindow)
+	if resp, _ := do(t, c, "GET", srv.URL+"/api/v1/incidents", good); resp.StatusCode != 200 {
+		t.Fatalf("after the window = %d", resp.StatusCode)
+	}
+}
+
+// With no tokens, requests pass once they name this server and, for state changes, are JSON
+// from the same origin.
+func TestNoTokensLocalGuard(t *testing.T) {
+	a := mustNew(t, nil, Options{AllowedHosts: []string{"certhunt.example"}})
 	if a.Enabled() {
 		t.Fatal("enabled without tokens")
 	}
 	srv := httptest.NewServer(a.Middleware(app))
 	defer srv.Close()
-	resp, body := do(t, srv.Client(), "PATCH", srv.URL+"/api/v1/incidents/1", nil)
-	if resp.StatusCode != 200 || body != "ok PATCH /api/v1/incidents/1" {
-		t.Fatalf("%d %q", resp.StatusCode, body)
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	for _, tc := range []struct {
+		name, method, host string
+		header             map[string]string
+		want               int
+	}{
+		{"JSON PATCH from a script", "PATCH", "", jsonCT, 200},
+		{"GET", "GET", "", nil, 200},
+		{"cross-origin text/plain POST", "POST", "", map[string]string{"Content-Type": "text/plain", "Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, 403},
+		{"text/plain POST without Origin", "POST", "", map[string]string{"Content-Type": "text/plain"}, 415},
+		{"form POST", "POST", "", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415},
+		{"cross-site JSON", "PUT", "", map[string]string{"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}, 403},
+		{"same-origin JSON", "PUT", "", map[string]string{"Content-Type": "application/json; charset=utf-8", "Sec-Fetch-Site": "same-origin"}, 200},
+		{"rebinding Host", "GET", "attacker.example", nil, 421},
+		{"rebinding Host with port", "GET", "attacker.example:8080", nil, 421},
+		{"localhost", "GET", "localhost:8080", nil, 200},
+		{"IPv6 loopback", "GET", "[::1]:8080", nil, 200},
+		{"public_url host", "GET", "CERTHUNT.example", nil, 200},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+"/api/v1/allow", strings.NewReader("{}"))
+		for k, v := range tc.header {
+			req.Header.Set(k, v)
+		}
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s = %d, want %d", tc.name, resp.StatusCode, tc.want)
+		}
 	}
 }
 
@@ -86,15 +229,15 @@ func TestBearerTokens(t *testing.T) {
 		want                     int
 	}{
 		{"no token", "GET", "/api/v1/incidents", "", 401},
-		{"wrong token", "GET", "/api/v1/incidents", "Bearer alpha-tokeN", 401},
+		{"wrong token", "GET", "/api/v1/incidents", "Bearer alpha-token-0000000000-000000000N", 401},
 		{"token prefix", "GET", "/api/v1/incidents", "Bearer alpha", 401},
 		{"empty bearer", "GET", "/api/v1/incidents", "Bearer ", 401},
-		{"basic scheme", "GET", "/api/v1/incidents", "Basic alpha-token", 401},
-		{"first token", "GET", "/api/v1/incidents", "Bearer alpha-token", 200},
-		{"second token, trimmed", "GET", "/api/v1/incidents", "bearer beta-token", 200},
-		{"bearer needs no CSRF", "PATCH", "/api/v1/incidents/1", "Bearer alpha-token", 200},
+		{"basic scheme", "GET", "/api/v1/incidents", "Basic alpha-token-0000000000", 401},
+		{"first token", "GET", "/api/v1/incidents", "Bearer alpha-token-0000000000", 200},
+		{"second token, trimmed", "GET", "/api/v1/incidents", "bearer beta-token-0000000000", 200},
+		{"bearer needs no CSRF", "PATCH", "/api/v1/incidents/1", "Bearer alpha-token-0000000000", 200},
 		{"metrics needs a token", "GET", "/metrics", "", 401},
-		{"metrics with token", "GET", "/metrics", "Bearer beta-token", 200},
+		{"metrics with token", "GET", "/metrics", "Bearer beta-token-0000000000", 200},
 		{"websocket feed needs a token", "GET", "/certstream/full-stream", "", 401},
 		{"healthz is open", "GET", "/healthz", "", 200},
 		{"assets are open", "GET", "/assets/app.js", "", 200},
@@ -171,7 +314,7 @@ func TestLoginFlowAndCSRF(t *testing.T) {
 		t.Fatalf("bad login = %d cookies %v", resp.StatusCode, resp.Cookies())
 	}
 
-	c, resp, _ := login(t, srv, "beta-token")
+	c, resp, _ := login(t, srv, "beta-token-0000000000")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("login = %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -250,7 +393,7 @@ func TestForgedSessionRefused(t *testing.T) {
 
 func TestSessionExpires(t *testing.T) {
 	srv, clk := newServer(t, Options{SessionTTL: time.Hour})
-	c, resp, _ := login(t, srv, "alpha-token")
+	c, resp, _ := login(t, srv, "alpha-token-0000000000")
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login = %d", resp.StatusCode)
 	}
@@ -266,7 +409,7 @@ func TestSessionExpires(t *testing.T) {
 
 func TestCrossSiteLoginRefused(t *testing.T) {
 	srv, _ := newServer(t, Options{})
-	req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader("token=alpha-token"))
+	req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader("token=alpha-token-0000000000"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
 	resp, err := noRedirect(nil).Do(req)
@@ -281,7 +424,7 @@ func TestCrossSiteLoginRefused(t *testing.T) {
 
 func TestSecureCookiesOption(t *testing.T) {
 	srv, _ := newServer(t, Options{SecureCookies: true})
-	_, resp, _ := login(t, srv, "alpha-token")
+	_, resp, _ := login(t, srv, "alpha-token-0000000000")
 	for _, ck := range resp.Cookies() {
 		if !ck.Secure {
 			t.Errorf("cookie %s not Secure", ck.Name)
@@ -290,10 +433,10 @@ func TestSecureCookiesOption(t *testing.T) {
 }
 
 func BenchmarkBearer(b *testing.B) {
-	a := New([]string{"alpha-token", "beta-token"}, Options{})
+	a := mustNew(b, StringTokens([]string{"alpha-token-0000000000", "beta-token-0000000000"}), Options{})
 	h := a.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	req := httptest.NewRequest("GET", "/api/v1/incidents", nil)
-	req.Header.Set("Authorization", "Bearer beta-token")
+	req.Header.Set("Authorization", "Bearer beta-token-0000000000")
 	w := httptest.NewRecorder()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -37,7 +37,7 @@ func Parse(e *Entry) (*Cert, error) {
 		return nil, fmt.Errorf("certs: %s entry %d of log %q has neither certificate nor TBSCertificate", entryTypeOrUnknown(e.Type), e.Index, e.Log.Name)
 	}
 	c, defect, err := walkDER(input)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrLimit) {
 		// Perhaps BER: walk its DER re-encoding, keeping the bytes the log holds.
 		if der, berErr := berToDER(input); berErr == nil && !bytes.Equal(der, input) {
 			if c, _, berErr = walkDER(der); berErr == nil {

@@ -20,10 +20,32 @@ import (
 // knows when to ask crypto/x509 for its verdict. It fails only when the TBSCertificate's
 // layout up to the subject cannot be read.
 
-// walk is the state of one pass: the certificate being filled and the first defect forgiven.
+// Limits on what one certificate may hold. Real certificates stay far below them (a dozen
+// extensions, a few hundred SANs at most, short names); a certificate beyond them is hostile or
+// broken, and is refused as malformed so that it costs little and cannot slow everyone else.
+const (
+	MaxExtensions     = 256
+	MaxSANEntries     = 10000
+	MaxNameAttributes = 256
+	MaxNameLength     = 1024 // bytes of one dNSName or attribute value
+)
+
+// ErrLimit is wrapped by Parse's error when a certificate exceeds one of the limits above.
+var ErrLimit = errors.New("certificate exceeds a parsing limit")
+
+// walk is the state of one pass: the certificate being filled, the first defect forgiven and
+// the limit exceeded, if any.
 type walk struct {
 	cert   *Cert
 	defect string
+	err    error
+}
+
+// refuse records that a limit was exceeded; the walk stops reading and fails.
+func (w *walk) refuse(format string, args ...any) {
+	if w.err == nil {
+		w.err = fmt.Errorf("%w: %s", ErrLimit, fmt.Sprintf(format, args...))
+	}
 }
 
 // forgive records a defect the walk read past; the first one is kept.
@@ -118,6 +140,9 @@ func (w *walk) tbs(tbs cryptobyte.String) error {
 	}
 	c.Issuer = w.name(issuer, "issuer")
 	c.Subject = w.name(subject, "subject")
+	if w.err != nil {
+		return w.err
+	}
 	c.NotBefore = w.time(&validity, "notBefore")
 	c.NotAfter = w.time(&validity, "notAfter")
 
@@ -137,6 +162,9 @@ func (w *walk) tbs(tbs cryptobyte.String) error {
 			w.forgive("extensions are not one SEQUENCE")
 		}
 		san = w.extensions(list)
+	}
+	if w.err != nil {
+		return w.err
 	}
 	if !tbs.Empty() {
 		w.forgive("%d unexpected bytes at the end of the TBSCertificate", len(tbs))
@@ -239,10 +267,13 @@ var attributeShortNames = map[string]string{
 }
 
 // name reads an X.501 Name into the fields analysts read and its RFC 2253 string. Like
-// crypto/x509, the last CN wins and repeated O, OU, C, L and ST values are joined with ", ".
+// crypto/x509, the last CN wins and repeated O, OU, C, L and ST values are joined with ", ";
+// the values are gathered and joined once, so that many repeats cost linear time.
 func (w *walk) name(der cryptobyte.String, which string) Name {
 	der0 := der
 	var n Name
+	var o, ou, country, l, st []string
+	count := 0
 	type attribute struct {
 		short, oid, value string
 		hexValue          bool // value is "#" and the hex of a non-string element
@@ -263,6 +294,14 @@ func (w *walk) name(der cryptobyte.String, which string) Name {
 				w.forgive("%s: unreadable attribute", which)
 				break
 			}
+			if count++; count > MaxNameAttributes {
+				w.refuse("%s has more than %d attributes", which, MaxNameAttributes)
+				return n
+			}
+			if len(value) > MaxNameLength+8 { // the element's header included
+				w.refuse("%s attribute of %d bytes (limit %d)", which, len(value), MaxNameLength)
+				return n
+			}
 			a := attribute{short: attributeShortNames[string(oid)]}
 			if a.short == "" {
 				a.oid = dottedOID(oid)
@@ -281,21 +320,23 @@ func (w *walk) name(der cryptobyte.String, which string) Name {
 			case "CN":
 				n.CN = text
 			case "O":
-				n.O = joinValue(n.O, text)
+				o = append(o, text)
 			case "OU":
-				n.OU = joinValue(n.OU, text)
+				ou = append(ou, text)
 			case "C":
-				n.C = joinValue(n.C, text)
+				country = append(country, text)
 			case "L":
-				n.L = joinValue(n.L, text)
+				l = append(l, text)
 			case "ST":
-				n.ST = joinValue(n.ST, text)
+				st = append(st, text)
 			}
 		}
 		if len(rdn) > 0 {
 			rdns = append(rdns, rdn)
 		}
 	}
+	n.O, n.OU, n.C = strings.Join(o, ", "), strings.Join(ou, ", "), strings.Join(country, ", ")
+	n.L, n.ST = strings.Join(l, ", "), strings.Join(st, ", ")
 	var raw strings.Builder
 	raw.Grow(len(der0))
 	for i := len(rdns) - 1; i >= 0; i-- {
@@ -321,13 +362,6 @@ func (w *walk) name(der cryptobyte.String, which string) Name {
 	}
 	n.Raw = raw.String()
 	return n
-}
-
-func joinValue(have, add string) string {
-	if have == "" {
-		return add
-	}
-	return have + ", " + add
 }
 
 // writeEscaped writes an attribute value escaped as RFC 4514 asks, and control characters as
@@ -538,11 +572,16 @@ func laxTime(tag cbasn1.Tag, s string) time.Time {
 }
 
 // extensions collects SAN dNSNames from every subjectAltName extension (a duplicate included)
-// and the basicConstraints cA flag, skipping extensions it cannot read.
+// and the basicConstraints cA flag, skipping extensions it cannot read. Duplicates are found
+// with a set, so the check is linear in the number of extensions.
 func (w *walk) extensions(list cryptobyte.String) (dnsNames []string) {
-	var seenBuf [16]string
-	seen := seenBuf[:0]
+	seen := make(map[string]struct{}, 16)
+	count, sans := 0, 0
 	for !list.Empty() {
+		if count++; count > MaxExtensions {
+			w.refuse("more than %d extensions", MaxExtensions)
+			return nil
+		}
 		var ext, oid, value cryptobyte.String
 		if !list.ReadASN1(&ext, cbasn1.SEQUENCE) {
 			w.forgive("unreadable extension")
@@ -552,12 +591,12 @@ func (w *walk) extensions(list cryptobyte.String) (dnsNames []string) {
 			w.forgive("extension without an OID")
 			continue
 		}
-		for _, s := range seen {
-			if s == string(oid) {
+		if _, dup := seen[string(oid)]; dup {
+			if w.defect == "" { // dottedOID only for the one defect kept
 				w.forgive("duplicate extension %s", dottedOID(oid))
 			}
 		}
-		seen = append(seen, string(oid))
+		seen[string(oid)] = struct{}{}
 		if !readOptionalBoolean(&ext, new(bool)) {
 			w.forgive("extension %s: bad critical flag", dottedOID(oid))
 			ext.SkipOptionalASN1(cbasn1.BOOLEAN)
@@ -568,7 +607,10 @@ func (w *walk) extensions(list cryptobyte.String) (dnsNames []string) {
 		}
 		switch string(oid) {
 		case oidSubjectAltName:
-			dnsNames = append(dnsNames, w.sanDNSNames(value)...)
+			dnsNames = append(dnsNames, w.sanDNSNames(value, &sans)...)
+			if w.err != nil {
+				return nil
+			}
 		case oidBasicConstraints:
 			w.cert.IsCA = w.basicConstraintsCA(value)
 		}
@@ -576,7 +618,9 @@ func (w *walk) extensions(list cryptobyte.String) (dnsNames []string) {
 	return dnsNames
 }
 
-func (w *walk) sanDNSNames(value cryptobyte.String) []string {
+// sanDNSNames reads one subjectAltName's dNSNames; *count is the running number of
+// GeneralNames over all subjectAltName extensions, held to MaxSANEntries.
+func (w *walk) sanDNSNames(value cryptobyte.String, count *int) []string {
 	var names cryptobyte.String
 	if !value.ReadASN1(&names, cbasn1.SEQUENCE) {
 		w.forgive("unreadable subjectAltName")
@@ -590,8 +634,16 @@ func (w *walk) sanDNSNames(value cryptobyte.String) []string {
 			w.forgive("unreadable subjectAltName entry")
 			break
 		}
+		if *count++; *count > MaxSANEntries {
+			w.refuse("more than %d subjectAltName entries", MaxSANEntries)
+			return nil
+		}
 		if tag != tagSANDNSName {
 			continue
+		}
+		if len(name) > MaxNameLength {
+			w.refuse("subjectAltName dNSName of %d bytes (limit %d)", len(name), MaxNameLength)
+			return nil
 		}
 		for _, c := range name {
 			if c >= 0x80 {

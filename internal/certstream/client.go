@@ -20,6 +20,7 @@ import (
 
 	bo "github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/certs"
+	"github.com/certhunt/certhunt/internal/redact"
 	"github.com/certhunt/certhunt/internal/source"
 )
 
@@ -40,7 +41,8 @@ type ClientOptions struct {
 	// path picks the stream: .../full-stream carries the DER, / the lite form, /domains-only
 	// names only.
 	URL string
-	// Name identifies the source in status and logs; default: the URL.
+	// Name identifies the source in status, logs and metric labels; default: the URL with its
+	// secrets (user:password@, ?token=) masked.
 	Name string
 	// Logger receives connection events; default: discard.
 	Logger *slog.Logger
@@ -69,6 +71,8 @@ type Client struct {
 	opts ClientOptions
 	log  *slog.Logger
 	ref  certs.LogRef
+	// shown is the URL as status, logs and errors show it: secrets masked.
+	shown string
 
 	connected   atomic.Bool
 	messages    atomic.Int64
@@ -85,8 +89,9 @@ type Client struct {
 
 // NewClient returns a client for opts; nothing is dialled until Run.
 func NewClient(opts ClientOptions) *Client {
+	shown := redact.URL(opts.URL)
 	if opts.Name == "" {
-		opts.Name = opts.URL
+		opts.Name = shown
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -114,9 +119,10 @@ func NewClient(opts ClientOptions) *Client {
 	}
 	opts.MaxBackoff = max(opts.MaxBackoff, opts.MinBackoff)
 	return &Client{
-		opts: opts,
-		log:  opts.Logger.With("source", opts.Name),
-		ref:  certs.LogRef{Name: opts.Name, URL: opts.URL, Type: SourceType},
+		opts:  opts,
+		log:   opts.Logger.With("source", opts.Name),
+		ref:   certs.LogRef{Name: opts.Name, URL: shown, Type: SourceType},
+		shown: shown,
 	}
 }
 
@@ -128,7 +134,7 @@ func (c *Client) Status() source.Status {
 	c.mu.Unlock()
 	return source.Status{
 		Name:             c.opts.Name,
-		URL:              c.opts.URL,
+		URL:              c.shown,
 		Type:             SourceType,
 		EntriesProcessed: c.processed.Load(),
 		Malformed:        c.malformed.Load(),
@@ -188,15 +194,15 @@ func (c *Client) Run(ctx context.Context, out chan<- source.Batch) error {
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("certstream: bad URL %q: %w", raw, err)
+		return redact.Error(fmt.Errorf("certstream: bad URL %q: %w", redact.URL(raw), err), raw)
 	}
 	switch u.Scheme {
 	case "ws", "wss", "http", "https":
 	default:
-		return fmt.Errorf("certstream: URL %q: scheme must be ws, wss, http or https", raw)
+		return fmt.Errorf("certstream: URL %q: scheme must be ws, wss, http or https", redact.URL(raw))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("certstream: URL %q has no host", raw)
+		return fmt.Errorf("certstream: URL %q has no host", redact.URL(raw))
 	}
 	return nil
 }
@@ -209,7 +215,7 @@ func (c *Client) session(ctx context.Context, items chan<- item) (delivered bool
 		HTTPHeader: http.Header{"User-Agent": {"certhunt"}},
 	})
 	if err != nil {
-		return false, fmt.Errorf("dial %s: %w", c.opts.URL, err)
+		return false, redact.Error(fmt.Errorf("dial %s: %w", c.shown, err), c.opts.URL)
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(c.opts.ReadLimit)
@@ -218,7 +224,7 @@ func (c *Client) session(ctx context.Context, items chan<- item) (delivered bool
 	}
 	c.connected.Store(true)
 	defer c.connected.Store(false)
-	c.log.Info("certstream connected", "url", c.opts.URL)
+	c.log.Info("certstream connected", "url", c.shown)
 
 	sessCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -239,7 +245,7 @@ func (c *Client) session(ctx context.Context, items chan<- item) (delivered bool
 			if cause := context.Cause(sessCtx); cause != nil && ctx.Err() == nil {
 				err = cause
 			}
-			return delivered, fmt.Errorf("read %s: %w", c.opts.URL, err)
+			return delivered, redact.Error(fmt.Errorf("read %s: %w", c.shown, err), c.opts.URL)
 		}
 		delivered = true
 		c.messages.Add(1)
@@ -294,8 +300,10 @@ func (c *Client) decode(typ websocket.MessageType, frame []byte, now time.Time) 
 		}
 		e, err := c.entryFromUpdate(msg.Data.update)
 		if err != nil {
-			m := c.malformedItem(frame, err)
-			m.malformed.Log, m.malformed.Index = e.Log, e.Index
+			// Kept under this source, not the log the frame names: a sender must not choose
+			// the keys its records are stored (and capped) under.
+			m := c.malformedItem(frame, fmt.Errorf("entry %d of log %q: %w", e.Index, e.Log.URL, err))
+			m.malformed.Index = e.Index
 			return m, true
 		}
 		if !e.Timestamp.IsZero() {
@@ -450,7 +458,7 @@ func nameFromWire(n wireName) certs.Name {
 func (c *Client) batch(ctx context.Context, items <-chan item, out chan<- source.Batch) {
 	t := time.NewTicker(c.opts.FlushInterval)
 	defer t.Stop()
-	var b source.Batch
+	b := source.Batch{Source: c.ref}
 	flush := func() bool {
 		if len(b.Entries) == 0 && len(b.Malformed) == 0 {
 			return true
@@ -458,7 +466,7 @@ func (c *Client) batch(ctx context.Context, items <-chan item, out chan<- source
 		select {
 		case out <- b:
 			c.processed.Add(int64(len(b.Entries)))
-			b = source.Batch{}
+			b = source.Batch{Source: c.ref}
 			return true
 		case <-ctx.Done():
 			return false
@@ -491,7 +499,7 @@ func (c *Client) recordError(err error) {
 	}
 	c.errs.Add(1)
 	c.mu.Lock()
-	c.lastError = err.Error()
+	c.lastError = redact.Text(err.Error(), c.opts.URL)
 	c.mu.Unlock()
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -204,7 +205,8 @@ func TestDecodeOtherFrames(t *testing.T) {
 	}{
 		{"not JSON", websocket.MessageText, `{"message_type": "certificate_update", "data": {`, "not a certstream message", self, UnknownIndex},
 		{"binary", websocket.MessageBinary, "\x00\x01", "binary frame", self, UnknownIndex},
-		{"bad as_der", websocket.MessageText, badDER, "leaf_cert.as_der", certs.LogRef{Name: "L", URL: "https://l.example/", Type: "certstream"}, 7},
+		// Kept under this source (the sender does not choose the key), naming the claimed log.
+		{"bad as_der", websocket.MessageText, badDER, `entry 7 of log "https://l.example/": leaf_cert.as_der`, self, 7},
 		{"dns_entries object", websocket.MessageText, `{"message_type":"dns_entries","data":{"a":1}}`, "dns_entries data", self, UnknownIndex},
 		{"certificate_update list", websocket.MessageText, `{"message_type":"certificate_update","data":["a.example"]}`, "certificate_update data is a list", self, UnknownIndex},
 		{"wrong field type", websocket.MessageText, `{"message_type":"certificate_update","data":{"leaf_cert":{"not_before":"soon"}}}`, "not_before", self, UnknownIndex},
@@ -461,5 +463,26 @@ func TestInvalidUTF8AndDuplicateNamesAreTolerated(t *testing.T) {
 	dup := []byte(`{"message_type":"dns_entries","message_type":"dns_entries","data":["dup.example.com"]}`)
 	if it, ok := c.decode(websocket.MessageText, dup, time.Now()); !ok || it.malformed != nil {
 		t.Errorf("repeated member name: ok=%v %+v", ok, it.malformed)
+	}
+}
+
+// Credentials in a certstream URL never reach status, entries, errors or logs.
+func TestClientRedactsURLSecrets(t *testing.T) {
+	var logs bytes.Buffer
+	raw := "ws://alice:pa55word@127.0.0.1:1/full-stream?token=tok-sekrit"
+	c := NewClient(ClientOptions{URL: raw, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	items := make(chan item, 1)
+	_, err := c.session(context.Background(), items) // port 1 refuses: a dial error
+	c.recordError(err)
+	c.log.Warn("certstream connection lost; reconnecting", "err", err)
+	st := c.Status()
+	shown := strings.Join([]string{st.Name, st.URL, st.LastError, c.ref.URL, c.ref.Name, logs.String(), err.Error()}, "\n")
+	for _, secret := range []string{"alice", "pa55word", "tok-sekrit"} {
+		if strings.Contains(shown, secret) {
+			t.Errorf("%q shown:\n%s", secret, shown)
+		}
+	}
+	if st.URL != "ws://REDACTED@127.0.0.1:1/full-stream?token=REDACTED" || st.LastError == "" {
+		t.Errorf("status URL %q, last error %q", st.URL, st.LastError)
 	}
 }

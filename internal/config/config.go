@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/certhunt/certhunt/internal/auth"
 	"github.com/certhunt/certhunt/internal/certstream"
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/detect"
@@ -225,10 +226,13 @@ type CertstreamServer struct {
 
 // Auth protects the API and UI.
 type Auth struct {
-	// Tokens are accepted bearer tokens; when empty the API is open, so serve refuses a
-	// non-loopback listen address unless AllowInsecure is set.
-	Tokens        []string `yaml:"tokens"`
-	AllowInsecure bool     `yaml:"allow_insecure"`
+	// Tokens are accepted bearer tokens: strings, or {name, token, role: admin|analyst|viewer}
+	// with token_file or token_env instead of token to keep the secret out of the config (and
+	// of ps, as a flag would not). Each must be at least 16 characters. When empty the API is
+	// open to local clients, so serve refuses a non-loopback listen address unless
+	// AllowInsecure is set.
+	Tokens        []auth.Token `yaml:"tokens"`
+	AllowInsecure bool         `yaml:"allow_insecure"`
 }
 
 // Defaults. Default builds the configuration from these; default.yaml, the commented example
@@ -291,13 +295,17 @@ func Parse(data []byte, name string) (*Config, error) {
 	w.walk(&doc, reflect.TypeFor[Config](), "")
 	c.lines = w.lines
 	if len(w.problems) > 0 {
-		// Say every mistake at once: the values that did decode are validated too (a value
-		// of the wrong type keeps its default, which is valid, so nothing is said twice).
+		// Say every mistake at once: the values that did decode are validated too, except
+		// under a key already reported (a value of the wrong type keeps its default).
 		yaml.Unmarshal(data, c)
 		all := w.problems
 		if err := c.Validate(); err != nil {
 			if e, ok := asError(err); ok {
-				all = append(all, e.Problems...)
+				for _, p := range e.Problems {
+					if !slices.ContainsFunc(w.spoilt, func(k string) bool { return under(p.Key, k) }) {
+						all = append(all, p)
+					}
+				}
 			}
 		}
 		slices.SortStableFunc(all, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
@@ -309,6 +317,11 @@ func Parse(data []byte, name string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err)) // the walk should have caught it
 	}
 	return c, nil
+}
+
+// under reports whether key is parent or lies below it (a.b[0].c is under a.b).
+func under(key, parent string) bool {
+	return parent != "" && (key == parent || strings.HasPrefix(key, parent+".") || strings.HasPrefix(key, parent+"["))
 }
 
 // yamlMessage rewrites yaml.v3's "field x not found in type config.Y" into words a user reads.
@@ -368,13 +381,9 @@ func (c *Config) Validate() error {
 	ps.addErr("intel.", intel.CheckFeeds(c.FeedConfigs()))
 	c.validateScoring(ps)
 	ps.addErr("", notifyconf.ValidateAll(c.NotifyConfigs()))
+	ps.addErr("", auth.ValidateTokens(c.Auth.Tokens))
 	if p := c.CertstreamServer.PathPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		bad("certstream_server.path_prefix", "%q must start with / and not end with /", p)
-	}
-	for i, tok := range c.Auth.Tokens {
-		if strings.TrimSpace(tok) == "" {
-			bad(fmt.Sprintf("auth.tokens[%d]", i), "is empty")
-		}
 	}
 	return ps.err(c.file)
 }

@@ -40,6 +40,10 @@ func TestBadConfigs(t *testing.T) {
 		{"notify: [{type: pager}]\n", `notify[0].type: "pager" is not webhook`},
 		{"scoring:\n  incident_threshold: 0\n", "scoring.incident_threshold: 0 is not between 1 and 100"},
 		{"listen: [1]\n", "line 1: listen: is a list, want a string"},
+		{"auth:\n  tokens: ['']\n", "auth.tokens[0]: empty token"},
+		{"auth:\n  tokens: [short]\n", "auth.tokens[0]: token is 5 characters, shorter than 16"},
+		{"auth:\n  tokens: [{name: soc, token: long-enough-token-1, role: root}]\n", `auth.tokens[0]: role "root"`},
+		{"auth:\n  tokens: [{tokn: x}]\n", `line 2: auth.tokens[0]: unknown key "tokn" (did you mean "token"?)`},
 	} {
 		c, err := Parse([]byte(tc.yaml), "test.yaml")
 		if err == nil {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certhunt/certhunt/internal/auth"
 )
 
 // setting is one scalar key that can be given as a flag and as CERTHUNT_<FLAG> in the env.
@@ -101,7 +103,7 @@ var settings = []setting{
 	{"incident-threshold", "scoring.incident_threshold", integer(func(c *Config) *int { return &c.Scoring.IncidentThreshold })},
 	{"certstream-server", "certstream_server.enabled", boolean(func(c *Config) *bool { return &c.CertstreamServer.Enabled })},
 	{"certstream-path", "certstream_server.path_prefix", str(func(c *Config) *string { return &c.CertstreamServer.PathPrefix })},
-	{"auth-tokens", "auth.tokens", list(func(c *Config) *[]string { return &c.Auth.Tokens })},
+	{"auth-tokens", "auth.tokens", func(c *Config, v string) error { c.Auth.Tokens = auth.StringTokens(splitList(v)); return nil }},
 	{"allow-insecure", "auth.allow_insecure", boolean(func(c *Config) *bool { return &c.Auth.AllowInsecure })},
 }
 

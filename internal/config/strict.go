@@ -29,16 +29,24 @@ var variants = map[reflect.Type]variant{
 	}},
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType    = reflect.TypeFor[time.Duration]()
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+)
 
 // walker records the problems of one document and the line of every key it saw.
 type walker struct {
 	problems []Problem
 	lines    map[string]int
+	// spoilt are the keys whose value could not be read: what Validate says under them is a
+	// consequence, not news.
+	spoilt []string
 }
 
+// bad reports a value that cannot be read as its type.
 func (w *walker) bad(line int, key, format string, args ...any) {
 	w.problems = append(w.problems, Problem{Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	w.spoilt = append(w.spoilt, key)
 }
 
 // walk checks node against type t at key path.
@@ -64,6 +72,20 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	}
 	if v, ok := variants[t]; ok {
 		w.walkVariant(n, v, path)
+		return
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		// The type reads its own forms (auth.Token: a string or a mapping): a mapping is
+		// checked key by key, anything else is tried on the type itself.
+		if n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct {
+			before := len(w.problems)
+			w.walkStruct(n, t, path, "")
+			if len(w.problems) > before {
+				w.spoilt = append(w.spoilt, path) // the type refuses the whole value then
+			}
+		} else if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			w.bad(n.Line, path, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
 		return
 	}
 	switch {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bo "github.com/certhunt/certhunt/internal/backoff"
+	"github.com/certhunt/certhunt/internal/redact"
 )
 
 // Fetch error kinds, the keys of Follower.FetchErrors.
@@ -50,15 +51,17 @@ func errorKind(err error) string {
 
 // httpGet fetches url and returns its body, at most limit bytes; a longer body is an error
 // rather than a silently truncated answer.
-func httpGet(ctx context.Context, client *http.Client, url string, limit int64) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// Errors show the URL with its secrets masked.
+func httpGet(ctx context.Context, client *http.Client, rawURL string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, err
+		return nil, redact.Error(err, rawURL)
 	}
+	url := redact.URL(rawURL)
 	req.Header.Set("User-Agent", "certhunt")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, &FetchError{Kind: KindNetwork, Err: err}
+		return nil, &FetchError{Kind: KindNetwork, Err: redact.Error(err, rawURL)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusTooManyRequests {
@@ -78,13 +81,13 @@ func httpGet(ctx context.Context, client *http.Client, url string, limit int64) 
 		// transport never delivers more than Content-Length.
 		body := make([]byte, resp.ContentLength)
 		if _, err := io.ReadFull(resp.Body, body); err != nil {
-			return nil, &FetchError{Kind: KindNetwork, Err: fmt.Errorf("GET %s: %w", url, err)}
+			return nil, &FetchError{Kind: KindNetwork, Err: redact.Error(fmt.Errorf("GET %s: %w", url, err), rawURL)}
 		}
 		return body, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, &FetchError{Kind: KindNetwork, Err: fmt.Errorf("GET %s: %w", url, err)}
+		return nil, &FetchError{Kind: KindNetwork, Err: redact.Error(fmt.Errorf("GET %s: %w", url, err), rawURL)}
 	}
 	if int64(len(body)) > limit {
 		return nil, fetchErr(KindDecode, "GET %s: answer larger than %d bytes", url, limit)

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/redact"
 	"github.com/certhunt/certhunt/internal/source"
 )
 
@@ -143,7 +144,7 @@ func NewFollower(info LogInfo, opts FollowerOptions) (*Follower, error) {
 		f.catchUpRound = catchUpSpans * TileWidth
 	}
 	f.reader = reader{client: client, parallel: opts.Parallel, opts: opts,
-		logger: opts.Logger.With("log", info.Name, "url", info.URL), counters: &f.counters}
+		logger: opts.Logger.With("log", info.Name, "url", redact.URL(info.URL)), counters: &f.counters}
 	return f, nil
 }
 
@@ -159,11 +160,16 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 	}
 	logger := f.reader.logger
 	bo := backoff{min: f.opts.MinBackoff, max: f.opts.MaxBackoff}
+	known := cursor // a tree size this far is servable; a jump past it is checked first
 	head := func() (TreeHead, bool) {
 		for failures := 1; ; failures++ {
 			th, err := f.client.treeHead(ctx)
+			if err == nil && th.Size > known+f.catchUpRound {
+				err = probeSize(ctx, f.client, th.Size)
+			}
 			if err == nil {
 				bo.reset()
+				known = max(known, th.Size)
 				f.treeSize.Store(th.Size)
 				f.lastOK.Store(time.Now().UnixNano())
 				return th, true
@@ -275,7 +281,7 @@ func (f *Follower) committer(b source.Batch, end int64) func() error {
 func (f *Follower) Status() source.Status {
 	st := source.Status{
 		Name:             f.info.Name,
-		URL:              f.info.URL,
+		URL:              redact.URL(f.info.URL),
 		Type:             f.info.Type,
 		Position:         f.position.Load(),
 		TreeSize:         f.treeSize.Load(),

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
+	"github.com/certhunt/certhunt/internal/redact"
 )
 
 // Log types, as in SPEC.md's sources.ct.logs[].type.
@@ -49,7 +50,10 @@ type LogInfo struct {
 }
 
 // Ref names the log in entries and malformed records.
-func (l LogInfo) Ref() certs.LogRef { return certs.LogRef{Name: l.Name, URL: l.URL, Type: l.Type} }
+// Its URL has any secrets masked, since entries carry it into incidents and the UI.
+func (l LogInfo) Ref() certs.LogRef {
+	return certs.LogRef{Name: l.Name, URL: redact.URL(l.URL), Type: l.Type}
+}
 
 // origin is the checkpoint origin a static log must sign: its submission prefix without
 // scheme or trailing slash. Empty when the log has no submission URL.

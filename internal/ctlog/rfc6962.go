@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/certhunt/certhunt/internal/certs"
+	"github.com/certhunt/certhunt/internal/redact"
 	"github.com/certhunt/certhunt/internal/source"
 )
 
@@ -37,7 +38,7 @@ func (c *rfc6962Client) treeHead(ctx context.Context) (TreeHead, error) {
 	}
 	var sth sthJSON
 	if err := json.Unmarshal(body, &sth); err != nil {
-		return TreeHead{}, fetchErr(KindDecode, "get-sth from %s: %v", c.base, err)
+		return TreeHead{}, fetchErr(KindDecode, "get-sth from %s: %v", redact.URL(c.base), err)
 	}
 	return sth.verify(c.info.Key)
 }

@@ -5,49 +5,62 @@
 // # Rules and weights
 //
 // Each rule that fires adds a Reason with its points; the strongest asset rule gives its full
-// weight, every further asset rule adds "corroborating" points, context rules add small weights
-// to alerts whose strongest rule has at least 40 points, and the sum is capped to 0..100; the
+// weight, every further rule resting on another kind of evidence (a listed value, edits,
+// containment, position) adds "corroborating" points once, context rules add small weights to
+// alerts whose strongest rule has at least 50 points, and the sum is capped to 0..100; the
 // reasons' points add up to the score. Default weights (rule name: points), each overridable
 // through Options.Weights:
 //
-//	homograph        90  name, registered domain or label equals a listed homograph (any form)
-//	confusable       85  a label's TR39+ASCII skeleton equals the asset label's (IDN homograph)
-//	subdomain        80  the asset's full domain used as labels of another domain
-//	split-brand      75  the asset label split by dots across labels (pay.pal.com)
-//	brand-tld        70  the asset label as the registered label under another suffix
-//	levenshtein      70  XSOAR: similarity 1-lev/max(len) > threshold, asset label or homograph
-//	combosquat       70  the asset label (or its skeleton) inside a label, with evidence at both
-//	                     ends: the label's edge, a hyphen or digit, or affix words (words.go);
-//	                     or the label as a whole hyphen-separated word (a 2-4 letter label only
-//	                     in the registered label: "dhl-parcel-redelivery"); or a label of 6+
-//	                     letters with a run of 4+ other letters glued to it, whatever the word,
-//	                     at the label's start or between two words, or glued in front of a label
-//	                     of 8+ letters, unless the run starts with an English suffix (discord-ant)
-//	                     or is an English prefix; one boundary is enough for labels of 8+ letters
-//	                     unless an English suffix follows; a 2-4 letter label glued to words
-//	                     needs an affix word that is not a generic web word (skyline, inbox)
-//	typo             65  Damerau (OSA) distance 1 from an asset label of 5+ letters, or hyphens
-//	                     added; or an IDN label one edit from a 2-4 letter label (ebay + a
-//	                     Cyrillic letter)
-//	subdomain-label  65  the asset label as a label left of another registered domain
-//	typo-short       55  a plausible typo (typoKind) of a 2-4 letter label under the asset's own
-//	                     suffix, followed by it, or as a hyphenated word beside affix words
-//	                     ("uspss-verify"); other distance-1 names of short labels are too
-//	                     common among honest names to report
-//	typo-2           55  Damerau distance 2 from an asset label of 9+ letters
-//	combosquat-weak  45  the label inside a word with boundary evidence on one side only
-//	suffix-follow    20  the match is followed by the asset's own suffix (ato.gov.au-x.com)
-//	corroborating    10  each further asset rule that fired
-//	mixed-script     10  a label mixes scripts (Latin with Cyrillic, ...)
-//	intel            50  a threat-intel feed lists the name (a feed's own weight wins)
-//	same-suffix       5  a lookalike under the asset's own public suffix
-//	keyword           5  per phishing word in the name (at most two)
-//	abused-tld        5  a TLD much used for phishing
-//	punycode          5  an IDN label
-//	hyphens           5  three or more hyphens (in the Unicode form: "xn--" does not count)
-//	deep              5  six or more labels
+//	homograph         90  the name, a parent of it down to the registered domain, or the
+//	                      registered label equals a listed homograph (any form); a listed
+//	                      value that is an ordinary word or shorter than three letters (fox.com
+//	                      generated for box.com) is no evidence of its own
+//	confusable        85  a label's TR39+ASCII skeleton equals the asset label's (IDN homograph)
+//	subdomain         80  the asset's full domain used as labels of another domain
+//	split-brand       75  the asset label split by dots across labels (pay.pal.com)
+//	brand-tld         70  the asset label as the registered label under another suffix
+//	combosquat        70  the asset label (or its skeleton) inside a label, with evidence at both
+//	                      ends: the label's edge, a hyphen or digit, or affix words (words.go);
+//	                      or the label as a whole hyphen-separated word (a 2-4 letter label only
+//	                      in the registered label: "dhl-parcel-redelivery"); or a label of 6+
+//	                      letters with a run of 4+ other letters glued to it, whatever the word,
+//	                      at the label's start or between two words, or glued in front of a label
+//	                      of 8+ letters, unless the run is an English suffix (discord-ant) or an
+//	                      English prefix; never when the brand lies inside an ordinary word of
+//	                      the lexicon ("slackline", "boxer"+"shorts")
+//	subdomain-label   65  the asset label as a label left of another registered domain
+//	typo              55  Damerau (OSA) distance 1 from an asset label of 6+ letters (of 5
+//	                      letters: only as the registered label, before the asset's suffix, or
+//	                      corroborated by a phishing word in the registered label, an abused TLD
+//	                      or a machine-made registered domain), hyphens added, or an IDN label
+//	                      whose plain Latin reading is within one more edit
+//	levenshtein       55  XSOAR: similarity 1-lev/max(len) > threshold against the asset label
+//	typo-short        55  a plausible typo (typoKind) of a 2-4 letter label under the asset's own
+//	                      suffix, followed by it, beside affix words ("uspss-verify"), or
+//	                      corroborated as for five letters
+//	typo-2            55  Damerau distance 2 from an asset label of 9+ letters
+//	homograph-similar 50  XSOAR similarity of the registered label to a listed homograph's
+//	                      registered label (four or more letters, one that still carries the
+//	                      brand), naming the closest listed value
+//	combosquat-weak   45  the label inside a word with boundary evidence on one side only
+//	suffix-follow     20  the match is followed by the asset's own suffix (ato.gov.au-x.com)
+//	corroborating     10  each further kind of evidence
+//	mixed-script      10  a label mixes scripts (Latin with Cyrillic, ...)
+//	same-suffix       10  an edit-type lookalike of the registered label under the asset's suffix
+//	keyword           10  per phishing word in the name (at most two; never the asset's own words)
+//	intel             50  a threat-intel feed lists the name (a feed's own weight wins)
+//	abused-tld         5  a TLD much used for phishing
+//	throwaway-domain   5  a lookalike host label under a machine-made registered domain
+//	punycode           5  an IDN label
+//	hyphens            5  three or more hyphens (in the Unicode form: "xn--" does not count)
+//	deep               5  six or more labels
 //
-// Severity from the final score: low below 40, medium below 60, high below 80, critical from 80.
+// So a bare typo is medium or high (55-65), a typo with a phishing word or an abused TLD high,
+// and critical needs strong evidence: a listed homograph, an IDN or confusable of the
+// registered label, the brand with a phishing word, a subdomain trick or a feed hit.
+//
+// No typo rule fires on an ordinary word (internal/lexicon: "black" is not slack, "app1" not
+// apple), nor on a host label that Options.Labels says thousands of domains use.
 //
 // Names at or under any protected domain or any Options.Allow entry never alert.
 //
@@ -552,7 +565,10 @@ func similarEligible(h *hom, a *asset) bool {
 	if h.runes < 4 {
 		return false
 	}
-	sk := strings.ReplaceAll(names.Skeleton(h.labelUnicode()), "-", "")
+	if l := withoutHyphens(h.label()); strings.Contains(l, a.flat) || osaDistance(l, a.flat, 2) <= 2 {
+		return true // most generated values: no skeleton needed
+	}
+	sk := withoutHyphens(names.Skeleton(h.labelUnicode()))
 	return strings.Contains(sk, a.skel) || osaDistance(sk, a.skel, 2) <= 2
 }
 

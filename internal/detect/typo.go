@@ -4,47 +4,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/certhunt/certhunt/internal/keyboard"
 )
 
-// keyboards are the QWERTY, QWERTZ and AZERTY layouts, for telling a slipped finger from an
-// unrelated letter.
-var keyboards = [][]string{
-	{"1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm"},
-	{"1234567890-", "qwertzuiop", "asdfghjkl", "yxcvbnm"},
-	{"1234567890-", "azertyuiop", "qsdfghjklm", "wxcvbn"},
-}
-
-// neighbours[c] lists the keys next to c on any of the keyboards (same row and the rows above
-// and below, offset as on a real keyboard).
-var neighbours = func() map[byte]string {
-	m := map[byte]string{}
-	for _, rows := range keyboards {
-		addNeighbours(m, rows)
-	}
-	return m
-}()
-
-func addNeighbours(m map[byte]string, rows []string) {
-	pos := map[byte][2]int{}
-	for r, row := range rows {
-		for c := range len(row) {
-			pos[row[c]] = [2]int{r, c}
-		}
-	}
-	for a, pa := range pos {
-		for b, pb := range pos {
-			dr, dc := pb[0]-pa[0], pb[1]-pa[1]
-			if a != b && dr >= -1 && dr <= 1 && (dr == 0 && (dc == 1 || dc == -1) ||
-				dr == 1 && (dc == 0 || dc == -1) || dr == -1 && (dc == 0 || dc == 1)) {
-				if strings.IndexByte(m[a], b) < 0 {
-					m[a] += string(b)
-				}
-			}
-		}
-	}
-}
-
-func adjacentKeys(a, b byte) bool { return strings.IndexByte(neighbours[a], b) >= 0 }
+func adjacentKeys(a, b byte) bool { return keyboard.Adjacent(rune(a), rune(b)) }
 
 func isVowel(c byte) bool { return strings.IndexByte("aeiouy", c) >= 0 }
 

@@ -6,6 +6,8 @@ import (
 	"unicode"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/certhunt/certhunt/internal/keyboard"
 )
 
 // replaceAt returns rs with rs[i:j] replaced by s.
@@ -181,7 +183,7 @@ func hyphenation(t *target, emit func(string)) {
 // insertion inserts a key next to one it neighbours on a keyboard, before or after it.
 func insertion(t *target, emit func(string)) {
 	for i, r := range t.runes {
-		for _, kb := range keyboards {
+		for _, kb := range keyboard.Neighbours {
 			for _, k := range kb[r] {
 				emit(t.with(replaceAt(t.runes, i, i, string(k))))
 				emit(t.with(replaceAt(t.runes, i+1, i+1, string(k))))
@@ -207,7 +209,7 @@ func repetition(t *target, emit func(string)) {
 // replacement replaces one key with a keyboard neighbour (qwerty, qwertz, azerty).
 func replacement(t *target, emit func(string)) {
 	for i, r := range t.runes {
-		for _, kb := range keyboards {
+		for _, kb := range keyboard.Neighbours {
 			for _, k := range kb[r] {
 				emit(t.with(replaceAt(t.runes, i, i+1, string(k))))
 			}

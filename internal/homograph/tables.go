@@ -2,37 +2,6 @@ package homograph
 
 import "strings"
 
-// keyboardRows are the letter and digit rows of the layouts typists use most (US, German,
-// French). Neighbours are derived from the rows' physical stagger: see neighbours.
-var keyboardRows = [][4]string{
-	{"1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"}, // qwerty
-	{"1234567890", "qwertzuiop", "asdfghjkl", "yxcvbnm"}, // qwertz
-	{"1234567890", "azertyuiop", "qsdfghjklm", "wxcvbn"}, // azerty
-}
-
-// keyboards maps each key of each layout to the keys around it: left and right on its row, the two
-// keys above (same index and the next, rows being shifted right as they go down) and the two
-// below (previous index and the same).
-var keyboards = func() []map[rune]string {
-	var out []map[rune]string
-	for _, rows := range keyboardRows {
-		m := map[rune]string{}
-		at := func(row, i int) string {
-			if row < 0 || row >= len(rows) || i < 0 || i >= len(rows[row]) {
-				return ""
-			}
-			return rows[row][i : i+1]
-		}
-		for r, row := range rows {
-			for i := range len(row) {
-				m[rune(row[i])] = at(r-1, i) + at(r-1, i+1) + at(r, i-1) + at(r, i+1) + at(r+1, i-1) + at(r+1, i)
-			}
-		}
-		out = append(out, m)
-	}
-	return out
-}()
-
 // glyphs maps a character to what can be written instead of it and read the same at a glance:
 // ASCII lookalikes (rn for m, cl for d, 1 for l, 0 for o) and Latin letters with marks or other
 // shapes. Every dnstwist homoglyph is here, so that certhunt's homoglyph output contains dnstwist's.

@@ -9,13 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
@@ -36,6 +40,9 @@ var ErrNotFound = errors.New("incident not found")
 // ErrBadCursor is returned for a paging cursor List did not make.
 var ErrBadCursor = errors.New("bad cursor")
 
+// ErrBadFilter is returned by List for a filter Validate refuses.
+var ErrBadFilter = errors.New("bad filter")
+
 // Store keeps incidents in SQLite or PostgreSQL; both behave the same. All methods are safe
 // for concurrent use, also from several processes sharing one PostgreSQL database. Record is
 // idempotent: recording the same alert and certificate sighting again changes nothing.
@@ -46,6 +53,9 @@ type Store struct {
 	// recording queues this process's Records of one incident before they reach the
 	// database, whose locks (which still order several processes) are far slower to hand over.
 	recording keyLocks
+
+	malformedPruned  atomic.Int64 // unix ns of the last retention sweep
+	malformedDropped atomic.Int64
 }
 
 // keyLocks is a mutex per key, held while waiting callers remain.
@@ -151,6 +161,9 @@ func Open(ctx context.Context, dataDir, database string) (*Store, error) {
 // OpenSQLite opens (creating if needed) the database file in dataDir and applies migrations.
 func OpenSQLite(dataDir string) (*Store, error) {
 	path := filepath.Join(dataDir, "certhunt.db")
+	if err := privateFiles(path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -164,6 +177,23 @@ func OpenSQLite(dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// privateFiles creates the database file readable by its owner only (SQLite gives its WAL and
+// shared-memory files the database file's mode) and tightens files an older version left 0644:
+// the database holds every incident and analyst note.
+func privateFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("chmod %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // OpenPostgres connects to the PostgreSQL database at url (postgres://user:pass@host/db?...)
@@ -247,6 +277,9 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Change says what Record did.
 type Change struct {
+	// Incident is the incident after Record, with only the certificate just recorded (and
+	// that sighting) in Certificates, so that Record's cost does not grow with the incident;
+	// Get returns them all.
 	Incident Incident
 	// Created: a new incident was opened. Raised: an existing one's severity went up.
 	// NewSighting: the (log, index) entry was not known yet.
@@ -326,10 +359,17 @@ func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Chan
 			return ch, err
 		}
 	}
-	inc, err := s.get(ctx, tx, id)
+	// Only the incident's row and this certificate are read back: reloading every certificate
+	// made Record slower as the incident grew (97 ms at 6,000 certificates).
+	inc, err := scanIncident(tx.QueryRowContext(ctx, selectIncident+" WHERE id = $1", id))
 	if err != nil {
 		return ch, err
 	}
+	if len(c.DER) > 0 {
+		details.PEM = certs.PEM(c.DER)
+	}
+	details.Sightings = []Sighting{{Log: details.Log, SeenAt: seen.UTC()}}
+	inc.Certificates = []Certificate{details}
 	ch.Incident = *inc
 	return ch, tx.Commit()
 }
@@ -362,12 +402,60 @@ func certDetails(c *certs.Cert) Certificate {
 	}
 }
 
-// RecordMalformed keeps an entry that could not be read. Recording it twice is harmless.
+// Malformed records are bounded: a hostile source can send endless broken entries under keys
+// of its choosing (1,500 certstream frames once made 90 MB). Beyond the caps a record is
+// dropped and counted (MalformedDropped); records older than the retention are deleted.
+const (
+	MaxMalformedPerLog  = 1000
+	MaxMalformed        = 10000
+	MalformedRetention  = 30 * 24 * time.Hour
+	maxMalformedData    = 16 << 10 // bytes of the entry kept for diagnosis
+	malformedPruneEvery = time.Hour
+)
+
+// RecordMalformed keeps an entry that could not be read, within the caps above. Recording it
+// twice is harmless.
 func (s *Store) RecordMalformed(ctx context.Context, m source.Malformed) error {
+	now := s.now()
+	if last := s.malformedPruned.Load(); now.UnixNano()-last >= int64(malformedPruneEvery) &&
+		s.malformedPruned.CompareAndSwap(last, now.UnixNano()) {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM malformed WHERE at < $1`, now.Add(-MalformedRetention).UnixNano()); err != nil {
+			return err
+		}
+	}
+	var perLog, total int64
+	if err := s.db.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM (SELECT 1 FROM malformed WHERE log_url = $1 LIMIT $2) p),
+			(SELECT count(*) FROM (SELECT 1 FROM malformed LIMIT $3) t)`,
+		s.d.args([]any{m.Log.URL, MaxMalformedPerLog, MaxMalformed})...).Scan(&perLog, &total); err != nil {
+		return err
+	}
+	if perLog >= MaxMalformedPerLog || total >= MaxMalformed {
+		s.malformedDropped.Add(1)
+		return nil
+	}
+	data := m.Data
+	if len(data) > maxMalformedData {
+		data = data[:maxMalformedData]
+	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO malformed (log_url, log_name, log_index, error, data, at)
 		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
-		s.d.args([]any{m.Log.URL, m.Log.Name, m.Index, m.Err, m.Data, s.now().UnixNano()})...)
+		s.d.args([]any{m.Log.URL, m.Log.Name, m.Index, truncate(m.Err, 1024), data, now.UnixNano()})...)
 	return err
+}
+
+// MalformedDropped is how many malformed records this process dropped at the caps.
+func (s *Store) MalformedDropped() int64 { return s.malformedDropped.Load() }
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // MalformedCount returns how many malformed entries are recorded for a log URL ("" for all).
@@ -387,16 +475,47 @@ type Filter struct {
 	Cursor                         string
 }
 
+// Validate checks the filter's values, so that a request cannot make List build a query of
+// unbounded size (20,000 status values once did) or compare against values no row can hold.
+func (f Filter) Validate() error {
+	check := func(name, csv string, allowed ...string) error {
+		for v := range strings.SplitSeq(csv, ",") {
+			if v = strings.TrimSpace(v); v != "" && !slices.Contains(allowed, v) {
+				return fmt.Errorf("%w: %s %q is not one of %s", ErrBadFilter, name, truncate(v, 64), strings.Join(allowed, ", "))
+			}
+		}
+		return nil
+	}
+	if len(f.Status) > 256 || len(f.Severity) > 256 {
+		return fmt.Errorf("%w: status or severity list too long", ErrBadFilter)
+	}
+	if err := check("status", f.Status, StatusNew, StatusInvestigating, StatusClosed); err != nil {
+		return err
+	}
+	if err := check("severity", f.Severity, "low", "medium", "high", "critical"); err != nil {
+		return err
+	}
+	if len(f.Asset) > 253 || len(f.Query) > 253 || len(f.Cursor) > 64 {
+		return fmt.Errorf("%w: asset and q are at most 253 characters, cursor 64", ErrBadFilter)
+	}
+	return nil
+}
+
 // List returns incidents newest first (without certificates) and the cursor of the next page
 // ("" on the last page).
 func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) {
+	if err := f.Validate(); err != nil {
+		return nil, "", err
+	}
 	where := []string{"1=1"}
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	inList := func(col, csv string) {
 		var ph []string
+		seen := map[string]bool{}
 		for _, v := range strings.Split(csv, ",") {
-			if v = strings.TrimSpace(v); v != "" {
+			if v = strings.TrimSpace(v); v != "" && !seen[v] {
+				seen[v] = true
 				ph = append(ph, arg(v))
 			}
 		}

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/certhunt/certhunt/internal/redact"
 )
 
 // taxiiMediaType is the TAXII 2.1 media type a client sends in Accept.
@@ -143,15 +146,62 @@ func (m *Manager) get(ctx context.Context, f *feed, loc string, header http.Head
 	case f.cfg.Username != "":
 		req.SetBasicAuth(f.cfg.Username, f.cfg.Password)
 	}
-	resp, err := m.client.Do(req)
+	client := *m.client
+	client.CheckRedirect = redirectPolicy(req.URL)
+	resp, err := client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GET %s: %w", redactURL(loc), err)
+		return nil, redact.Error(fmt.Errorf("GET %s: %w", redactURL(loc), err), loc)
 	}
 	return resp, nil
+}
+
+// redirectPolicy keeps a feed's credentials on the origin (scheme, host and port) they were
+// configured for (net/http forwards them to another port of the same host), and refuses a
+// redirect from a public address to a loopback, private or link-local one: a feed must not
+// make certhunt read an internal service.
+func redirectPolicy(origin *url.URL) func(*http.Request, []*http.Request) error {
+	originInternal := internalHost(context.Background(), origin.Hostname())
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		if req.URL.Scheme != origin.Scheme || !strings.EqualFold(req.URL.Host, origin.Host) {
+			req.Header.Del("Authorization")
+			req.Header.Del("Cookie")
+		}
+		if !originInternal && internalHost(req.Context(), req.URL.Hostname()) {
+			return fmt.Errorf("redirect from %s to an internal address (%s) refused", redactURL(origin.String()), req.URL.Hostname())
+		}
+		return nil
+	}
+}
+
+// internalHost says whether host is, or resolves to, a loopback, private, link-local or
+// unspecified address. A name that does not resolve is not internal (the fetch then fails).
+func internalHost(ctx context.Context, host string) bool {
+	internal := func(ip net.IP) bool {
+		return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified()
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return internal(ip)
+	}
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if internal(a.IP) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkResponse refuses error statuses and HTML pages (a login or error page answering 200).

@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -672,5 +674,43 @@ func TestTAXIIPagedByDateAddedOnly(t *testing.T) {
 	}
 	if st := statusOf(t, m, "t"); st.Indicators != 3 {
 		t.Errorf("indicators = %d; want 3", st.Indicators)
+	}
+}
+
+// A feed's credentials stay on the origin they were configured for: a redirect to another
+// port of the same host arrives without them.
+func TestRedirectDropsCredentialsOnAnotherPort(t *testing.T) {
+	var gotAuth []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = append(gotAuth, r.Header.Get("Authorization"))
+		io.WriteString(w, "evil.example\n")
+	}))
+	defer other.Close()
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/feed.txt", http.StatusFound)
+	}))
+	defer origin.Close()
+	m := newTestManager(t, []FeedConfig{{Name: "f", URL: origin.URL + "/feed.txt", Format: FormatDomains, Token: "s3cret"}}, testOptions(t))
+	if err := m.Refresh(context.Background(), "f"); err != nil {
+		t.Fatal(err)
+	}
+	if len(gotAuth) != 1 || gotAuth[0] != "" {
+		t.Fatalf("the redirect target saw Authorization %q", gotAuth)
+	}
+}
+
+// A public feed cannot redirect certhunt to an internal address.
+func TestRedirectFromPublicToInternalIsRefused(t *testing.T) {
+	policy := redirectPolicy(&url.URL{Scheme: "https", Host: "203.0.113.7"})
+	for _, target := range []string{"http://127.0.0.1:8080/", "http://10.0.0.5/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/", "http://localhost/"} {
+		req := httptest.NewRequest("GET", target, nil)
+		if err := policy(req, []*http.Request{{}}); err == nil {
+			t.Errorf("redirect to %s allowed", target)
+		}
+	}
+	req := httptest.NewRequest("GET", "https://198.51.100.9/feed", nil)
+	req.Header.Set("Authorization", "Bearer x")
+	if err := policy(req, []*http.Request{{}}); err != nil || req.Header.Get("Authorization") != "" {
+		t.Errorf("public to public: %v, Authorization %q", err, req.Header.Get("Authorization"))
 	}
 }

@@ -208,3 +208,23 @@ func TestSetFindWalksHashCollisionChain(t *testing.T) {
 		t.Error("find(c.example) found a host that is not there")
 	}
 }
+
+// A feed repeating one line (a gzip bomb's favourite) holds one pending entry, not one per
+// line: duplicates merge while the feed streams.
+func TestDuplicateLinesMergeWhileStreaming(t *testing.T) {
+	b := newBuilder()
+	const lines = 200000
+	if err := parseDomains(strings.NewReader(strings.Repeat("evil.example\n", lines)+"other.example\n"), b); err != nil {
+		t.Fatal(err)
+	}
+	if b.pendingCount != 2 || b.stats.Duplicates != lines-1 {
+		t.Fatalf("pending %d, duplicates %d; want 2 and %d", b.pendingCount, b.stats.Duplicates, lines-1)
+	}
+	set, err := b.set()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := set.find("evil.example"); !ok || set.len() != 2 || b.stats.Duplicates != lines-1 {
+		t.Fatalf("set of %d, duplicates %d", set.len(), b.stats.Duplicates)
+	}
+}

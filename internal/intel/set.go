@@ -108,7 +108,15 @@ type builder struct {
 	threatIndex  map[string]uint32 // interns threat types
 	threats      []string
 	stats        parseStats
+	// recent finds an earlier pending entry of a host (1-based position, in a slot chosen by
+	// the host's hash), so that repeated lines are merged while the feed streams in rather
+	// than all held until set: a gzip bomb of one repeated line once buffered 1.44 GB. A
+	// fixed table costs no growth on million-line feeds; what it misses, set still merges.
+	seed   maphash.Seed
+	recent *[recentSlots]uint32
 }
+
+const recentSlots = 1 << 16
 
 const pendingChunk = 4096
 
@@ -119,7 +127,7 @@ type pendingEntry struct {
 }
 
 func newBuilder() *builder {
-	return &builder{threatIndex: map[string]uint32{"": 0}, threats: []string{""}}
+	return &builder{threatIndex: map[string]uint32{"": 0}, threats: []string{""}, seed: maphash.MakeSeed(), recent: new([recentSlots]uint32)}
 }
 
 // extendBuilder starts a builder from an existing set; TAXII refreshes add to what was
@@ -198,6 +206,7 @@ func (b *builder) set() (*indicatorSet, error) {
 	}
 	s.arena = string(arena)
 	b.pending, b.pendingCount = nil, 0
+	clear(b.recent[:])
 	return s, nil
 }
 
@@ -264,8 +273,21 @@ func (b *builder) count(kind hostKind) {
 	}
 }
 
-// put collects one indicator; set resolves duplicates.
+// put collects one indicator, merging it into an earlier one of the same host (the earliest
+// dated sighting wins, as in set, which resolves what a hash collision lets through).
 func (b *builder) put(host, indicator, threatType string, firstSeen int64) {
+	slot := &b.recent[maphash.String(b.seed, host)%recentSlots]
+	if pos := *slot; pos != 0 {
+		p := &b.pending[(pos-1)/pendingChunk][(pos-1)%pendingChunk]
+		if p.host == host {
+			b.stats.Duplicates++
+			if p.firstSeen != 0 && firstSeen != 0 && firstSeen < p.firstSeen {
+				p.indicator, p.firstSeen, p.threat = indicator, firstSeen, b.intern(threatType)
+			}
+			return
+		}
+	}
+	*slot = uint32(b.pendingCount + 1)
 	last := len(b.pending) - 1
 	if last < 0 || len(b.pending[last]) == pendingChunk {
 		b.pending = append(b.pending, make([]pendingEntry, 0, pendingChunk))

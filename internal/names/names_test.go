@@ -148,3 +148,20 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestFold(t *testing.T) {
+	for in, want := range map[string]string{"deutsche-danḳ": "deutsche-dank", "ẁhatsaƿƿ": "whatsapp", "chīmc": "chimc",
+		"slɑclc": "slaclc", "Müller": "muller", "paypal": "paypal"} {
+		if got, ok := Fold(in); !ok || got != want {
+			t.Errorf("Fold(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"pаypal" /* Cyrillic а */, "例え"} {
+		if got, ok := Fold(in); ok {
+			t.Errorf("Fold(%q) = %q, ok; want not foldable", in, got)
+		}
+	}
+	if Skeleton("ẁhatsaƿƿ") != Skeleton("whatsapp") {
+		t.Errorf("wynn is not read as p: %q", Skeleton("ẁhatsaƿƿ"))
+	}
+}

@@ -58,19 +58,26 @@ var unicodeFold = func() map[rune]string {
 	m := map[rune]string{'ß': "ss", 'ĸ': "k", 'ʍ': "rn", 'ʜ': "h", 'ᴛ': "t", 'ʙ': "b",
 		'ƅ': "b", 'ɢ': "g", 'π': "n", 'ꞓ': "e", 'ǝ': "e", 'ɜ': "e", 'ȷ': "j", 'ω': "vv", 'μ': "u",
 		'ƿ': "p", 'þ': "p", 'ɑ': "a", 'ɩ': "l"}
+	eachMarkedLetter(func(r rune, letter byte) {
+		if _, done := m[r]; !done {
+			m[r] = asciiFold[letter]
+		}
+	})
+	return m
+}()
+
+// eachMarkedLetter calls fn for each Latin letter with a hook, stroke, bar or other mark, and
+// each small capital, with the plain lowercase letter its Unicode name says it is.
+func eachMarkedLetter(fn func(r rune, letter byte)) {
 	for _, block := range [][2]rune{{0xC0, 0x2AF}, {0x1D00, 0x1DBF}, {0x1E00, 0x1EFF},
 		{0x2C60, 0x2C7F}, {0xA720, 0xA7FF}, {0xAB30, 0xAB6F}} {
 		for r := block[0]; r <= block[1]; r++ {
-			if _, done := m[r]; done {
-				continue
-			}
 			if sub := letterWithMark.FindStringSubmatch(runenames.Name(r)); sub != nil {
-				m[r] = asciiFold[strings.ToLower(sub[1])[0]]
+				fn(r, strings.ToLower(sub[1])[0])
 			}
 		}
 	}
-	return m
-}()
+}
 
 // Fold is label's plain Latin reading: lowercase, marks dropped (é→e, ḳ→k) and every letter
 // with a hook, stroke or bar, or small capital, read as its letter (ƈ→c, ɦ→h, ɑ→a), but no
@@ -98,17 +105,11 @@ func Fold(label string) (folded string, ok bool) {
 // plainFold maps the Latin letters with marks (see Fold) to their plain letter.
 var plainFold = func() map[rune]byte {
 	m := map[rune]byte{'ı': 'i', 'ɑ': 'a', 'ɩ': 'i', 'ƿ': 'p', 'ĸ': 'k', 'ß': 's'}
-	for _, block := range [][2]rune{{0xC0, 0x2AF}, {0x1D00, 0x1DBF}, {0x1E00, 0x1EFF},
-		{0x2C60, 0x2C7F}, {0xA720, 0xA7FF}, {0xAB30, 0xAB6F}} {
-		for r := block[0]; r <= block[1]; r++ {
-			if _, done := m[r]; done {
-				continue
-			}
-			if sub := letterWithMark.FindStringSubmatch(runenames.Name(r)); sub != nil {
-				m[r] = strings.ToLower(sub[1])[0]
-			}
+	eachMarkedLetter(func(r rune, letter byte) {
+		if _, done := m[r]; !done {
+			m[r] = letter
 		}
-	}
+	})
 	return m
 }()
 

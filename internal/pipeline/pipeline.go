@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -87,6 +88,9 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 		if r.err != nil {
 			n.Malformed.Add(1)
 			m := source.Malformed{Log: e.Log, Index: e.Index, Err: r.err.Error(), Data: e.DER}
+			if b.Source != (certs.LogRef{}) && b.Source != e.Log {
+				m.Log, m.Err = b.Source, fmt.Sprintf("entry %d of log %q: %s", e.Index, e.Log.URL, r.err)
+			}
 			if err := p.Store.RecordMalformed(ctx, m); err != nil {
 				return fmt.Errorf("record malformed %s#%d: %w", e.Log.URL, e.Index, err)
 			}
@@ -162,25 +166,70 @@ func (p *Pipeline) parseAndMatch(e *certs.Entry, ix *detect.Index) parsed {
 	if ix == nil {
 		return parsed{cert: c}
 	}
-	var alerts []detect.Alert
+	var best bestAlerts
 	for _, name := range c.DNSNames {
 		for _, a := range ix.Check(name) {
-			alerts = keepBest(alerts, a)
+			best.add(a)
 		}
 	}
-	return parsed{cert: c, alerts: alerts}
+	return parsed{cert: c, alerts: capIncidents(best.alerts)}
 }
 
-func keepBest(alerts []detect.Alert, a detect.Alert) []detect.Alert {
-	for i := range alerts {
-		if alerts[i].Asset == a.Asset && alerts[i].RegisteredDomain == a.RegisteredDomain {
-			if a.Score > alerts[i].Score {
-				alerts[i] = a
+// bestAlerts keeps the best alert per (asset, registered domain), in first-seen order, with an
+// index so that a certificate with thousands of names costs linear time.
+type bestAlerts struct {
+	alerts []detect.Alert
+	at     map[[2]string]int
+}
+
+func (b *bestAlerts) add(a detect.Alert) {
+	if b.at == nil {
+		b.at = make(map[[2]string]int)
+	}
+	k := [2]string{a.Asset, a.RegisteredDomain}
+	if i, ok := b.at[k]; ok {
+		if a.Score > b.alerts[i].Score {
+			b.alerts[i] = a
+		}
+		return
+	}
+	b.at[k] = len(b.alerts)
+	b.alerts = append(b.alerts, a)
+}
+
+// MaxIncidentsPerCert bounds the incidents one certificate opens or joins. A certificate
+// naming more lookalike domains than this (a SAN flood) opens one "many names" incident, for
+// its best-scoring name, instead of one per name: a flood must not bury the analysts.
+const MaxIncidentsPerCert = 8
+
+// capIncidents applies MaxIncidentsPerCert: beyond it, the incident alerts become one.
+func capIncidents(alerts []detect.Alert) []detect.Alert {
+	n, best := 0, -1
+	for i, a := range alerts {
+		if a.Incident {
+			n++
+			if best < 0 || a.Score > alerts[best].Score {
+				best = i
 			}
-			return alerts
 		}
 	}
-	return append(alerts, a)
+	if n <= MaxIncidentsPerCert {
+		return alerts
+	}
+	out := make([]detect.Alert, 0, len(alerts)-n+1)
+	for i, a := range alerts {
+		if !a.Incident {
+			out = append(out, a)
+			continue
+		}
+		if i != best {
+			continue
+		}
+		a.Reasons = append(slices.Clip(a.Reasons), detect.Reason{Rule: "many-names", Points: 0,
+			Detail: fmt.Sprintf("the certificate names %d lookalike domains; this incident stands for all of them", n)})
+		out = append(out, a)
+	}
+	return out
 }
 
 // minChunk keeps small batches on one goroutine, where spreading costs more than it saves.

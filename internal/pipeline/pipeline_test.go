@@ -3,8 +3,11 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,10 +22,12 @@ import (
 
 // memStore records calls, failing the first failRecords Record calls.
 type memStore struct {
-	mu          sync.Mutex
-	failRecords int
-	recorded    []string // domain@log#index
-	malformed   []int64
+	mu            sync.Mutex
+	failRecords   int
+	recorded      []string // domain@log#index
+	alerts        []detect.Alert
+	malformed     []int64
+	malformedRecs []source.Malformed
 }
 
 func (m *memStore) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (incident.Change, error) {
@@ -33,6 +38,7 @@ func (m *memStore) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (i
 		return incident.Change{}, errors.New("disk full")
 	}
 	m.recorded = append(m.recorded, a.Domain)
+	m.alerts = append(m.alerts, a)
 	return incident.Change{Created: len(m.recorded) == 1, NewSighting: true}, nil
 }
 
@@ -40,6 +46,7 @@ func (m *memStore) RecordMalformed(ctx context.Context, mf source.Malformed) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.malformed = append(m.malformed, mf.Index)
+	m.malformedRecs = append(m.malformedRecs, mf)
 	return nil
 }
 
@@ -109,11 +116,11 @@ func TestStoreFailureIsRetriedBeforeCommit(t *testing.T) {
 }
 
 func TestKeepBestPerAssetAndRegisteredDomain(t *testing.T) {
-	var out []detect.Alert
-	out = keepBest(out, detect.Alert{Asset: "a", RegisteredDomain: "x.com", Score: 60})
-	out = keepBest(out, detect.Alert{Asset: "a", RegisteredDomain: "x.com", Score: 90})
-	out = keepBest(out, detect.Alert{Asset: "b", RegisteredDomain: "x.com", Score: 70})
-	if len(out) != 2 || out[0].Score != 90 {
+	var best bestAlerts
+	best.add(detect.Alert{Asset: "a", RegisteredDomain: "x.com", Score: 60})
+	best.add(detect.Alert{Asset: "a", RegisteredDomain: "x.com", Score: 90})
+	best.add(detect.Alert{Asset: "b", RegisteredDomain: "x.com", Score: 70})
+	if out := best.alerts; len(out) != 2 || out[0].Score != 90 {
 		t.Fatalf("%+v", out)
 	}
 }
@@ -136,5 +143,44 @@ func TestRetriedBatchCountedAndPublishedOnce(t *testing.T) {
 		st.IncidentsOpened.Load() != 1 || st.IncidentSightings.Load() != 1 {
 		t.Fatalf("published %v; entries %d parsed %d alerts %d opened %d sightings %d", published, st.Entries.Load(),
 			st.Parsed.Load(), st.Alerts.Load(), st.IncidentsOpened.Load(), st.IncidentSightings.Load())
+	}
+}
+
+// A certificate naming hundreds of lookalike domains opens one "many names" incident, not one
+// per name.
+func TestSANFloodOpensOneIncident(t *testing.T) {
+	store := &memStore{}
+	p := &Pipeline{Store: store, Index: newIndex(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var names []string
+	for i := range 300 {
+		names = append(names, fmt.Sprintf("paypal-login%d.com", i))
+	}
+	b := source.Batch{Entries: []certs.Entry{entry(t, 0, names...), entry(t, 1, "paypa1.com", "paypal-secure.com")}}
+	if err := p.Handle(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.recorded) != 3 {
+		t.Fatalf("recorded %d incidents: %v", len(store.recorded), store.recorded)
+	}
+	if !slices.ContainsFunc(store.alerts[0].Reasons, func(r detect.Reason) bool {
+		return r.Rule == "many-names" && strings.Contains(r.Detail, "300 lookalike domains")
+	}) {
+		t.Errorf("flood incident reasons: %+v", store.alerts[0].Reasons)
+	}
+}
+
+// A relayed entry that does not parse is recorded under the source that relayed it, not under
+// the log it claims, so that a sender cannot choose the keys of its records.
+func TestRelayedMalformedIsKeptUnderItsSource(t *testing.T) {
+	store := &memStore{}
+	p := &Pipeline{Store: store, Index: newIndex(t), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	relay := certs.LogRef{Name: "cs", URL: "wss://relay.example/full-stream", Type: "certstream"}
+	claimed := certs.LogRef{Name: "any", URL: "https://claimed.example/", Type: "certstream"}
+	b := source.Batch{Source: relay, Entries: []certs.Entry{{Log: claimed, Index: 42, Type: certs.X509, DER: []byte("junk")}}}
+	if err := p.Handle(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.malformedRecs) != 1 || store.malformedRecs[0].Log != relay || !strings.Contains(store.malformedRecs[0].Err, "claimed.example") {
+		t.Fatalf("recorded %+v", store.malformedRecs)
 	}
 }

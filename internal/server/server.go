@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
@@ -45,6 +48,9 @@ type Server struct {
 	// Ready reports readiness for GET /readyz: ready, and a body saying which part is not; nil
 	// means always ready.
 	Ready func(ctx context.Context) (ready bool, body any)
+	// Logger receives internal errors, which clients see only as "internal error"; default:
+	// discard.
+	Logger *slog.Logger
 }
 
 // contentSecurityPolicy keeps the UI to its own scripts and styles, so a certificate field that
@@ -130,6 +136,15 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, map[string]string{"error": err.Error()})
 }
 
+// internalError logs err and tells the client only that something failed: database errors
+// name tables, columns and limits a client has no business learning.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	if s.Logger != nil {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error (see the server log)"})
+}
+
 // readJSON decodes a request body of at most limit bytes, rejecting unknown fields.
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
@@ -182,11 +197,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 	}
 	incs, next, err := s.Store.List(r.Context(), f)
 	if err != nil {
-		status := http.StatusInternalServerError
-		if errors.Is(err, incident.ErrBadCursor) {
-			status = http.StatusBadRequest
+		if errors.Is(err, incident.ErrBadCursor) || errors.Is(err, incident.ErrBadFilter) {
+			writeError(w, http.StatusBadRequest, err)
+			return
 		}
-		writeError(w, status, err)
+		s.internalError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs, "next_cursor": next})
@@ -198,6 +213,9 @@ func (s *Server) exportIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := s.filter(r)
+	if err == nil {
+		err = f.Validate()
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -212,13 +230,13 @@ func (s *Server) exportIncidents(w http.ResponseWriter, r *http.Request) {
 	for {
 		page, next, err := s.Store.List(r.Context(), f)
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, err)
+			s.internalError(w, r, err)
 			return
 		}
 		for _, inc := range page {
 			full, err := s.Store.Get(r.Context(), inc.ID)
 			if err != nil {
-				writeError(w, http.StatusInternalServerError, err)
+				s.internalError(w, r, err)
 				return
 			}
 			all = append(all, *full)
@@ -246,7 +264,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		s.internalError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, inc)
@@ -254,7 +272,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
 	var p incident.Patch
-	if !readJSON(w, r, 1<<20, &p) {
+	if !readJSON(w, r, 128<<10, &p) {
 		return
 	}
 	inc, err := s.Store.Update(r.Context(), r.PathValue("id"), p)
@@ -264,7 +282,7 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
 	case err != nil && p.Validate() != nil:
 		writeError(w, http.StatusBadRequest, err)
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		s.internalError(w, r, err)
 	default:
 		writeJSON(w, http.StatusOK, inc)
 	}
@@ -292,7 +310,7 @@ func (s *Server) getWatchlist(w http.ResponseWriter, r *http.Request) {
 
 // readList reads a homograph list body, reporting JSON errors with their position.
 func readList(w http.ResponseWriter, r *http.Request) (homograph.List, bool) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<20))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxListBody))
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, err)
 		return nil, false
@@ -333,8 +351,22 @@ func (s *Server) watchlistInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Watchlist.Info())
 }
 
-// maxCheckDomains bounds one check request.
-const maxCheckDomains = 10000
+// Request budgets: each route's body and list sizes are bounded so that one authenticated
+// request cannot take minutes or gigabytes (100 long domains to /homographs once took 27 s
+// and 945 MB).
+const (
+	maxListBody       = 16 << 20 // a homograph list
+	maxCheckDomains   = 10000
+	maxDomainLength   = 253 // DNS's own limit
+	maxGenerate       = 5   // domains per homograph generation (each can make 500,000 names)
+	maxGenerateLength = 64  // characters of one domain to generate for (a label's limit)
+	maxGenerateNames  = 1_000_000
+	maxFuzzers        = 64
+)
+
+// generating admits one homograph generation at a time, server-wide: each takes seconds of
+// CPU and hundreds of MB, and several at once would starve ingestion.
+var generating = make(chan struct{}, 1)
 
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 	var req struct {
@@ -346,6 +378,12 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 	if len(req.Domains) > maxCheckDomains {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("%d domains: at most %d per request", len(req.Domains), maxCheckDomains))
 		return
+	}
+	for i, d := range req.Domains {
+		if len(d) > 4*maxDomainLength { // room for a URL around the host
+			writeError(w, http.StatusBadRequest, fmt.Errorf("domains[%d] is %d bytes, more than %d", i, len(d), 4*maxDomainLength))
+			return
+		}
 	}
 	ix := s.Watchlist.Index()
 	results := make([]verdict.Result, 0, len(req.Domains))
@@ -367,14 +405,49 @@ func (s *Server) homographs(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, 1<<20, &req) {
 		return
 	}
-	if len(req.Domains) == 0 || len(req.Domains) > 100 {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("give 1 to 100 domains, not %d", len(req.Domains)))
+	if len(req.Domains) == 0 || len(req.Domains) > maxGenerate {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("give 1 to %d domains, not %d", maxGenerate, len(req.Domains)))
 		return
 	}
-	list, err := s.Generate(req.Domains, req.Fuzzers)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	for i, d := range req.Domains {
+		if n := utf8.RuneCountInString(d); n > maxGenerateLength {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("domains[%d] is %d characters, more than %d", i, n, maxGenerateLength))
+			return
+		}
+	}
+	if len(req.Fuzzers) > maxFuzzers {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("%d fuzzers: at most %d", len(req.Fuzzers), maxFuzzers))
 		return
+	}
+	select {
+	case generating <- struct{}{}:
+		defer func() { <-generating }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, errors.New("another homograph list is being generated; try again shortly"))
+		return
+	}
+	// One domain at a time, so that a request whose list grows past maxGenerateNames stops
+	// there instead of building all of it.
+	list, total, done := homograph.List{}, 0, map[string]bool{}
+	for _, d := range req.Domains {
+		if done[strings.ToLower(d)] {
+			continue
+		}
+		done[strings.ToLower(d)] = true
+		part, err := s.Generate([]string{d}, req.Fuzzers)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		for asset, names := range part {
+			list[asset] = append(list[asset], names...)
+			total += len(names)
+		}
+		if total > maxGenerateNames {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("the list would hold more than %d names: give fewer domains or fuzzers", maxGenerateNames))
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, list)
 }
@@ -387,18 +460,22 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, 1<<16, &req) {
 		return
 	}
+	if len(req.Reason) > 1024 {
+		writeError(w, http.StatusBadRequest, errors.New("reason is longer than 1024 bytes"))
+		return
+	}
 	n, err := names.Parse(req.Domain)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	if err := s.Store.Allow(r.Context(), n.ASCII, req.Reason); err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		s.internalError(w, r, err)
 		return
 	}
 	if s.OnAllow != nil {
 		if err := s.OnAllow(r.Context()); err != nil {
-			writeError(w, http.StatusInternalServerError, err)
+			s.internalError(w, r, err)
 			return
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
+	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/watchlist"
 )
@@ -156,5 +157,91 @@ func TestSecurityHeadersAndErrors(t *testing.T) {
 	}
 	if code, body := f.do(t, "GET", "/api/v1/nothing", ""); code != 404 || !strings.Contains(body, `"error"`) {
 		t.Fatalf("unknown route: %d %s", code, body)
+	}
+}
+
+// Filters are validated (a list of 40,000 statuses used to reach the database and come back
+// as SQL error text), and database errors never reach the client.
+func TestFiltersAreValidatedAndSQLErrorsHidden(t *testing.T) {
+	f := newFixture(t)
+	many := strings.Repeat("new,", 40000)
+	for _, q := range []string{"status=" + many, "status=bogus", "severity=" + strings.Repeat("x", 300), "q=" + strings.Repeat("a", 300)} {
+		code, body := f.do(t, "GET", "/api/v1/incidents?"+q, "")
+		if code != 400 || strings.Contains(strings.ToLower(body), "sql") {
+			t.Errorf("%.40s...: %d %.200s", q, code, body)
+		}
+	}
+	if code, body := f.do(t, "GET", "/api/v1/incidents?status=new,closed,new", ""); code != 200 {
+		t.Errorf("a valid list: %d %s", code, body)
+	}
+	f.store.Close() // every query now fails inside database/sql
+	for _, path := range []string{"/api/v1/incidents", "/api/v1/incidents/1"} {
+		code, body := f.do(t, "GET", path, "")
+		if code != 500 || !strings.Contains(body, "internal error") || strings.Contains(body, "sql") {
+			t.Errorf("%s with a broken store: %d %s", path, code, body)
+		}
+	}
+}
+
+// Homograph generation is bounded per request.
+func TestHomographRequestsAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := incident.OpenSQLite(dir)
+	defer store.Close()
+	calls := 0
+	s := &Server{Store: store, Generate: func(domains, fuzzers []string) (homograph.List, error) { calls++; return homograph.List{}, nil }}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	post := func(body string) int {
+		resp, err := http.Post(srv.URL+"/api/v1/homographs", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tooMany, _ := json.Marshal(map[string]any{"domains": strings.Split(strings.Repeat("a.com,", 11)[:65], ",")})
+	tooLong, _ := json.Marshal(map[string]any{"domains": []string{strings.Repeat("a", 200) + ".com"}})
+	if code := post(string(tooMany)); code != 400 {
+		t.Errorf("11 domains: %d", code)
+	}
+	if code := post(string(tooLong)); code != 400 {
+		t.Errorf("a 204-character domain: %d", code)
+	}
+	if code := post(`{"domains":["paypal.com"]}`); code != 200 || calls != 1 {
+		t.Errorf("one domain: %d (%d calls)", code, calls)
+	}
+}
+
+// One generation runs at a time; a second request meanwhile is told to come back.
+func TestHomographGenerationRunsOneAtATime(t *testing.T) {
+	store, _ := incident.OpenSQLite(t.TempDir())
+	defer store.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	s := &Server{Store: store, Generate: func(domains, fuzzers []string) (homograph.List, error) {
+		entered <- struct{}{}
+		<-release
+		return homograph.List{domains[0]: {"x"}}, nil
+	}}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	post := func() *http.Response {
+		resp, err := http.Post(srv.URL+"/api/v1/homographs", "application/json", strings.NewReader(`{"domains":["paypal.com"]}`))
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		resp.Body.Close()
+		return resp
+	}
+	first := make(chan *http.Response)
+	go func() { first <- post() }()
+	<-entered
+	if resp := post(); resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a second generation meanwhile: %+v", resp)
+	}
+	close(release)
+	if resp := <-first; resp == nil || resp.StatusCode != 200 {
+		t.Errorf("the first generation: %+v", resp)
 	}
 }

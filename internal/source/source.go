@@ -22,6 +22,11 @@ type Batch struct {
 	// Malformed lists entries in this batch's range that could not be decoded at all; each is
 	// recorded, never dropped silently.
 	Malformed []Malformed
+	// Source names who delivered the batch when that differs from the entries' own logs (a
+	// certstream server relays entries naming any log it likes): malformed records of its
+	// entries are kept under Source, so that a sender cannot choose the keys they are stored
+	// and capped under. Empty for CT followers, whose entries are their own.
+	Source certs.LogRef
 	// Commit is called by the pipeline, in order, once every entry and malformed record of this
 	// batch is durably handled; a CT follower persists its cursor there. It may be nil.
 	Commit func() error

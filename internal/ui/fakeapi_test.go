@@ -410,6 +410,8 @@ func sampleIncidents(now time.Time) []*detailed {
 		Sightings: []incident.Sighting{
 			{Log: incident.LogPosition{Name: "Example 'Argon2026h1'", URL: "https://ct.example.net/2026h1/", Index: 812301}, SeenAt: now.Add(-3 * time.Minute)},
 			{Log: incident.LogPosition{Name: "Example 'Tiled2026h1'", URL: "https://static.example.net/2026h1/", Index: 5119876}, SeenAt: now.Add(-2 * time.Minute)},
+			// A log a certstream feed named: not followed by certhunt, so never linked.
+			{Log: incident.LogPosition{Name: "feed-named log", URL: "https://phish.example/ct/", Index: 77}, SeenAt: now.Add(-time.Minute)},
 		},
 		PEM: "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUA6Gyw9Tl9gcYKTpLXG1+j5oLMAoGCCqGSM49BAMCMBAx\n-----END CERTIFICATE-----\n",
 	}}

@@ -192,6 +192,9 @@ func TestBrowserIncidentPageShowsCertificate(t *testing.T) {
 	if strings.Contains(links, "static.example.net/2026h1/ct/v1") {
 		t.Error("a static-ct-api log got an RFC 6962 get-entries link")
 	}
+	if strings.Contains(links, "phish.example") {
+		t.Error("a log URL a certstream feed sent is linked; only followed logs may be")
+	}
 	page := u.Text("main")
 	for _, want := range []string{"openphish", "https://xn--pypal-4ve.com/signin", "xsoar", "503 Service Unavailable"} {
 		if !strings.Contains(page, want) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/homograph"
+	"github.com/certhunt/certhunt/internal/redact"
 )
 
 // Options configure a Manager.
@@ -151,27 +152,29 @@ func (m *Manager) loadLocked(ctx context.Context) error {
 func (m *Manager) read(ctx context.Context) (homograph.List, string, error) {
 	switch {
 	case m.opts.URL != "":
+		// The source is shown (watchlist info, logs, errors) with its secrets masked.
+		src := redact.URL(m.opts.URL)
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.opts.URL, nil)
 		if err != nil {
-			return nil, m.opts.URL, err
+			return nil, src, redact.Error(err, m.opts.URL)
 		}
 		resp, err := m.opts.HTTPClient.Do(req)
 		if err != nil {
-			return nil, m.opts.URL, err
+			return nil, src, redact.Error(err, m.opts.URL)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return nil, m.opts.URL, fmt.Errorf("GET %s: %s", m.opts.URL, resp.Status)
+			return nil, src, fmt.Errorf("GET %s: %s", src, resp.Status)
 		}
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 		if err != nil {
-			return nil, m.opts.URL, fmt.Errorf("GET %s: %w", m.opts.URL, err)
+			return nil, src, redact.Error(fmt.Errorf("GET %s: %w", src, err), m.opts.URL)
 		}
 		list, err := homograph.ParseList(data)
 		if err != nil {
-			return nil, m.opts.URL, fmt.Errorf("%s: %w", m.opts.URL, err)
+			return nil, src, fmt.Errorf("%s: %w", src, err)
 		}
-		return list, m.opts.URL, nil
+		return list, src, nil
 	case m.opts.File != "":
 		fi, err := os.Stat(m.opts.File)
 		if errors.Is(err, os.ErrNotExist) && m.opts.Optional {

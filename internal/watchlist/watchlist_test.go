@@ -103,3 +103,30 @@ func TestURLSource(t *testing.T) {
 		t.Fatalf("a bad download must be rejected and the old list kept: %v", err)
 	}
 }
+
+// A list URL's credentials are masked in Info (GET /api/v1/watchlist/info) and in errors.
+func TestURLSourceSecretsAreRedacted(t *testing.T) {
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(status)
+		w.Write([]byte(`{"paypal.com": []}`))
+	}))
+	defer srv.Close()
+	raw := strings.Replace(srv.URL, "http://", "http://bob:hunter22@", 1) + "/list.json?token=tok-sekrit"
+	m := New(Options{URL: raw, Detect: opts})
+	if err := m.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	status = http.StatusForbidden
+	err := m.Load(context.Background())
+	info := m.Info()
+	shown := info.Source + " " + info.LastError + " " + err.Error()
+	for _, secret := range []string{"bob", "hunter22", "tok-sekrit"} {
+		if strings.Contains(shown, secret) {
+			t.Errorf("%q shown: %s", secret, shown)
+		}
+	}
+	if !strings.Contains(info.Source, "token=REDACTED") {
+		t.Errorf("source %q", info.Source)
+	}
+}

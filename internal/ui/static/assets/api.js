@@ -24,22 +24,22 @@ function cookie(name) {
   return '';
 }
 
+// State changes always say Content-Type: application/json, body or not: without tokens the
+// server refuses any other, since a cross-site page can send text/plain without a preflight.
 function headers(method, extra) {
-  const out = Object.assign({ Accept: 'application/json' }, extra);
+  const out = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') {
     const csrf = cookie('certhunt_csrf');
     if (csrf) out['X-CSRF-Token'] = csrf;
+    out['Content-Type'] = 'application/json';
   }
-  return out;
+  return Object.assign(out, extra);
 }
 
 // request calls the API and returns its decoded JSON (or null for an empty body).
 export async function request(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: headers(method) };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers['Content-Type'] = 'application/json';
-  }
+  if (body !== undefined) init.body = JSON.stringify(body);
   let res;
   try {
     res = await fetch(path, init);

@@ -24,12 +24,16 @@ async function logTypes() {
 
 // entryLink links a log sighting to the entry: RFC 6962 logs serve one entry by get-entries; a
 // static-ct-api tile holds many entries, so for those the log itself is linked with the index shown.
+// Only logs certhunt itself follows are linked: a certstream feed names whatever log URL it likes,
+// and a link the analyst trusts must not lead to a page the feed chose.
 function entryLink(log, types) {
   const base = safeURL(log && log.url);
   const index = log && log.index;
   const label = Number.isSafeInteger(index) ? `#${index}` : '';
-  if (!base || !/^https?:/.test(base)) return h('span', { class: 'mono' }, label || '—');
-  const type = types.get(trimSlash(base));
+  const type = base ? types.get(trimSlash(base)) : undefined;
+  if (!base || !/^https?:/.test(base) || (type !== 'rfc6962' && type !== 'static')) {
+    return h('span', { class: 'mono' }, label || '—');
+  }
   if (type === 'static' || !Number.isSafeInteger(index) || index < 0) {
     return h('span', {}, h('span', { class: 'mono' }, label), ' ', externalLink(base, 'log'));
   }

@@ -1,0 +1,1 @@
+CREATE INDEX malformed_at ON malformed (at);
