@@ -179,10 +179,11 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			}
 			f.counters.record(err)
 			wait := bo.next(err)
-			// The 1st, 2nd, 4th, 8th… failure in a row is a warning, the others debug: with no
-			// network, forty logs would otherwise fill the first minute of a log with warnings.
+			// The 1st, 8th, 16th, 32nd… failure in a row is a warning, the others debug: with no
+			// network, forty logs would otherwise fill the first minute with warnings
+			// (/readyz and /api/v1/sources say which logs fail, and why).
 			level := slog.LevelDebug
-			if failures&(failures-1) == 0 {
+			if failures == 1 || (failures >= 8 && failures&(failures-1) == 0) {
 				level = slog.LevelWarn
 			}
 			logger.Log(ctx, level, "ct tree head failed, retrying", "kind", errorKind(err), "failures", failures, "retry_in", wait, "err", err)
