@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/certhunt/certhunt/internal/notify/notifyconf"
 )
 
 // The YAML document is checked against the Config type before it is decoded, so that every
@@ -23,9 +25,9 @@ type variant struct {
 
 var variants = map[reflect.Type]variant{
 	reflect.TypeFor[Notify](): {key: "type", types: map[string]reflect.Type{
-		"webhook": reflect.TypeFor[WebhookNotify](), "xsoar": reflect.TypeFor[XSOARNotify](),
-		"slack": reflect.TypeFor[SlackNotify](), "syslog": reflect.TypeFor[SyslogNotify](),
-		"file": reflect.TypeFor[FileNotify](),
+		notifyconf.TypeWebhook: reflect.TypeFor[WebhookNotify](), notifyconf.TypeXSOAR: reflect.TypeFor[XSOARNotify](),
+		notifyconf.TypeSlack: reflect.TypeFor[SlackNotify](), notifyconf.TypeSyslog: reflect.TypeFor[SyslogNotify](),
+		notifyconf.TypeFile: reflect.TypeFor[FileNotify](),
 	}},
 }
 
