@@ -75,22 +75,22 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
 	switch c.Type {
-	case "webhook", "xsoar", "slack":
+	case TypeWebhook, TypeXSOAR, TypeSlack:
 		u, err := url.Parse(c.URL)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			bad("url", "%q is not an http or https URL", c.URL)
 		}
-		if c.Type == "xsoar" && c.APIKey == "" {
+		if c.Type == TypeXSOAR && c.APIKey == "" {
 			bad("api_key", "must be set for xsoar")
 		}
-	case "syslog":
+	case TypeSyslog:
 		if c.Network != "" && c.Network != "udp" && c.Network != "tcp" {
 			bad("network", "%q is not udp or tcp", c.Network)
 		}
 		if c.Address == "" {
 			bad("address", "must be host:port for syslog")
 		}
-	case "file":
+	case TypeFile:
 		if c.Path == "" {
 			bad("path", "must be set for file")
 		}
