@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,9 @@ type App struct {
 	handler   http.Handler
 	// failed holds, by source, the error of each source that stopped for good.
 	failed sync.Map
-	auth   *auth.Auth
+	// readyEvery overrides how often readiness changes are looked for (tests).
+	readyEvery time.Duration
+	auth       *auth.Auth
 }
 
 // DetectOptions maps the configuration to the detection engine's options.
@@ -284,6 +287,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.logSummary("http://" + ln.Addr().String() + "/")
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Watchlist.Run(ctx); return nil })
+	g.Go(func() error { a.watchReadiness(ctx, cmp.Or(a.readyEvery, readyEvery)); return nil })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

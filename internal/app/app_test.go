@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -583,5 +584,58 @@ func TestEmbeddedLogListAge(t *testing.T) {
 	cfg.Sources.CT.LogList = "/etc/certhunt/log_list.json"
 	if p := a.logListPart(ts); p != nil {
 		t.Errorf("a file list: %+v", p)
+	}
+}
+
+// lockedBuffer is a log sink the test reads while the app writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestNotReadyLoggedOnce: with every log failing, one log line says serve is not ready and why.
+func TestNotReadyLoggedOnce(t *testing.T) {
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer dead.Close()
+	_, rfc := newRFC6962(t)
+	info := rfc.Info()
+	info.Name, info.URL = "dead", dead.URL
+	cfg := testConfig(t, `{"paypal.com": []}`, info)
+	var logs lockedBuffer
+	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.readyEvery = 5 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
+	h := &harness{t: t, base: "http://" + ln.Addr().String()}
+	const want = `msg="not ready: no source is healthy (no network, or every log failing?)"`
+	h.waitFor("the not-ready line", func() bool { return strings.Contains(logs.String(), want) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), want); n != 1 {
+		t.Errorf("not-ready logged %d times, want once", n)
 	}
 }

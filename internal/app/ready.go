@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/certhunt/certhunt/internal/certstream"
@@ -176,4 +177,53 @@ func (a *App) logSummary(url string) {
 	if len(a.cfg.Auth.Tokens) == 0 {
 		a.log.Info("see " + url + "readyz for readiness and " + url + "api/v1/sources for each log's state")
 	}
+}
+
+// readyEvery is how often serve re-checks its readiness to log a change.
+const readyEvery = 15 * time.Second
+
+// watchReadiness logs each change of readiness once, with what is not ready: on a first run
+// without network, one line says that no source is healthy instead of leaving it to be guessed
+// from each log's retries.
+func (a *App) watchReadiness(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	was := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r := a.Readiness(ctx)
+		now := "ready"
+		if !r.Ready {
+			now = notReadyText(r)
+		}
+		if now == was || ctx.Err() != nil {
+			continue
+		}
+		if r.Ready {
+			a.log.Info("ready: the store takes writes, an index is loaded and a source is healthy",
+				"healthy_sources", r.Sources.Healthy, "sources", r.Sources.Total)
+		} else {
+			a.log.Error("not ready: "+now, "healthy_sources", r.Sources.Healthy, "sources", r.Sources.Total)
+		}
+		was = now
+	}
+}
+
+// notReadyText names the parts that are not ready.
+func notReadyText(r Readiness) string {
+	var parts []string
+	if !r.Store.Ready {
+		parts = append(parts, r.Store.Detail)
+	}
+	if !r.Index.Ready {
+		parts = append(parts, r.Index.Detail)
+	}
+	if !r.Sources.Ready {
+		parts = append(parts, r.Sources.Detail)
+	}
+	return strings.Join(parts, "; ")
 }
