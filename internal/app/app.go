@@ -54,6 +54,7 @@ type App struct {
 	// readyEvery overrides how often readiness changes are looked for (tests).
 	readyEvery time.Duration
 	auth       *auth.Auth
+	labels     *labelstats.Sketch // learned by the pipeline, saved by keepLabels
 }
 
 // DetectOptions maps the configuration to the detection engine's options.
@@ -134,7 +135,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return fail(err)
 	}
-	a.Watchlist, a.Intel = det.Watchlist, det.Intel
+	a.Watchlist, a.Intel, a.labels = det.Watchlist, det.Intel, det.Labels
 
 	if cfg.CertstreamServer.Enabled {
 		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server")})
@@ -148,12 +149,40 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return fail(err)
 	}
 
-	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"), OnChange: a.onChange}
+	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"),
+		OnChange: a.onChange, Labels: a.labels}
 	if a.Hub != nil {
 		a.Pipeline.Publish = a.Hub.Publish
 	}
 	a.handler = a.buildServer().Handler()
 	return a, nil
+}
+
+// labelsEvery is how often the label statistics are saved to the data dir (and at shutdown).
+const labelsEvery = 10 * time.Minute
+
+// keepLabels saves the label statistics the pipeline learns every interval and when serve
+// stops, so that a restart keeps what was learned.
+func (a *App) keepLabels(ctx context.Context, every time.Duration) {
+	if a.labels == nil {
+		return
+	}
+	save := func() {
+		if err := a.labels.Save(a.cfg.DataDir); err != nil {
+			a.log.Warn("saving label statistics", "err", err)
+		}
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			save()
+			return
+		case <-t.C:
+			save()
+		}
+	}
 }
 
 // onChange forwards new and raised incidents to the notifiers.
@@ -288,6 +317,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Watchlist.Run(ctx); return nil })
 	g.Go(func() error { a.watchReadiness(ctx, cmp.Or(a.readyEvery, readyEvery)); return nil })
+	g.Go(func() error { a.keepLabels(ctx, labelsEvery); return nil })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

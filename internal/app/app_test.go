@@ -22,6 +22,7 @@ import (
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/labelstats"
 	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
@@ -262,6 +263,14 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 		}
 	}
 	h.stop()
+	// what the pipeline learned of host labels outlives the process
+	learned, err := labelstats.Load(cfg.DataDir)
+	if err != nil || learned.Domains("www") <= labelstats.New().Domains("www") {
+		t.Errorf("label statistics not saved at shutdown (err %v)", err)
+	}
+	if !strings.Contains(string(metrics), `certhunt_pipeline_total{stage="junk_names"}`) {
+		t.Errorf("/metrics lacks the junk_names stage")
+	}
 
 	// While certhunt is down, both logs gain the final certificate and more.
 	more, err := benign(ca, 40, 300)

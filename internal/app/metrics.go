@@ -71,6 +71,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descPipeline, float64(st.Malformed.Load()), "malformed")
 	counter(descPipeline, float64(st.Alerts.Load()), "alerts")
 	counter(descPipeline, float64(st.IncidentSightings.Load()), "incidents_raised") // opened or joined
+	counter(descPipeline, float64(st.JunkNames.Load()), "junk_names")
 	counter(descPipeline, float64(st.IncidentsOpened.Load()), "incidents_opened")
 	counter(descPipeline, float64(st.IncidentsRaised.Load()), "severity_raised")
 	counter(descOpened, float64(st.IncidentsOpened.Load()))

@@ -215,16 +215,32 @@ func (ix *Index) findListed(v *view, found []finding) []finding {
 			key, what, label = v.skel[v.reg], v.n.UnicodeLabels[v.reg], v.reg
 		}
 		start := len(found)
+		ascii := v.n.Labels[v.reg]
+		if isDomain {
+			ascii = strings.Join(v.n.Labels[first:], ".")
+		}
 		ix.exact.scan(hash, func(c int) {
 			id := ix.homOwner(c)
 			h := ix.homAt(id, c)
-			if h.exactKey != uint32(hash>>32) || h.isDomain != isDomain ||
-				slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) || homSkeleton(h) != key {
+			if h.exactKey != uint32(hash>>32) || h.isDomain != isDomain {
 				return
 			}
-			found = append(found, finding{asset: id, rule: "homograph", label: label,
+			k := slices.IndexFunc(found[start:], func(f finding) bool { return f.asset == id })
+			exact := h.value == what || h.value == ascii
+			if k >= 0 && (!exact || found[start+k].matched.Value == what || found[start+k].matched.Value == ascii) {
+				return // one hit per asset, the listed value spelt as the name if there is one
+			}
+			if homSkeleton(h) != key {
+				return
+			}
+			f := finding{asset: id, rule: "homograph", label: label,
 				detail:  fmt.Sprintf("%s is the listed homograph %s", what, h.value),
-				matched: Matched{Kind: "homograph", Value: h.value, Similarity: 1}})
+				matched: Matched{Kind: "homograph", Value: h.value, Similarity: 1}}
+			if k >= 0 {
+				found[start+k] = f
+			} else {
+				found = append(found, f)
+			}
 		})
 	}
 	return found

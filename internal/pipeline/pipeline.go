@@ -19,6 +19,8 @@ import (
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/labelstats"
+	"github.com/certhunt/certhunt/internal/names"
 	"github.com/certhunt/certhunt/internal/source"
 )
 
@@ -38,7 +40,10 @@ type Pipeline struct {
 	Publish func(*certs.Cert)
 	// OnChange receives every incident opened, raised or joined; may be nil. It must not block.
 	OnChange func(incident.Change)
-	Logger   *slog.Logger
+	// Labels, when set, learns from every name read how common each host label is
+	// (labelstats); the detection index reads the same sketch.
+	Labels *labelstats.Sketch
+	Logger *slog.Logger
 
 	stats Stats
 }
@@ -46,9 +51,12 @@ type Pipeline struct {
 // Stats are the pipeline's running totals. Entries, Parsed, Malformed and Alerts count
 // committed batches only. IncidentSightings counts certificates recorded on an incident for the
 // first time (opened or joined: the "incidents_raised" stage); IncidentsOpened the incidents
-// opened; IncidentsRaised the incidents whose severity went up.
+// opened; IncidentsRaised the incidents whose severity went up. JunkNames counts certificate
+// names that are not domain names (U+FFFD, control characters, spaces, empty labels): never
+// matched, only counted.
 type Stats struct {
 	Entries, Parsed, Malformed, Alerts, IncidentSightings, IncidentsOpened, IncidentsRaised atomic.Int64
+	JunkNames                                                                               atomic.Int64
 }
 
 // Stats returns the running totals.
@@ -58,6 +66,7 @@ func (p *Pipeline) Stats() *Stats { return &p.stats }
 type parsed struct {
 	cert   *certs.Cert
 	alerts []detect.Alert
+	junk   int // names that are not domain names
 	err    error
 }
 
@@ -97,6 +106,7 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 			continue
 		}
 		n.Parsed.Add(1)
+		n.JunkNames.Add(int64(r.junk))
 		for _, a := range r.alerts {
 			n.Alerts.Add(1)
 			if !a.Incident {
@@ -148,6 +158,7 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 	p.stats.Parsed.Add(n.Parsed.Load())
 	p.stats.Malformed.Add(n.Malformed.Load())
 	p.stats.Alerts.Add(n.Alerts.Load())
+	p.stats.JunkNames.Add(n.JunkNames.Load())
 	if p.Publish != nil {
 		for _, c := range publish {
 			p.Publish(c)
@@ -163,16 +174,24 @@ func (p *Pipeline) parseAndMatch(e *certs.Entry, ix *detect.Index) parsed {
 	if err != nil {
 		return parsed{err: err}
 	}
-	if ix == nil {
-		return parsed{cert: c}
-	}
 	var best bestAlerts
+	junk := 0
 	for _, name := range c.DNSNames {
-		for _, a := range ix.Check(name) {
-			best.add(a)
+		n, err := names.Parse(name)
+		if err != nil {
+			junk++
+			continue
+		}
+		if p.Labels != nil {
+			p.Labels.Observe(n)
+		}
+		if ix != nil {
+			for _, a := range ix.CheckName(n) {
+				best.add(a)
+			}
 		}
 	}
-	return parsed{cert: c, alerts: capIncidents(best.alerts)}
+	return parsed{cert: c, alerts: capIncidents(best.alerts), junk: junk}
 }
 
 // bestAlerts keeps the best alert per (asset, registered domain), in first-seen order, with an

@@ -16,6 +16,7 @@ import (
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/labelstats"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
 )
@@ -182,5 +183,30 @@ func TestRelayedMalformedIsKeptUnderItsSource(t *testing.T) {
 	}
 	if len(store.malformedRecs) != 1 || store.malformedRecs[0].Log != relay || !strings.Contains(store.malformedRecs[0].Err, "claimed.example") {
 		t.Fatalf("recorded %+v", store.malformedRecs)
+	}
+}
+
+// Names that are not domain names never reach matching and are counted; every good name
+// teaches the label statistics.
+func TestJunkNamesCountedAndLabelsLearned(t *testing.T) {
+	store := &memStore{}
+	labels := labelstats.New()
+	p := &Pipeline{Store: store, Index: newIndex(t), Labels: labels, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	before := labels.Domains("zzhost")
+	b := source.Batch{Entries: []certs.Entry{
+		entry(t, 0, "paypa1.com", "pay pal.com", "bad..label.com", "ctl\x01.example.com"),
+		entry(t, 1, "zzhost.example.org", "zzhost.example.net"),
+	}}
+	if err := p.Handle(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Stats().JunkNames.Load(); got != 3 {
+		t.Errorf("JunkNames = %d, want 3", got)
+	}
+	if len(store.recorded) != 1 || store.recorded[0] != "paypa1.com" {
+		t.Errorf("recorded %v, want the one lookalike", store.recorded)
+	}
+	if got := labels.Domains("zzhost") - before; got != 2 {
+		t.Errorf("label zzhost learned under %d domains, want 2", got)
 	}
 }

@@ -254,7 +254,9 @@ func TestReadyzAnswersProbesWithoutAuth(t *testing.T) {
 		Auth: func(http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) })
 		},
-		Ready: func(context.Context) (bool, any) { return ready, map[string]any{"ready": ready, "sources": "none healthy"} },
+		Ready: func(context.Context) (bool, any) {
+			return ready, map[string]any{"ready": ready, "sources": "none healthy"}
+		},
 	}
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
