@@ -152,7 +152,7 @@ func TestReasonsNameTheTechnique(t *testing.T) {
 	ix := mustBuild(t, homograph.List{"paypal.com": {"paypa1.net"}, "google.com": nil, "whatsapp.com": nil}, Options{})
 	for name, want := range map[string]string{
 		"payal.com":           `omission of "p"`,
-		"pyapal.com":          `transposition of "ay"`,
+		"pyapal.com":          `transposition "ya" for "ay"`,
 		"paypall.com":         `doubled "l"`,
 		"paypak.com":          `keyboard slip "k" for "l"`,
 		"xn--pypal-4ve.com":   `homoglyph U+0430 for "a"`,
