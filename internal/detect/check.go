@@ -129,7 +129,7 @@ func commonWord(s string) bool {
 		return false
 	}
 	if w := strings.Trim(s, "0123456789"); len(w) <= 4 {
-		return lexicon.IsShortWord(w)
+		return lexicon.IsCommon(w)
 	}
 	return lexicon.IsWordDigits(s)
 }
@@ -967,8 +967,9 @@ func (ix *Index) side(s, orig string, left bool) (edge, sep, words bool) {
 
 // inWord reports whether the brand at label[start:end] lies inside an ordinary word of the
 // hyphen-separated token around it: the token (digits at its ends aside) is a longer word
-// ("chimes", "boxer"), or a word at least two letters longer than the brand covers it and the
-// rest of the token is a word too ("boxer"+"shorts", "pineapple"+"juice"). Attackers glue
+// ("chimes", "boxer"), or a common word (lexicon.IsCommon) at least two letters longer than
+// the brand covers it and the rest of the token is a common word too ("boxer"+"shorts",
+// "pineapple"+"juice"; pieces of four or more letters, one of six or more). Attackers glue
 // words to a brand; languages grow words around it.
 func inWord(label string, start, end int) bool {
 	if !isASCIIString(label) || start < 0 || end > len(label) || start >= end {
@@ -1001,7 +1002,7 @@ func inWord(label string, start, end int) bool {
 			if r := len(strings.Trim(rest, "0123456789")); r < 4 || max(r, e-s) < 6 {
 				continue // short pieces are words somewhere far too often ("parc"+"elato")
 			}
-			if lexicon.IsWordDigits(rest) && lexicon.IsWord(tok[s:e]) {
+			if lexicon.IsCommon(strings.Trim(rest, "0123456789")) && lexicon.IsCommon(tok[s:e]) {
 				return true
 			}
 		}
