@@ -47,6 +47,9 @@ type FollowerOptions struct {
 	// MinBackoff and MaxBackoff bound the jittered exponential backoff after a failed
 	// request (defaults 1s and 5m); a log's Retry-After is honoured up to MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
+	// SkipVerification turns off checking entries and tree heads against each other
+	// (verify.go); only for measuring what verification costs.
+	SkipVerification bool
 }
 
 func (o FollowerOptions) withDefaults() FollowerOptions {
@@ -102,6 +105,7 @@ type Follower struct {
 	opts   FollowerOptions
 	client logClient
 	reader reader
+	verify *verification
 
 	// catchUpRound is the most entries read between two tree heads.
 	catchUpRound int64
@@ -133,6 +137,7 @@ func NewFollower(info LogInfo, opts FollowerOptions) (*Follower, error) {
 	}
 	f.reader = reader{client: client, parallel: opts.Parallel, opts: opts,
 		logger: opts.Logger.With("log", info.Name, "url", info.URL), counters: &f.counters}
+	f.verify = newVerification(client, opts, f.reader.logger)
 	return f, nil
 }
 
@@ -171,6 +176,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 	if !ok {
 		return ctx.Err()
 	}
+	f.verify.onHead(ctx, th)
 	if !saved {
 		cursor = 0
 		if f.opts.Start == "end" {
@@ -184,9 +190,11 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 		}
 	}
 	f.position.Store(cursor)
+	f.verify.start(cursor)
 	next := cursor
 	sizeSince := time.Now()
 	emit := func(b source.Batch, end int64) bool {
+		f.verify.onBatch(ctx, &b, end-int64(len(b.Entries)+len(b.Malformed)), th)
 		b.Commit = f.committer(b, end)
 		select {
 		case out <- b:
@@ -206,6 +214,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			partial := end == th.Size && (f.opts.PartialTileAge < 0 || time.Since(sizeSince) >= f.opts.PartialTileAge)
 			from := next
 			f.readFrom(ctx, next, end, partial, emit)
+			f.verify.onRoundEnd(ctx, th)
 			behind = next > from && next < th.Size
 		}
 		if !behind && !sleep(ctx, f.opts.PollInterval) {
@@ -215,6 +224,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 		if !ok {
 			return ctx.Err()
 		}
+		f.verify.onHead(ctx, newHead)
 		if newHead.Size != th.Size {
 			sizeSince = time.Now()
 		}
@@ -267,11 +277,17 @@ func (f *Follower) Status() source.Status {
 	f.counters.mu.Lock()
 	st.LastError = f.counters.lastError
 	f.counters.mu.Unlock()
+	verified, verr := f.verify.verified.Load(), f.verify.failed()
+	st.VerifiedSize, st.VerificationError = &verified, &verr
 	if last := f.lastTime.Load(); last != 0 && st.Position < st.TreeSize {
 		st.LagSeconds = max(time.Since(time.UnixMilli(last)).Seconds(), 0)
 	}
 	return st
 }
+
+// VerificationFailures returns 1 once the log's contents or heads have failed verification
+// (a failure is sticky until restart), for the metric.
+func (f *Follower) VerificationFailures() int64 { return f.verify.failures.Load() }
 
 // FetchErrors returns the number of failed requests by kind (KindNetwork, KindHTTP,
 // KindRateLimited, KindDecode, KindSignature).
@@ -401,8 +417,12 @@ func ScanRange(ctx context.Context, info LogInfo, from, to int64, opts FollowerO
 	var counters counters
 	r := reader{client: client, parallel: opts.Parallel, opts: opts,
 		logger: opts.Logger.With("log", info.Name, "url", info.URL), counters: &counters}
+	verify := newVerification(client, opts, r.logger)
+	verify.onHead(ctx, th)
+	verify.start(from)
 	done, total := int64(0), to-from
 	r.readRange(ctx, from, to, true, func(b source.Batch) bool {
+		verify.onBatch(ctx, &b, from+done, th)
 		select {
 		case out <- b:
 		case <-ctx.Done():
@@ -416,6 +436,10 @@ func ScanRange(ctx context.Context, info LogInfo, from, to int64, opts FollowerO
 	})
 	if done < total {
 		return ctx.Err()
+	}
+	verify.onRoundEnd(ctx, th)
+	if msg := verify.failed(); msg != "" {
+		return fmt.Errorf("scan %s: entries read, but the log failed verification: %s", info.URL, msg)
 	}
 	return nil
 }

@@ -113,6 +113,7 @@ func (r *reader) fetchSpan(ctx context.Context, s span) (source.Batch, bool) {
 		bo.reset()
 		out.Entries = append(out.Entries, b.Entries...)
 		out.Malformed = append(out.Malformed, b.Malformed...)
+		out.LeafHashes = append(out.LeafHashes, b.LeafHashes...)
 		pos += n
 	}
 	return out, true

@@ -113,9 +113,12 @@ func (c *staticClient) fetch(ctx context.Context, s span) (source.Batch, int64, 
 	ref := c.info.Ref()
 	var b source.Batch
 	b.Entries = make([]certs.Entry, 0, s.end-s.start)
+	b.LeafHashes = make([][32]byte, 0, s.end-s.start)
+	h := sha256.New()
 	for i := s.start - tileStart; i < s.end-tileStart; i++ {
 		index := tileStart + i
 		leaf := leaves[i]
+		b.LeafHashes = append(b.LeafHashes, leafHash(h, leaf.raw))
 		entry, err := leaf.toEntry(ref, index)
 		if err == nil && c.fullChain {
 			entry.Chain, err = c.chain(ctx, leaf.fingerprints)

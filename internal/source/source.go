@@ -21,6 +21,10 @@ type Batch struct {
 	// Malformed lists entries in this batch's range that could not be decoded at all; each is
 	// recorded, never dropped silently.
 	Malformed []Malformed
+	// LeafHashes are a CT log's Merkle leaf hashes of every entry in the batch's range,
+	// malformed ones included, in index order: what the follower checks against the log's
+	// signed tree heads before handing the batch on. Other sources leave it nil.
+	LeafHashes [][32]byte
 	// Commit is called by the pipeline, in order, once every entry and malformed record of this
 	// batch is durably handled; a CT follower persists its cursor there. It may be nil.
 	Commit func() error
@@ -46,6 +50,10 @@ type Status struct {
 	Errors           int64   `json:"errors"`
 	LastError        string  `json:"last_error"`
 	LagSeconds       float64 `json:"lag_seconds"`
+	// CT sources only: entries verified against a signed tree head (from where this process
+	// started reading), and why verification stopped, empty while the log matches its heads.
+	VerifiedSize      *int64  `json:"verified_size,omitempty"`
+	VerificationError *string `json:"verification_error,omitempty"`
 	// certstream sources only
 	Connected  *bool `json:"connected,omitempty"`
 	Messages   int64 `json:"messages,omitempty"`
