@@ -114,7 +114,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 
 	if cfg.CertstreamServer.Enabled {
-		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server")})
+		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server"),
+			HeartbeatInterval: cfg.CertstreamServer.Heartbeat})
 	}
 	if len(cfg.Notify) > 0 {
 		if a.Notifier, err = newNotifier(cfg, log, store); err != nil {
@@ -185,6 +186,8 @@ func (a *App) buildSources(ctx context.Context) error {
 				DataDir: filepath.Join(a.cfg.DataDir, "cursors"), Start: ct.Start, Parallel: ct.Parallel,
 				BatchSize: ct.BatchSize, PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff,
 				PartialTileAge: ct.PartialTileAge, Logger: a.log,
+				// The full stream carries each entry's chain; static logs serve it by hash.
+				FullChain: a.Hub != nil,
 			})
 			if err != nil {
 				return err

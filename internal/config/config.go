@@ -86,6 +86,9 @@ type CT struct {
 	// PartialTileAge is how long a static-ct-api log must stay at one tree size before its
 	// last, partial data tile is read (the spec advises waiting for full tiles).
 	PartialTileAge time.Duration `yaml:"partial_tile_age"`
+	// Contact is a URL or e-mail address put in the User-Agent, so that log operators can
+	// reach you instead of rate-limiting an anonymous client.
+	Contact string `yaml:"contact"`
 }
 
 // Log is one extra CT log.
@@ -141,6 +144,9 @@ type CertstreamServer struct {
 	Enabled bool `yaml:"enabled"`
 	// PathPrefix is where the endpoints live (default /certstream).
 	PathPrefix string `yaml:"path_prefix"`
+	// Heartbeat is how often an idle feed sends a heartbeat frame (default 10s): common
+	// clients (CaliDog's) drop a connection after 15 s without one.
+	Heartbeat time.Duration `yaml:"heartbeat"`
 }
 
 // Auth protects the API and UI.
@@ -284,6 +290,12 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("notify[%d].%v", i, e))
 			}
 		}
+	}
+	if hb := c.CertstreamServer.Heartbeat; hb < 100*time.Millisecond {
+		bad("certstream_server.heartbeat", "%v is shorter than 100ms", hb)
+	}
+	if strings.ContainsAny(c.Sources.CT.Contact, "()\r\n") {
+		bad("sources.ct.contact", "%q must not contain parentheses or line breaks", c.Sources.CT.Contact)
 	}
 	if p := c.CertstreamServer.PathPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		bad("certstream_server.path_prefix", "%q must start with / and not end with /", p)

@@ -58,4 +58,10 @@ type Status struct {
 	Connected  *bool `json:"connected,omitempty"`
 	Messages   int64 `json:"messages,omitempty"`
 	Reconnects int64 `json:"reconnects,omitempty"`
+	// HashMismatches counts messages whose sha256 is not the hash of their DER (certhunt
+	// uses its own); IndexGaps counts jumps in a log's cert_index, MissedEntries the
+	// indexes they skipped.
+	HashMismatches int64 `json:"hash_mismatches,omitempty"`
+	IndexGaps      int64 `json:"index_gaps,omitempty"`
+	MissedEntries  int64 `json:"missed_entries,omitempty"`
 }
