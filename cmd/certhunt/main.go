@@ -11,10 +11,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/certhunt/certhunt/internal/app"
+	"github.com/certhunt/certhunt/internal/buildinfo"
 	"github.com/certhunt/certhunt/internal/config"
 )
 
@@ -49,6 +49,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	versionString()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -76,12 +77,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func versionString() string {
 	if version != "" {
-		return version
+		buildinfo.Version = version // the User-Agent says the same
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
+	return buildinfo.String()
 }
 
 // parseFlags parses a command's flags with the config settings registered, and loads the

@@ -188,6 +188,7 @@ func (a *App) buildSources(ctx context.Context) error {
 				PartialTileAge: ct.PartialTileAge, Logger: a.log,
 				// The full stream carries each entry's chain; static logs serve it by hash.
 				FullChain: a.Hub != nil,
+				Contact:   ct.Contact,
 			})
 			if err != nil {
 				return err

@@ -21,6 +21,7 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/certhunt/certhunt/internal/buildinfo"
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/source"
 )
@@ -216,7 +217,7 @@ func checkURL(raw string) error {
 func (c *Client) session(ctx context.Context, items chan<- item) (delivered bool, err error) {
 	conn, _, err := websocket.Dial(ctx, c.opts.URL, &websocket.DialOptions{
 		HTTPClient: c.opts.HTTPClient,
-		HTTPHeader: http.Header{"User-Agent": {"certhunt"}},
+		HTTPHeader: http.Header{"User-Agent": {buildinfo.UserAgent("")}},
 	})
 	if err != nil {
 		return false, fmt.Errorf("dial %s: %w", c.opts.URL, err)

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/buildinfo"
 	"github.com/certhunt/certhunt/internal/source"
 )
 
@@ -47,6 +48,9 @@ type FollowerOptions struct {
 	// MinBackoff and MaxBackoff bound the jittered exponential backoff after a failed
 	// request (defaults 1s and 5m); a log's Retry-After is honoured up to MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
+	// Contact is a URL or e-mail address for the User-Agent, "certhunt/VERSION (+CONTACT)":
+	// log operators rate-limit anonymous clients.
+	Contact string
 	// SkipVerification turns off checking entries and tree heads against each other
 	// (verify.go); only for measuring what verification costs.
 	SkipVerification bool
@@ -62,6 +66,7 @@ func (o FollowerOptions) withDefaults() FollowerOptions {
 		transport.MaxIdleConnsPerHost = max(o.Parallel, 4)
 		o.HTTPClient = &http.Client{Timeout: 60 * time.Second, Transport: transport}
 	}
+	o.HTTPClient = withUserAgent(o.HTTPClient, buildinfo.UserAgent(o.Contact))
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

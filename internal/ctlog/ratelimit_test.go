@@ -1,0 +1,31 @@
+package ctlog_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/ctlog"
+	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
+)
+
+// A log that answers 429 with Retry-After in either form (delta-seconds, or an HTTP-date
+// written with "UTC" as Skylight does) is read to the end, its rate limits counted. The
+// dates are in the past, so no test waits; the values are checked in TestParseRetryAfter.
+func TestRateLimitedLogBothRetryAfterForms(t *testing.T) {
+	past := time.Now().Add(-time.Minute).UTC().Format("Mon, 02 Jan 2006 15:04:05") + " UTC"
+	for _, typ := range []string{ctlog.TypeRFC6962, ctlog.TypeStatic} {
+		for _, ra := range []string{"0", past} {
+			t.Run(typ+"/"+ra, func(t *testing.T) {
+				log := newLog(t, typ)
+				wants := addEntries(t, log, 600)
+				log.SetFaults(ctlogtest.Faults{RateLimitEvery: 3, RetryAfter: ra, UnavailableEvery: 7})
+				r := start(t, log.Info(), fastOptions(t.TempDir()))
+				got, _ := r.collect(t, 600)
+				checkEntries(t, got, 0, wants, log.Info())
+				if errs := r.f.FetchErrors(); errs[ctlog.KindRateLimited] == 0 || errs[ctlog.KindHTTP] == 0 {
+					t.Errorf("fetch errors %v: the 429s and 503s were not counted", errs)
+				}
+			})
+		}
+	}
+}
