@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 
@@ -119,9 +120,11 @@ func (c *rfc6962Checker) consistent(ctx context.Context, prev, next TreeHead) er
 
 func (c *rfc6962Checker) entries(ctx context.Context, start int64, hashes [][32]byte, th TreeHead) (int64, error) {
 	if !c.ready {
-		if err := c.begin(ctx, start, hashes[0], th); err != nil {
+		skip, err := c.begin(ctx, start, hashes, th)
+		if err != nil || !c.ready {
 			return c.verified, err
 		}
+		start, hashes = start+int64(skip), hashes[skip:]
 	}
 	if c.rng.size != start {
 		return c.verified, mismatch("entries read from %d, the verified range ends at %d", start, c.rng.size)
@@ -142,21 +145,34 @@ func (c *rfc6962Checker) entries(ctx context.Context, start int64, hashes [][32]
 	return c.verified, nil
 }
 
-// begin authenticates the range [0, start) from the audit path of leaf start.
-func (c *rfc6962Checker) begin(ctx context.Context, start int64, first tlog.Hash, th TreeHead) error {
+// begin authenticates the range [0, start) from the audit path of leaf start. A leaf whose
+// hash the log also holds at an earlier index has no audit path of its own
+// (get-proof-by-hash answers for the first), so the starting point moves past it; begin
+// returns how many leading hashes it skipped.
+func (c *rfc6962Checker) begin(ctx context.Context, start int64, hashes [][32]byte, th TreeHead) (int, error) {
 	c.verified = start
 	if start == 0 {
 		c.ready = true
-		return nil
+		return 0, nil
 	}
-	lefts, err := c.authenticate(ctx, start, first, th)
-	if err != nil {
-		return fmt.Errorf("verified starting point at %d: %w", start, err)
+	for k, h := range hashes {
+		lefts, err := c.authenticate(ctx, start+int64(k), h, th)
+		if errors.Is(err, errDuplicateLeaf) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("verified starting point at %d: %w", start+int64(k), err)
+		}
+		c.rng = compactRange{size: start + int64(k), roots: lefts}
+		c.verified, c.ready = start+int64(k), true
+		return k, nil
 	}
-	c.rng = compactRange{size: start, roots: lefts}
-	c.ready = true
-	return nil
+	return len(hashes), nil
 }
+
+// errDuplicateLeaf is a leaf whose hash occurs earlier in the log: get-proof-by-hash
+// proves the earlier one, which says nothing about this index.
+var errDuplicateLeaf = errors.New("the leaf hash occurs earlier in the log")
 
 // authenticate checks leaf m with hash h against th by its audit path and returns the
 // path's left siblings.
@@ -165,11 +181,17 @@ func (c *rfc6962Checker) authenticate(ctx context.Context, m int64, h tlog.Hash,
 	if err != nil {
 		return nil, err
 	}
+	if index < 0 || index >= th.Size {
+		return nil, mismatch("get-proof-by-hash puts the entry read at %d at index %d, outside the tree", m, index)
+	}
+	if err := tlog.CheckRecord(path, th.Size, th.RootHash, index, h); err != nil {
+		return nil, mismatch("audit path of entry %d in tree %d: %v", m, th.Size, err)
+	}
+	if index < m {
+		return nil, errDuplicateLeaf
+	}
 	if index != m {
 		return nil, mismatch("get-proof-by-hash puts the entry read at %d at index %d", m, index)
-	}
-	if err := tlog.CheckRecord(path, th.Size, th.RootHash, m, h); err != nil {
-		return nil, mismatch("audit path of entry %d in tree %d: %v", m, th.Size, err)
 	}
 	return leftSiblings(m, th.Size, path)
 }
@@ -179,6 +201,9 @@ func (c *rfc6962Checker) settle(ctx context.Context, th TreeHead) (int64, error)
 		return c.verified, nil
 	}
 	lefts, err := c.authenticate(ctx, c.rng.size-1, c.last, th)
+	if errors.Is(err, errDuplicateLeaf) {
+		return c.verified, nil // settled when reading reaches a tree head's size
+	}
 	if err != nil {
 		return c.verified, fmt.Errorf("entries up to %d: %w", c.rng.size, err)
 	}

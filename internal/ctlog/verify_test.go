@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/ctlog"
@@ -190,5 +191,28 @@ func TestSkipVerification(t *testing.T) {
 	opts.SkipVerification = true
 	if _, _, _, err := scan(t, log.Info(), 0, -1, opts); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Identical leaves (same certificate, same millisecond) have no audit path of their own by
+// hash: verification starts past them instead of crying wolf.
+func TestVerifyDuplicateLeaves(t *testing.T) {
+	log := newLog(t, ctlog.TypeRFC6962)
+	e := otherEntry(t)
+	e.Timestamp = time.UnixMilli(1_700_000_000_000)
+	entries := make([]ctlogtest.Entry, 300)
+	for i := range entries {
+		entries[i] = e
+	}
+	if _, err := log.Add(entries...); err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Publish(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range [][2]int64{{0, 300}, {150, 300}, {0, 7}, {100, 200}} {
+		if _, _, _, err := scan(t, log.Info(), r[0], r[1], fastOptions("")); err != nil {
+			t.Errorf("scan %v: %v", r, err)
+		}
 	}
 }
