@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +129,4 @@ func TestScanArgumentErrors(t *testing.T) {
 	if code, _, stderr := runScanArgs(t); code != 2 || !strings.Contains(stderr, "-log URL is required") {
 		t.Errorf("scan without -log: exit %d, %s", code, stderr)
 	}
-	_ = fmt.Sprint
 }

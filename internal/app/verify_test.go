@@ -69,7 +69,8 @@ func TestServeFlagsTamperedLog(t *testing.T) {
 	metrics, _ := io.ReadAll(mresp.Body)
 	mresp.Body.Close()
 	if !strings.Contains(string(metrics), `certhunt_ct_verification_failures_total{source="`+bad.Info().Name+`"} 1`) ||
-		!strings.Contains(string(metrics), `certhunt_ct_verified_size{source="`+good.Info().Name+`",type="static"} 200`) {
+		!strings.Contains(string(metrics), `certhunt_ct_verified_size{source="`+good.Info().Name+`",type="static"} 200`) ||
+		!strings.Contains(string(metrics), `certhunt_ct_concurrency{source="`+good.Info().Name+`"}`) {
 		t.Errorf("metrics lack the verification figures:\n%s", metrics)
 	}
 }

@@ -35,7 +35,8 @@ type FollowerOptions struct {
 	// BatchSize is the number of entries asked for per RFC 6962 get-entries request
 	// (default 256); logs may answer with fewer and the reader asks again for the rest.
 	BatchSize int
-	// Parallel is the number of requests in flight per log (default 4).
+	// Parallel is the most requests in flight per log (default 4); fewer while the log
+	// answers 429 or 503 (limiter.go).
 	Parallel int
 	// PollInterval is how often a caught-up follower fetches the tree head (default 10s).
 	PollInterval time.Duration
@@ -111,6 +112,7 @@ type Follower struct {
 	client logClient
 	reader reader
 	verify *verification
+	limit  *aimd
 
 	// catchUpRound is the most entries read between two tree heads.
 	catchUpRound int64
@@ -140,7 +142,8 @@ func NewFollower(info LogInfo, opts FollowerOptions) (*Follower, error) {
 	if info.Type == TypeStatic {
 		f.catchUpRound = catchUpSpans * TileWidth
 	}
-	f.reader = reader{client: client, parallel: opts.Parallel, opts: opts,
+	f.limit = newAIMD(opts.Parallel)
+	f.reader = reader{client: limitedClient{client, f.limit}, parallel: opts.Parallel, opts: opts,
 		logger: opts.Logger.With("log", info.Name, "url", info.URL), counters: &f.counters}
 	f.verify = newVerification(client, opts, f.reader.logger)
 	return f, nil
@@ -294,6 +297,10 @@ func (f *Follower) Status() source.Status {
 // (a failure is sticky until restart), for the metric.
 func (f *Follower) VerificationFailures() int64 { return f.verify.failures.Load() }
 
+// Concurrency returns the entry requests the log is now allowed in flight: Parallel while
+// it is healthy, less after it answered 429 or 503.
+func (f *Follower) Concurrency() int { return f.limit.current() }
+
 // FetchErrors returns the number of failed requests by kind (KindNetwork, KindHTTP,
 // KindRateLimited, KindDecode, KindSignature).
 func (f *Follower) FetchErrors() map[string]int64 {
@@ -420,7 +427,7 @@ func ScanRange(ctx context.Context, info LogInfo, from, to int64, opts FollowerO
 		return fmt.Errorf("scan %s: to %d is before from %d", info.URL, to, from)
 	}
 	var counters counters
-	r := reader{client: client, parallel: opts.Parallel, opts: opts,
+	r := reader{client: limitedClient{client, newAIMD(opts.Parallel)}, parallel: opts.Parallel, opts: opts,
 		logger: opts.Logger.With("log", info.Name, "url", info.URL), counters: &counters}
 	verify := newVerification(client, opts, r.logger)
 	verify.onHead(ctx, th)
