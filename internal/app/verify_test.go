@@ -43,8 +43,8 @@ func TestServeFlagsTamperedLog(t *testing.T) {
 	var resp struct{ Sources []source.Status }
 	h.get("/api/v1/sources", &resp)
 	for _, s := range resp.Sources {
-		if s.VerifiedSize == nil || s.VerificationError == nil {
-			t.Fatalf("source %s without verification fields", s.Name)
+		if s.VerifiedSize == nil || s.VerificationError == nil || s.State != "usable" {
+			t.Fatalf("source %s without verification fields or state: %+v", s.Name, s)
 		}
 		switch s.URL {
 		case bad.Info().URL:

@@ -281,6 +281,7 @@ func (f *Follower) Status() source.Status {
 		EntriesProcessed: f.processed.Load(),
 		Malformed:        f.malformed.Load(),
 		Errors:           f.counters.errors.Load(),
+		State:            f.info.State,
 	}
 	f.counters.mu.Lock()
 	st.LastError = f.counters.lastError

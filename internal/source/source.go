@@ -52,7 +52,10 @@ type Status struct {
 	LagSeconds       float64 `json:"lag_seconds"`
 	// CT sources only: entries verified against a signed tree head (from where this process
 	// started reading), and why verification stopped, empty while the log matches its heads.
-	VerifiedSize      *int64  `json:"verified_size,omitempty"`
+	VerifiedSize *int64 `json:"verified_size,omitempty"`
+	// State is a CT log's state in the log list (usable, qualified, readonly...), empty
+	// for a log configured by URL.
+	State             string  `json:"state,omitempty"`
 	VerificationError *string `json:"verification_error,omitempty"`
 	// certstream sources only
 	Connected  *bool `json:"connected,omitempty"`
