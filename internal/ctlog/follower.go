@@ -142,6 +142,9 @@ func NewFollower(info LogInfo, opts FollowerOptions) (*Follower, error) {
 	if info.Type == TypeStatic {
 		f.catchUpRound = catchUpSpans * TileWidth
 	}
+	if sc, ok := client.(*staticClient); ok {
+		sc.counters = &f.counters
+	}
 	f.limit = newAIMD(opts.Parallel)
 	f.reader = reader{client: limitedClient{client, f.limit}, parallel: opts.Parallel, opts: opts,
 		logger: opts.Logger.With("log", info.Name, "url", info.URL), counters: &f.counters}

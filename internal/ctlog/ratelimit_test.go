@@ -1,6 +1,7 @@
 package ctlog_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -30,5 +31,26 @@ func TestRateLimitedLogBothRetryAfterForms(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A static log that does not serve its issuers still has its entries read (without the
+// missing chain certificates), each missing issuer counted once.
+func TestMissingIssuersDoNotBlock(t *testing.T) {
+	log := newLog(t, ctlog.TypeStatic)
+	wants := addEntries(t, log, 300)
+	log.SetFaults(ctlogtest.Faults{MissingIssuers: true})
+	opts := fastOptions("")
+	opts.FullChain = true
+	r := start(t, log.Info(), opts)
+	got, _ := r.collect(t, 300)
+	checkEntries(t, got, 0, wants, log.Info())
+	for _, e := range got {
+		if len(e.Chain) != 0 {
+			t.Fatalf("entry %d carries %d chain certificates the log does not serve", e.Index, len(e.Chain))
+		}
+	}
+	if st := r.f.Status(); st.Errors != 2 || !strings.Contains(st.LastError, "left out of the chain") {
+		t.Errorf("errors %d (%q), want the 2 missing issuers counted once each", st.Errors, st.LastError)
 	}
 }

@@ -65,6 +65,9 @@ type Faults struct {
 	TruncatedTiles int
 	// BadSignatures signs the next N tree heads with a key other than the log's.
 	BadSignatures int
+	// MissingIssuers answers 404 for every issuer (static), as a tile directory without
+	// its issuers does.
+	MissingIssuers bool
 	// GzipTiles serves data tiles gzip-compressed without saying so in the headers, as
 	// logs that store compressed tiles in a bucket may.
 	GzipTiles bool
@@ -538,6 +541,7 @@ func (l *Log) serveIssuer(w http.ResponseWriter, r *http.Request) {
 	copy(fp[:], raw)
 	l.mu.Lock()
 	der, ok := l.issuers[fp]
+	ok = ok && !l.faults.MissingIssuers
 	l.mu.Unlock()
 	if !ok {
 		http.NotFound(w, r)
