@@ -210,7 +210,7 @@ func (v *verification) onBatch(ctx context.Context, b *source.Batch, start int64
 			case ctx.Err() != nil:
 				return
 			default:
-				v.fail(fmt.Errorf("entries %d to %d: %w", start, start+int64(n)-1, err))
+				v.fail(err)
 			}
 		}
 	}

@@ -138,7 +138,7 @@ func (c *rfc6962Checker) entries(ctx context.Context, start int64, hashes [][32]
 	}
 	if c.rng.size == th.Size {
 		if root := c.rng.root(); root != th.RootHash {
-			return c.verified, mismatch("the entries up to %d hash to root %x, the tree head says %x", th.Size, root[:], th.RootHash[:])
+			return c.verified, mismatch("entries %d to %d: with them the tree hashes to root %x, its signed head says %x", c.verified, th.Size-1, root[:], th.RootHash[:])
 		}
 		c.verified = c.rng.size
 	}

@@ -3,6 +3,7 @@ package ctlog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -58,7 +59,7 @@ func (c *staticChecker) entries(ctx context.Context, start int64, hashes [][32]b
 	}
 	got, err := tlog.TileHashReader(tlog.Tree{N: th.Size, Hash: th.RootHash}, tr).ReadHashes(indexes)
 	if err != nil {
-		return start, tr.classify("the data tiles do not match the log's hash tiles and checkpoint root", err)
+		return start, tr.classify(fmt.Sprintf("entries %d to %d: the data tiles do not match the log's hash tiles and checkpoint root", start, end-1), err)
 	}
 	for i, h := range got {
 		if h != hashes[i] {
