@@ -138,7 +138,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Watchlist, a.Intel, a.labels = det.Watchlist, det.Intel, det.Labels
 
 	if cfg.CertstreamServer.Enabled {
-		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server")})
+		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server"),
+			HeartbeatInterval: cfg.CertstreamServer.Heartbeat})
 	}
 	if len(cfg.Notify) > 0 {
 		if a.Notifier, err = newNotifier(cfg, log, store); err != nil {
@@ -238,6 +239,8 @@ func (a *App) buildSources(ctx context.Context) error {
 		for _, info := range logs {
 			opts := ct.FollowerOptions()
 			opts.DataDir, opts.Logger = filepath.Join(a.cfg.DataDir, "cursors"), a.log
+			// The full stream carries each entry's chain; static logs serve it by hash.
+			opts.FullChain = a.Hub != nil
 			f, err := ctlog.NewFollower(info, opts)
 			if err != nil {
 				return err

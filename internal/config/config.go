@@ -103,6 +103,9 @@ type CT struct {
 	// last, partial data tile is read (the spec advises waiting for full tiles); 0s reads
 	// partial tiles at once.
 	PartialTileAge time.Duration `yaml:"partial_tile_age"`
+	// Contact is a URL or e-mail address put in the User-Agent, so that log operators can
+	// reach you instead of rate-limiting an anonymous client.
+	Contact string `yaml:"contact"`
 }
 
 // Log is one extra CT log.
@@ -222,6 +225,9 @@ type CertstreamServer struct {
 	Enabled bool `yaml:"enabled"`
 	// PathPrefix is where the endpoints live (default /certstream).
 	PathPrefix string `yaml:"path_prefix"`
+	// Heartbeat is how often an idle feed sends a heartbeat frame (default 10s): common
+	// clients (CaliDog's) drop a connection after 15 s without one.
+	Heartbeat time.Duration `yaml:"heartbeat"`
 }
 
 // Auth protects the API and UI.
@@ -248,6 +254,7 @@ const (
 	DefaultStart                = "end"
 	DefaultIncidentThreshold    = 60
 	DefaultCertstreamPath       = "/certstream"
+	DefaultHeartbeat            = 10 * time.Second
 )
 
 //go:embed default.yaml
@@ -275,7 +282,7 @@ func Default() *Config {
 			PartialTileAge: ctlog.DefaultPartialTileAge,
 		}},
 		Scoring:          Scoring{IncidentThreshold: DefaultIncidentThreshold},
-		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath},
+		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath, Heartbeat: DefaultHeartbeat},
 	}
 }
 
@@ -382,6 +389,12 @@ func (c *Config) Validate() error {
 	c.validateScoring(ps)
 	ps.addErr("", notifyconf.ValidateAll(c.NotifyConfigs()))
 	ps.addErr("", auth.ValidateTokens(c.Auth.Tokens))
+	if hb := c.CertstreamServer.Heartbeat; hb < 100*time.Millisecond {
+		bad("certstream_server.heartbeat", "%v is shorter than 100ms", hb)
+	}
+	if strings.ContainsAny(c.Sources.CT.Contact, "()\r\n") {
+		bad("sources.ct.contact", "%q must not contain parentheses or line breaks", c.Sources.CT.Contact)
+	}
 	if p := c.CertstreamServer.PathPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		bad("certstream_server.path_prefix", "%q must start with / and not end with /", p)
 	}
@@ -560,7 +573,8 @@ func (c *Config) logInfo(l Log) (ctlog.LogInfo, error) {
 // FollowerOptions are the CT followers' options (DataDir, HTTPClient and Logger are the caller's).
 func (ct CT) FollowerOptions() ctlog.FollowerOptions {
 	o := ctlog.FollowerOptions{Start: ct.Start, Parallel: ct.Parallel, BatchSize: ct.BatchSize,
-		PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff, PartialTileAge: ct.PartialTileAge}
+		PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff, PartialTileAge: ct.PartialTileAge,
+		Contact: ct.Contact}
 	if o.PartialTileAge == 0 {
 		o.PartialTileAge = -1 // ctlog reads negative as "at once"; its zero means its default
 	}
