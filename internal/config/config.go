@@ -38,6 +38,7 @@ type Config struct {
 	Watchlist        Watchlist        `yaml:"watchlist"`
 	Sources          Sources          `yaml:"sources"`
 	Intel            Intel            `yaml:"intel"`
+	Issuance         Issuance         `yaml:"issuance"`
 	Scoring          Scoring          `yaml:"scoring"`
 	Notify           []Notify         `yaml:"notify"`
 	CertstreamServer CertstreamServer `yaml:"certstream_server"`
@@ -279,6 +280,7 @@ func (c *Config) Validate() error {
 			bad(key+".format", "%q is not one of %s", f.Format, formats)
 		}
 	}
+	c.Issuance.validate(bad)
 	if t := c.Scoring.IncidentThreshold; t < 1 || t > 100 {
 		bad("scoring.incident_threshold", "%d is not between 1 and 100", t)
 	}
