@@ -130,6 +130,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 
 	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"), OnChange: a.onChange}
+	if own, err := newIssuance(cfg, log, store, a.Watchlist); err != nil {
+		return nil, err
+	} else if own != nil {
+		a.Pipeline.Issuance = own
+	}
 	if a.Hub != nil {
 		a.Pipeline.Publish = a.Hub.Publish
 	}
@@ -224,6 +229,7 @@ func (a *App) buildServer() *server.Server {
 		Metrics: a.metricsHandler(),
 		Logger:  a.log.With("part", "server"),
 	}
+	s.Inventory = server.InventoryOptions{ExpiryWindow: a.cfg.Issuance.ExpiryWindow, NewWindow: a.cfg.Issuance.NewNameWindow}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }
 	}

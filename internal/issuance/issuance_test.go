@@ -6,17 +6,15 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/issuance/caatest"
 	"github.com/certhunt/certhunt/internal/testcert"
 	"github.com/certhunt/certhunt/internal/watchlist"
 )
@@ -242,60 +240,19 @@ func TestNotifyNewNames(t *testing.T) {
 	}
 }
 
-// caaServer serves CAA records on loopback UDP with miekg/dns, counting queries.
-type caaServer struct {
-	addr    string
-	mu      sync.Mutex
-	records map[string][]dns.RR
-	fail    map[string]bool
-	queries int
-}
-
-func newCAAServer(t *testing.T, zone string) *caaServer {
-	t.Helper()
-	s := &caaServer{records: map[string][]dns.RR{}, fail: map[string]bool{}}
-	for _, line := range strings.Split(strings.TrimSpace(zone), "\n") {
-		rr, err := dns.NewRR(line)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.records[rr.Header().Name] = append(s.records[rr.Header().Name], rr)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = pc.LocalAddr().String()
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, NotifyStartedFunc: func() { close(started) }, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
-		m := new(dns.Msg)
-		m.SetReply(r)
-		q := r.Question[0]
-		s.mu.Lock()
-		s.queries++
-		if s.fail[q.Name] {
-			m.Rcode = dns.RcodeServerFailure
-		} else if q.Qtype == dns.TypeCAA {
-			m.Answer = s.records[q.Name]
-		}
-		s.mu.Unlock()
-		w.WriteMsg(m)
-	})}
-	go srv.ActivateAndServe()
-	<-started
-	t.Cleanup(func() { srv.Shutdown() })
-	return s
-}
-
 func TestCAAFromLoopbackDNS(t *testing.T) {
 	testCAs(t)
-	dnsSrv := newCAAServer(t, `
+	dnsSrv, err := caatest.Start(`
 example.com. 300 IN CAA 0 issue "loopbackca.test; accounturi=https://acme/1"
 example.com. 300 IN CAA 0 issuewild ";"
 locked.example.org. 300 IN CAA 0 issue ";"
 `)
-	dnsSrv.fail["broken.example.net."] = true
-	lookup := &CachedCAA{Lookup: &DNSCAA{Servers: []string{dnsSrv.addr}, Timeout: 5 * time.Second}}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dnsSrv.Close()
+	dnsSrv.Fail("broken.example.net")
+	lookup := &CachedCAA{Lookup: &DNSCAA{Servers: []string{dnsSrv.Addr}, Timeout: 5 * time.Second}}
 	inv := &memInventory{}
 	c, _ := New(Options{CAA: lookup, Inventory: inv, Assets: func() *watchlist.State {
 		return state("example.com", "example.org", "example.net", "example.io")
@@ -335,13 +292,9 @@ locked.example.org. 300 IN CAA 0 issue ";"
 	if last := inv.certs[len(inv.certs)-1]; last.Verdict != VerdictUnchecked || !strings.Contains(last.Detail, "SERVFAIL") {
 		t.Fatalf("SERVFAIL must be recorded as unchecked: %+v", last)
 	}
-	dnsSrv.mu.Lock()
-	before := dnsSrv.queries
-	dnsSrv.mu.Unlock()
+	before := dnsSrv.Queries()
 	check(evilCA, "www.example.com")
-	dnsSrv.mu.Lock()
-	after := dnsSrv.queries
-	dnsSrv.mu.Unlock()
+	after := dnsSrv.Queries()
 	if after != before {
 		t.Fatalf("a cached name was asked again (%d queries, then %d)", before, after)
 	}

@@ -38,7 +38,13 @@ type Pipeline struct {
 	Publish func(*certs.Cert)
 	// OnChange receives every incident opened, raised or joined; may be nil. It must not block.
 	OnChange func(incident.Change)
-	Logger   *slog.Logger
+	// Issuance checks certificates for the protected domains' own names, which Index never
+	// alerts on, and inventories them (internal/issuance); may be nil. Its alerts are recorded
+	// like Index's; an error is a store failure, so the batch is not committed.
+	Issuance interface {
+		Check(ctx context.Context, c *certs.Cert) ([]detect.Alert, error)
+	}
+	Logger *slog.Logger
 
 	stats Stats
 }
@@ -90,6 +96,13 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 			continue
 		}
 		p.stats.Parsed.Add(1)
+		if p.Issuance != nil {
+			own, err := p.Issuance.Check(ctx, r.cert)
+			if err != nil {
+				return fmt.Errorf("issuance check (%s#%d): %w", e.Log.URL, e.Index, err)
+			}
+			r.alerts = append(r.alerts, own...)
+		}
 		for _, a := range r.alerts {
 			p.stats.Alerts.Add(1)
 			if !a.Incident {
