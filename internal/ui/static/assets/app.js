@@ -6,6 +6,7 @@ import { renderIncidents } from './incidents.js';
 import { renderIncident } from './incident.js';
 import { renderWatchlist } from './watchlist.js';
 import { renderSources } from './sources.js';
+import { renderInventory } from './inventory.js';
 
 const main = document.getElementById('app');
 let cleanup = null;
@@ -36,6 +37,8 @@ function route() {
       return ['watchlist', 'Watchlist', renderWatchlist];
     case 'sources':
       return ['sources', 'Sources & feeds', renderSources];
+    case 'inventory':
+      return ['inventory', 'Own certificates', (ctx) => renderInventory(ctx, params)];
     default:
       return [null, 'Not found', (ctx) => { replace(ctx.main, notice('error', `No page "${segments.join('/')}".`)); }];
   }
