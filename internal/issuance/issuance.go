@@ -96,6 +96,7 @@ type Checker struct {
 
 type policy struct {
 	issuers []string        // lowercased, trimmed
+	shown   []string        // as configured, for reasons
 	keys    map[string]bool // lowercase hex, colons removed
 }
 
@@ -118,7 +119,7 @@ func New(opts Options) (*Checker, error) {
 		}
 		cp := compile(p)
 		if len(cp.issuers) == 0 {
-			cp.issuers = c.global.issuers
+			cp.issuers, cp.shown = c.global.issuers, c.global.shown
 		}
 		if cp.keys == nil {
 			cp.keys = c.global.keys
@@ -131,8 +132,9 @@ func New(opts Options) (*Checker, error) {
 func compile(p Policy) policy {
 	var cp policy
 	for _, v := range p.AllowedIssuers {
-		if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
-			cp.issuers = append(cp.issuers, v)
+		if v = strings.TrimSpace(v); v != "" {
+			cp.issuers = append(cp.issuers, strings.ToLower(v))
+			cp.shown = append(cp.shown, v)
 		}
 	}
 	for _, k := range p.KnownKeys {
@@ -281,7 +283,7 @@ func (c *Checker) verdict(ctx context.Context, asset string, own []ownName, cert
 		if !matchIssuer(p.issuers, cert.Issuer) {
 			return verdict{verdict: RuleUnauthorizedIssuer, rule: RuleUnauthorizedIssuer, value: issuerValue(cert.Issuer), name: own[0].n,
 				detail: fmt.Sprintf("certificate for %s issued by %s, which is not an allowed issuer of %s (allowed: %s)",
-					own[0].shown, issuer, asset, strings.Join(p.issuers, ", "))}
+					own[0].shown, issuer, asset, strings.Join(p.shown, ", "))}
 		}
 	case c.opts.CAA != nil:
 		for _, o := range own {
