@@ -109,3 +109,19 @@ func TestIssuanceConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestIssuanceFlagsAndEnv(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	f := Register(fs)
+	if err := fs.Parse([]string{"-allowed-issuers", "Let's Encrypt, DigiCert Inc", "-issuance-caa"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CERTHUNT_EXPIRY_WINDOW": "48h", "CERTHUNT_ISSUANCE": "true"}
+	c, err := f.load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Issuance.AllowedIssuers, "|") != "Let's Encrypt|DigiCert Inc" || !c.Issuance.CAA || c.Issuance.ExpiryWindow != 48*time.Hour {
+		t.Fatalf("issuance = %+v", c.Issuance)
+	}
+}

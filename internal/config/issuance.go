@@ -95,3 +95,17 @@ func (is *Issuance) validate(bad func(key, format string, args ...any)) {
 		bad("issuance.new_name_window", "%v is negative", is.NewNameWindow)
 	}
 }
+
+// The issuance keys as flags and CERTHUNT_* variables; registered here so the section stays in
+// one file.
+func init() {
+	booleanFlags["issuance"], booleanFlags["issuance-caa"] = true, true
+	settings = append(settings,
+		setting{"issuance", "issuance.enabled", boolean(func(c *Config) *bool { return &c.Issuance.Enabled })},
+		setting{"allowed-issuers", "issuance.allowed_issuers", list(func(c *Config) *[]string { return &c.Issuance.AllowedIssuers })},
+		setting{"issuance-caa", "issuance.caa", boolean(func(c *Config) *bool { return &c.Issuance.CAA })},
+		setting{"caa-resolvers", "issuance.resolvers", list(func(c *Config) *[]string { return &c.Issuance.Resolvers })},
+		setting{"known-keys", "issuance.known_keys", list(func(c *Config) *[]string { return &c.Issuance.KnownKeys })},
+		setting{"expiry-window", "issuance.expiry_window", duration(func(c *Config) *time.Duration { return &c.Issuance.ExpiryWindow })},
+	)
+}
