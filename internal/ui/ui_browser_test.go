@@ -414,3 +414,20 @@ func TestBrowserInventory(t *testing.T) {
 	}
 	u.Screenshot("ui-inventory.png")
 }
+
+// An issuance incident offers no "allow this name": allowing an own name would not silence it.
+func TestBrowserIssuanceIncidentHasNoAllow(t *testing.T) {
+	u := newUITest(t)
+	inc := u.api.clone("inc-paypal")
+	inc.ID = "inc-own"
+	inc.Asset, inc.Domain, inc.DomainUnicode, inc.RegisteredDomain = "paypal.com", "login.paypal.com", "login.paypal.com", "paypal.com (issuer: evil ca)"
+	inc.Matched.Kind, inc.Matched.Value = "issuance", "Evil CA"
+	u.api.add(&inc)
+	u.Open("#/incidents/inc-own", "#fp-issuance")
+	if got := u.Eval(`String(document.querySelector('#fp-allow') === null)`); got != "true" {
+		t.Error("the allow button is offered on an issuance incident")
+	}
+	if !strings.Contains(u.Text("#fp-issuance"), "issuance.allowed_issuers") {
+		t.Errorf("note: %q", u.Text("#fp-issuance"))
+	}
+}
