@@ -292,6 +292,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.Notifier != nil {
 		goRun(func() { a.Notifier.Run(ctx) })
 	}
+	goRun(func() { a.runExpirySweeps(ctx) })
 	for _, src := range a.Sources {
 		ch := make(chan source.Batch, 4)
 		goRun(func() {

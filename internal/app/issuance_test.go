@@ -225,6 +225,18 @@ func testIssuanceEndToEnd(t *testing.T, backend string) {
 	if verdicts["allowed"] != 3 || verdicts["unauthorized-issuer"] != 2 || verdicts["unexpected-key"] != 1 {
 		t.Errorf("inventory verdicts: %v", verdicts)
 	}
+	// The expiry sweep (issuance.notify_expiring) reports old.example.com once, however often it runs.
+	for range 2 {
+		if err := h.app.sweepExpiring(context.Background(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.get("/api/v1/incidents?q="+url.QueryEscape("example.com (expiring)"), &list)
+	if len(list.Incidents) != 1 || list.Incidents[0].Domain != "old.example.com" || list.Incidents[0].Severity != "low" ||
+		list.Incidents[0].Sightings != 1 || list.Incidents[0].Reasons[0].Rule != "expiring" ||
+		!strings.Contains(list.Incidents[0].Reasons[0].Detail, "no renewal") {
+		t.Errorf("expiry incident: %+v", list.Incidents)
+	}
 	var org struct {
 		Certs []incident.OwnCertificate `json:"certificates"`
 	}

@@ -43,6 +43,10 @@ type Issuance struct {
 	// NotifyNewNames opens a low-severity incident (and so notifies) for each own name seen
 	// for the first time; off by default, because every new host does this.
 	NotifyNewNames bool `yaml:"notify_new_names"`
+	// NotifyExpiring checks hourly for names whose newest certificate expires within
+	// ExpiryWindow and opens (joins) one low-severity incident per domain for each such
+	// certificate, so the notifiers say so once; off by default.
+	NotifyExpiring bool `yaml:"notify_expiring"`
 }
 
 // IssuanceDomain is one protected domain's own issuance policy.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -195,4 +196,76 @@ func (s *Store) Inventory(ctx context.Context, q InventoryQuery) (*Inventory, er
 		inv.Certificates = append(inv.Certificates, c)
 	}
 	return inv, rows.Err()
+}
+
+// ExpiringOwn returns, for every own name whose newest certificate expires after now and
+// within window, that certificate (one per certificate, however many of its names expire).
+func (s *Store) ExpiringOwn(ctx context.Context, now time.Time, window time.Duration) ([]OwnCertificate, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT asset, name, not_after FROM own_names WHERE not_after > $1 AND not_after <= $2
+		ORDER BY asset, name`, now.UnixNano(), now.Add(window).UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	type expiring struct {
+		asset, name string
+		notAfter    int64
+	}
+	var names []expiring
+	for rows.Next() {
+		var e expiring
+		if err := rows.Scan(&e.asset, &e.name, &e.notAfter); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names = append(names, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []OwnCertificate
+	seen := map[[2]string]bool{}
+	for _, e := range names {
+		c, err := s.newestOwn(ctx, e.asset, e.name, e.notAfter)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil || seen[[2]string{c.Asset, c.SHA256}] {
+			continue
+		}
+		seen[[2]string{c.Asset, c.SHA256}] = true
+		out = append(out, *c)
+	}
+	return out, nil
+}
+
+// newestOwn finds a certificate of asset naming name that expires at notAfter (the name's
+// newest), preferring a final certificate to its precertificate.
+func (s *Store) newestOwn(ctx context.Context, asset, name string, notAfter int64) (*OwnCertificate, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT sha256, entry_type, serial, issuer, spki_sha256, names, not_before,
+		verdict, detail, log_name, log_url, log_index, seen_at FROM own_certificates WHERE asset = $1 AND not_after = $2
+		ORDER BY entry_type DESC, seen_at LIMIT 100`, s.d.args([]any{asset, notAfter})...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c := OwnCertificate{Asset: asset, NotAfter: fromNanos(notAfter), Expiring: true}
+		var entryType, issuer, names string
+		var notBefore, seen int64
+		if err := rows.Scan(&c.SHA256, &entryType, &c.Serial, &issuer, &c.SPKISHA256, &names, &notBefore,
+			&c.Verdict, &c.Detail, &c.Log.Name, &c.Log.URL, &c.Log.Index, &seen); err != nil {
+			return nil, err
+		}
+		if json.Unmarshal([]byte(names), &c.Names) != nil || !slices.Contains(c.Names, name) {
+			continue
+		}
+		c.EntryType = certs.EntryType(entryType)
+		if err := json.Unmarshal([]byte(issuer), &c.Issuer); err != nil {
+			return nil, fmt.Errorf("own certificate %s: issuer: %w", c.SHA256, err)
+		}
+		c.NotBefore, c.SeenAt = fromNanosOrZero(notBefore), fromNanos(seen)
+		return &c, nil
+	}
+	return nil, rows.Err()
 }

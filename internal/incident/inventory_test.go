@@ -60,6 +60,13 @@ func TestInventory(t *testing.T) {
 				t.Errorf("name %+v, want new=%v expiring=%v", n, w[0], w[1])
 			}
 		}
+		exp, err := s.ExpiringOwn(ctx, now, 30*day)
+		if err != nil || len(exp) != 1 || exp[0].SHA256 != "bb" || len(exp[0].Names) != 2 || exp[0].Issuer.O != "Let's Encrypt" {
+			t.Fatalf("expiring: %+v, %v", exp, err)
+		}
+		if exp, err := s.ExpiringOwn(ctx, now.Add(20*day), 30*day); err != nil || len(exp) != 0 {
+			t.Fatalf("expired names are not expiring: %+v, %v", exp, err)
+		}
 		all, err := s.Inventory(ctx, InventoryQuery{Now: now, Limit: 2})
 		if err != nil || len(all.Names) != 4 || len(all.Certificates) != 2 || !all.Truncated {
 			t.Fatalf("all: %+v, %v", all, err)

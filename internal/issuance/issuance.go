@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
@@ -44,9 +45,10 @@ const (
 	RuleUnauthorizedIssuer = "unauthorized-issuer"
 	RuleUnexpectedKey      = "unexpected-key"
 	RuleNewName            = "new-name"
+	RuleExpiring           = "expiring"
 )
 
-var defaultPoints = map[string]int{RuleUnauthorizedIssuer: 90, RuleUnexpectedKey: 50, RuleNewName: 20}
+var defaultPoints = map[string]int{RuleUnauthorizedIssuer: 90, RuleUnexpectedKey: 50, RuleNewName: 20, RuleExpiring: 30}
 
 // Verdicts kept in the inventory.
 const (
@@ -406,4 +408,25 @@ func issuerText(n certs.Name) string {
 		return fmt.Sprintf("%q", n.CN)
 	}
 	return "an issuer without O or CN"
+}
+
+// ExpiryAlert is the alert an expiry sweep records for an own certificate that is the newest of
+// its names and expires soon (incident.Store.ExpiringOwn), with the certificate to attach: one
+// incident per asset collects them, and recording the same certificate again adds no sighting,
+// so each is notified once.
+func (c *Checker) ExpiryAlert(oc incident.OwnCertificate, now time.Time) (detect.Alert, *certs.Cert) {
+	cert := &certs.Cert{SHA256: oc.SHA256, Serial: oc.Serial, EntryType: oc.EntryType, Issuer: oc.Issuer,
+		NotBefore: oc.NotBefore, NotAfter: oc.NotAfter, DNSNames: oc.Names,
+		Log: certs.LogRef{Name: oc.Log.Name, URL: oc.Log.URL}, Index: oc.Log.Index, SeenAt: oc.SeenAt}
+	var n names.Name
+	if len(oc.Names) > 0 {
+		n, _ = names.Parse(oc.Names[0])
+	}
+	if n.ASCII == "" {
+		n = names.Name{ASCII: oc.Asset, Unicode: oc.Asset}
+	}
+	days := int(oc.NotAfter.Sub(now).Hours() / 24)
+	detail := fmt.Sprintf("the newest certificate seen for %s expires %s (in %d days) and no renewal has been seen in CT",
+		strings.Join(oc.Names, ", "), oc.NotAfter.UTC().Format(time.DateOnly), days)
+	return c.alert(oc.Asset, n, RuleExpiring, "expiring", detect.Matched{Kind: "issuance", Value: oc.NotAfter.UTC().Format(time.RFC3339)}, detail), cert
 }
