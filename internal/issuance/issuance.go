@@ -172,6 +172,30 @@ func (c *Checker) protectedDomains() map[string]bool {
 	return set
 }
 
+// ownSuffix returns the longest protected domain that name (ASCII) is or is under, or "".
+func ownSuffix(name string, protected map[string]bool) string {
+	for s := name; ; {
+		if protected[s] {
+			return s
+		}
+		dot := strings.IndexByte(s, '.')
+		if dot < 0 {
+			return ""
+		}
+		s = s[dot+1:]
+	}
+}
+
+// isLowerASCII reports whether s has no byte that normalisation could change.
+func isLowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || (c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // ownName is one name of a certificate at or under a protected domain.
 type ownName struct {
 	n     names.Name
@@ -189,22 +213,16 @@ func (c *Checker) Check(ctx context.Context, cert *certs.Cert) ([]detect.Alert, 
 	var byAsset map[string][]ownName
 	var order []string
 	for _, raw := range cert.DNSNames {
+		// Nearly every name is lowercase ASCII and not an own name: decide that without
+		// normalising it (which the detector does already).
+		if plain := strings.TrimSuffix(strings.TrimPrefix(raw, "*."), "."); isLowerASCII(plain) && ownSuffix(plain, protected) == "" {
+			continue
+		}
 		n, err := names.Parse(raw)
 		if err != nil {
 			continue
 		}
-		asset := ""
-		for s := n.ASCII; ; {
-			if protected[s] {
-				asset = s
-				break
-			}
-			dot := strings.IndexByte(s, '.')
-			if dot < 0 {
-				break
-			}
-			s = s[dot+1:]
-		}
+		asset := ownSuffix(n.ASCII, protected)
 		if asset == "" {
 			continue
 		}

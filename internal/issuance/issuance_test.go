@@ -335,3 +335,21 @@ func TestCAAAllows(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkCheckForeignCertificate(b *testing.B) {
+	ca, err := testcert.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	der, _ := ca.Issue([]string{"www.shop-12345.net", "shop-12345.net", "mail.shop-12345.net"}, testcert.Options{})
+	cert, _ := certs.Parse(&certs.Entry{DER: der})
+	st := state("example.com", "example.org", "paypal.com")
+	c, _ := New(Options{Assets: func() *watchlist.State { return st }, Global: Policy{AllowedIssuers: []string{"x"}}})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if alerts, _ := c.Check(ctx, cert); len(alerts) != 0 {
+			b.Fatal(alerts)
+		}
+	}
+}
