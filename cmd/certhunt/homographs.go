@@ -48,7 +48,7 @@ func runHomographsGenerate(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "json", "output format: json (the homograph list), csv (with the fuzzer of each name) or list (one name per line)")
 	dictFile := fs.String("dictionary", "", "FILE of extra words for the dictionary fuzzer, one per line")
 	tldFile := fs.String("tld", "", "FILE of extra TLDs for the tld-swap fuzzer, one per line")
-	if _, code := parseFlags(fs, args, stderr); code >= 0 {
+	if _, code := parseFlags(fs, args, stderr, "DOMAIN..."); code >= 0 {
 		return code
 	}
 	if fs.NArg() == 0 {
@@ -134,7 +134,7 @@ func formatCandidates(format string, domains []string, cands []homograph.Candida
 // runHomographsValidate checks one list file; "-" reads the list from stdin.
 func runHomographsValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("homographs validate", flag.ContinueOnError)
-	if _, code := parseFlags(fs, args, stderr); code >= 0 {
+	if _, code := parseFlags(fs, args, stderr, "FILE"); code >= 0 {
 		return code
 	}
 	if fs.NArg() != 1 {

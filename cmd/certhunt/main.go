@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/certhunt/certhunt/internal/app"
@@ -31,12 +32,12 @@ Usage:
                                              read a range of one CT log through the pipeline
   certhunt homographs generate [-o FILE] [-fuzzers LIST] [-format json|csv|list] DOMAIN...
   certhunt homographs validate FILE          check a homograph list
-  certhunt config check -config FILE         validate a config file
+  certhunt config check FILE                 validate a config file as serve would
   certhunt config default                    print the default configuration
   certhunt version                           print the version
 
-Every command accepts -config FILE; every config key is also a flag and a CERTHUNT_* variable
-(run "certhunt serve -h" for the list).
+Every command accepts -config FILE; every config key is also a flag and a CERTHUNT_* variable.
+"certhunt help TOPIC" explains a command (serve, check, scan, homographs, config, version).
 `
 
 func main() {
@@ -65,7 +66,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "certhunt", versionString())
 		return 0
-	case "help", "-h", "-help", "--help":
+	case "help":
+		return runHelp(rest, stdin, stdout, stderr)
+	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
@@ -85,10 +88,12 @@ func versionString() string {
 }
 
 // parseFlags parses a command's flags with the config settings registered, and loads the
-// configuration. It reports 0 to go on, or an exit status.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (*config.Config, int) {
+// configuration; argsUsage describes the arguments after the flags for -h. It returns the
+// config, or nil and the exit status (0 after -h, 2 for bad usage or config).
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer, argsUsage string) (*config.Config, int) {
 	fs.SetOutput(stderr)
 	cf := config.Register(fs)
+	fs.Usage = func() { commandUsage(fs, argsUsage) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0
@@ -97,11 +102,94 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (*config.Conf
 	}
 	cfg, err := cf.Load()
 	if err != nil {
-		fmt.Fprintf(stderr, "certhunt %s: config: %v\n", fs.Name(), err)
+		fmt.Fprintf(stderr, "certhunt %s: config:\n%s\n", fs.Name(), indent(err.Error()))
 		return nil, 2
 	}
 	return cfg, -1
 }
+
+// indent puts two spaces before every line of s.
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// commandUsage prints a command's own flags with their defaults; serve's help lists every
+// configuration flag too, the others point to "certhunt help config".
+func commandUsage(fs *flag.FlagSet, argsUsage string) {
+	w := fs.Output()
+	fmt.Fprintf(w, "usage: %s\n", strings.TrimSpace(fmt.Sprintf("certhunt %s [flags] %s", fs.Name(), argsUsage)))
+	if about := commandAbout[fs.Name()]; about != "" {
+		fmt.Fprintf(w, "\n%s\n", about)
+	}
+	var own []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		if !config.IsFlag(f.Name) {
+			own = append(own, f)
+		}
+	})
+	if len(own) > 0 {
+		fmt.Fprintf(w, "\nflags:\n")
+		for _, f := range own {
+			name, use := flag.UnquoteUsage(f)
+			line := "  -" + f.Name
+			if name != "" {
+				line += " " + name
+			}
+			line += "\n    \t" + use
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && !strings.Contains(use, "(default") {
+				line += fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	if fs.Name() == "serve" {
+		fmt.Fprintf(w, "\nconfiguration flags (a flag beats CERTHUNT_* in the environment, which beats the file):\n")
+		config.PrintFlags(w)
+		return
+	}
+	fmt.Fprintf(w, "\n  -config FILE\n    \tconfig file (YAML); env CERTHUNT_CONFIG\n\n"+
+		"Every config key is also a flag (-watchlist, -data-dir, ...): \"certhunt help config\" lists them.\n")
+}
+
+// commandAbout is the first paragraph of each command's help.
+var commandAbout = map[string]string{
+	"serve":        "Follows CT logs and certstream servers, opens incidents, serves the API, the UI, /metrics and /certstream/*.",
+	"check":        "Scores domains (or URLs, by their host) given as arguments, or one per line on standard input, exactly as serve\nwould with this config. Exit status: 0 ok, 1 when an input was not a domain name, 2 bad usage or config.",
+	"scan":         "Reads a range of one CT log through serve's pipeline (backfill, hunt) and reports what it found.",
+	"config check": "Validates a config file (given as FILE or -config FILE) as serve would. Exit status: 0 valid, 1 invalid, 2 bad usage.",
+}
+
+// runHelp prints the help of a topic (a command, or "config" for the configuration flags).
+func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	switch args[0] {
+	case "serve", "check", "scan":
+		return run([]string{args[0], "-h"}, stdin, stdout, stdout)
+	case "homographs":
+		return runHomographs([]string{"help"}, stdin, stdout, stdout)
+	case "config":
+		fmt.Fprint(stdout, configHelp)
+		config.PrintFlags(stdout)
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, "usage: certhunt version\n\nPrints the version.")
+		return 0
+	}
+	fmt.Fprintf(stderr, "certhunt help: no help topic %q (serve, check, scan, homographs, config, version)\n", args[0])
+	return 2
+}
+
+const configHelp = `usage:
+  certhunt config check FILE           validate FILE (or -config FILE) as serve would
+  certhunt config default              print the default configuration, commented
+
+Configuration is YAML (unknown keys are errors); every key below is also a flag and a CERTHUNT_*
+environment variable: a flag beats the environment, which beats the file.
+
+`
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
@@ -111,7 +199,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg, code := parseFlags(fs, args, stderr)
+	cfg, code := parseFlags(fs, args, stderr, "")
 	if cfg == nil {
 		return code
 	}
@@ -135,7 +223,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 
 func runConfig(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "usage: certhunt config check -config FILE | certhunt config default\n")
+		fmt.Fprint(stderr, configHelp)
 		return 2
 	}
 	switch args[0] {
@@ -144,14 +232,40 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "check":
 		fs := flag.NewFlagSet("config check", flag.ContinueOnError)
-		cfg, code := parseFlags(fs, args[1:], stderr)
-		if cfg == nil {
-			if code == 2 {
-				return 1
-			}
-			return code
+		// FILE may be given alone: "config check typo.yaml" must check typo.yaml, not the defaults.
+		rest := args[1:]
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			rest = append([]string{"-config", rest[0]}, rest[1:]...)
 		}
-		fmt.Fprintln(stdout, "config ok")
+		fs.SetOutput(stderr)
+		cf := config.Register(fs)
+		fs.Usage = func() { commandUsage(fs, "FILE") }
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "certhunt config check: unexpected argument %q (give one FILE)\n", fs.Arg(0))
+			return 2
+		}
+		if cf.ConfigFile == "" {
+			fmt.Fprintf(stderr, "certhunt config check: no FILE given: usage: certhunt config check FILE\n")
+			return 2
+		}
+		cfg, err := cf.Load()
+		if err == nil {
+			err = app.Preflight(context.Background(), cfg)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "%s\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: config ok\n", cf.ConfigFile)
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, configHelp)
 		return 0
 	}
 	fmt.Fprintf(stderr, "certhunt config: unknown subcommand %q (check or default)\n", args[0])

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"github.com/certhunt/certhunt/internal/app"
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/detect"
-	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/pipeline"
 	"github.com/certhunt/certhunt/internal/source"
@@ -32,7 +30,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	from := fs.Int64("from", 0, "first index to read")
 	to := fs.Int64("to", -1, "index to stop before (default: the current tree size)")
 	key := fs.String("key", "", "the log's public key, base64 DER, to verify its tree head")
-	cfg, code := parseFlags(fs, args, stderr)
+	cfg, code := parseFlags(fs, args, stderr, "(-log URL is required)")
 	if cfg == nil {
 		return code
 	}
@@ -43,9 +41,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *logType == "" {
 		*logType = guessLogType(ctx, *logURL)
 	}
-	der, err := keyBytes(*key)
+	der, err := ctlog.DecodeKey(*key)
 	if err != nil {
-		fmt.Fprintf(stderr, "certhunt scan: %v\n", err)
+		fmt.Fprintf(stderr, "certhunt scan: -key: %v\n", err)
 		return 2
 	}
 	info, err := ctlog.NewLogInfo(*logURL, strings.TrimSuffix(*logURL, "/"), *logType, der)
@@ -64,22 +62,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer store.Close()
-	list := homograph.List{}
-	if l, err := homograph.LoadFile(cfg.Watchlist.File); err == nil {
-		list = l
-	} else if !os.IsNotExist(err) {
-		fmt.Fprintf(stderr, "certhunt scan: watchlist: %v\n", err)
-		return 2
-	}
-	opts := app.DetectOptions(cfg)
-	if allowed, err := store.Allowed(ctx); err == nil {
-		opts.Allow = append(opts.Allow, allowed...)
-	}
-	ix, err := detect.Build(list, opts)
+	allowed, err := store.Allowed(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "certhunt scan: watchlist: %v\n", err)
+		fmt.Fprintf(stderr, "certhunt scan: %v\n", err)
+		return 1
+	}
+	det, err := app.NewDetection(ctx, cfg, allowed, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "certhunt scan: %v\n", err)
 		return 2
 	}
+	ix := det.Watchlist.Index()
 	p := &pipeline.Pipeline{Store: store, Index: func() *detect.Index { return ix }, Logger: log}
 
 	var bar *progressbar.ProgressBar
@@ -99,8 +92,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	batches := make(chan source.Batch, 8)
 	scanErr := make(chan error, 1)
 	go func() {
-		scanErr <- ctlog.ScanRange(ctx, info, *from, *to, ctlog.FollowerOptions{Logger: log, Parallel: cfg.Sources.CT.Parallel,
-			BatchSize: cfg.Sources.CT.BatchSize}, batches, progress)
+		opts := cfg.Sources.CT.FollowerOptions()
+		opts.Logger = log
+		scanErr <- ctlog.ScanRange(ctx, info, *from, *to, opts, batches, progress)
 		close(batches)
 	}()
 	runErr := p.Run(ctx, batches)
@@ -143,17 +137,6 @@ func guessLogType(ctx context.Context, url string) string {
 		return "static"
 	}
 	return "rfc6962"
-}
-
-func keyBytes(b64 string) ([]byte, error) {
-	if b64 == "" {
-		return nil, nil
-	}
-	der, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return nil, fmt.Errorf("-key: not base64: %v", err)
-	}
-	return der, nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/certhunt/certhunt/internal/auth"
 	"github.com/certhunt/certhunt/internal/certstream"
 	"github.com/certhunt/certhunt/internal/config"
@@ -25,6 +28,7 @@ import (
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/intel"
+	"github.com/certhunt/certhunt/internal/labelstats"
 	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/pipeline"
 	"github.com/certhunt/certhunt/internal/server"
@@ -45,42 +49,73 @@ type App struct {
 	Notifier  *notify.Dispatcher
 	Sources   []source.Source
 	handler   http.Handler
-	auth      *auth.Auth
+	// failed holds, by source, the error of each source that stopped for good.
+	failed sync.Map
+	// readyEvery overrides how often readiness changes are looked for (tests).
+	readyEvery time.Duration
+	auth       *auth.Auth
+	labels     *labelstats.Sketch // learned by the pipeline, saved by keepLabels
 }
-
-// defaultWatchlistFile is optional: serve runs without it until the UI or API writes one.
-const defaultWatchlistFile = "homographs.json"
 
 // DetectOptions maps the configuration to the detection engine's options.
-func DetectOptions(cfg *config.Config) detect.Options {
-	return detect.Options{
-		LevenshteinThreshold: cfg.Watchlist.LevenshteinThreshold,
-		Allow:                cfg.Watchlist.Allow,
-		IncidentThreshold:    cfg.Scoring.IncidentThreshold,
-		Weights:              cfg.Scoring.Weights,
-	}
+func DetectOptions(cfg *config.Config) detect.Options { return cfg.DetectOptions() }
+
+// Detection is what decides verdicts. NewDetection builds it the same way for serve, check and
+// scan, so that they agree: the threat-intel feeds and the homograph list with both allow lists.
+type Detection struct {
+	Watchlist *watchlist.Manager
+	Intel     *intel.Manager // nil without feeds
+	// Labels is how common each host label is (labelstats), read from the data dir, so that
+	// check and scan weigh labels as serve does.
+	Labels *labelstats.Sketch
 }
 
-// FeedConfigs maps the configuration's feeds to the intel package's.
-func FeedConfigs(cfg *config.Config) []intel.FeedConfig {
-	feeds := make([]intel.FeedConfig, len(cfg.Intel.Feeds))
-	for i, f := range cfg.Intel.Feeds {
-		feeds[i] = intel.FeedConfig{Name: f.Name, URL: f.URL, File: f.File, Format: f.Format, Refresh: f.Refresh,
-			Weight: f.Weight, Username: f.Username, Password: f.Password, Token: f.Token}
+// NewDetection loads the label statistics and the feeds (their last good copies in the data
+// dir, and a first fetch of each feed that has none, as serve does before reading any
+// certificate), then the homograph list, with the configured and the analysts' (allowed) allow
+// lists.
+func NewDetection(ctx context.Context, cfg *config.Config, allowed []string, log *slog.Logger) (*Detection, error) {
+	d := &Detection{}
+	opts := cfg.DetectOptions()
+	if _, err := detect.Build(homograph.List{}, opts); err != nil {
+		return nil, fmt.Errorf("detection options: %w", err)
 	}
-	return feeds
+	labels, err := labelstats.Load(cfg.DataDir)
+	if err != nil {
+		log.Warn("label statistics unreadable; starting from the seed table", "err", err)
+	}
+	d.Labels, opts.Labels = labels, labels
+	if len(cfg.Intel.Feeds) > 0 {
+		m, err := intel.NewManager(cfg.FeedConfigs(), intel.Options{DataDir: cfg.DataDir, Logger: log.With("part", "intel")})
+		if err != nil {
+			return nil, err
+		}
+		loadIntelFirst(ctx, m, log)
+		d.Intel, opts.Intel = m, m
+	}
+	d.Watchlist = watchlist.New(watchlist.Options{
+		File: cfg.Watchlist.File, URL: cfg.Watchlist.URL, Optional: cfg.Watchlist.File == config.DefaultWatchlistFile,
+		Interval: cfg.Watchlist.UpdateInterval, Detect: opts, Logger: log.With("part", "watchlist"),
+	})
+	if err := d.Watchlist.SetAllow(allowed); err != nil {
+		return nil, err
+	}
+	if err := d.Watchlist.Load(ctx); err != nil {
+		return nil, fmt.Errorf("watchlist: %w", err)
+	}
+	return d, nil
 }
 
 // New builds every part; nothing runs until Run. It fails on anything a restart would not fix:
-// a bad log list, an unreadable database, an invalid homograph list file.
+// an invalid configuration, a bad log list, an unreadable database, an invalid homograph list file.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	a := &App{cfg: cfg, log: log}
 	var err error
 	if a.auth, err = newAuth(cfg, log); err != nil {
 		return nil, err
-	}
-	if len(cfg.Auth.Tokens) == 0 && !config.IsLoopback(cfg.Listen) && !cfg.Auth.AllowInsecure {
-		return nil, fmt.Errorf("listen: %s is not a loopback address and auth.tokens is empty: set tokens (or auth.allow_insecure)", cfg.Listen)
 	}
 	if err := privateDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
@@ -90,48 +125,34 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Store = store
+	fail := func(err error) (*App, error) { store.Close(); return nil, err }
 
-	if len(cfg.Intel.Feeds) > 0 {
-		a.Intel, err = intel.NewManager(FeedConfigs(cfg), intel.Options{DataDir: cfg.DataDir, Logger: log.With("part", "intel")})
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	opts := DetectOptions(cfg)
-	if a.Intel != nil {
-		opts.Intel = a.Intel
-	}
-	a.Watchlist = watchlist.New(watchlist.Options{
-		File: cfg.Watchlist.File, URL: cfg.Watchlist.URL, Optional: cfg.Watchlist.File == defaultWatchlistFile,
-		Interval: cfg.Watchlist.UpdateInterval, Detect: opts, Logger: log.With("part", "watchlist"),
-	})
 	allowed, err := store.Allowed(ctx)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	if err := a.Watchlist.SetAllow(allowed); err != nil {
-		return nil, err
+	det, err := NewDetection(ctx, cfg, allowed, log)
+	if err != nil {
+		return fail(err)
 	}
-	if err := a.Watchlist.Load(ctx); err != nil {
-		return nil, fmt.Errorf("watchlist: %w", err)
-	}
+	a.Watchlist, a.Intel, a.labels = det.Watchlist, det.Intel, det.Labels
 
 	if cfg.CertstreamServer.Enabled {
 		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server")})
 	}
 	if len(cfg.Notify) > 0 {
 		if a.Notifier, err = newNotifier(cfg, log, store); err != nil {
-			return nil, err
+			return fail(err)
 		}
 	}
 	if err := a.buildSources(ctx); err != nil {
-		return nil, err
+		return fail(err)
 	}
 
-	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"), OnChange: a.onChange}
+	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"),
+		OnChange: a.onChange, Labels: a.labels}
 	if own, err := newIssuance(cfg, log, store, a.Watchlist); err != nil {
-		return nil, err
+		return fail(err)
 	} else if own != nil {
 		a.Pipeline.Issuance = own
 	}
@@ -142,18 +163,50 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	return a, nil
 }
 
-// onChange forwards new and raised incidents to the notifiers, except those an analyst has
-// already called a false positive.
-func (a *App) onChange(ch incident.Change) {
-	if a.Notifier == nil || ch.Incident.Verdict == incident.VerdictFalsePositive {
+// labelsEvery is how often the label statistics are saved to the data dir (and at shutdown).
+const labelsEvery = 10 * time.Minute
+
+// keepLabels saves the label statistics the pipeline learns every interval and when serve
+// stops, so that a restart keeps what was learned.
+func (a *App) keepLabels(ctx context.Context, every time.Duration) {
+	if a.labels == nil {
 		return
 	}
+	save := func() {
+		if err := a.labels.Save(a.cfg.DataDir); err != nil {
+			a.log.Warn("saving label statistics", "err", err)
+		}
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			save()
+			return
+		case <-t.C:
+			save()
+		}
+	}
+}
+
+// onChange forwards new and raised incidents to the notifiers.
+func (a *App) onChange(ch incident.Change) {
 	switch {
 	case ch.Created:
-		a.Notifier.Notify(notify.Event{Kind: "new", Incident: ch.Incident})
+		a.notify(notify.KindNew, ch.Incident)
 	case ch.Raised:
-		a.Notifier.Notify(notify.Event{Kind: "severity_raised", Incident: ch.Incident})
+		a.notify(notify.KindSeverityRaised, ch.Incident)
 	}
+}
+
+// notify is the one way incidents reach the notifiers: never one an analyst has already called
+// a false positive.
+func (a *App) notify(kind string, inc incident.Incident) {
+	if a.Notifier == nil || inc.Verdict == incident.VerdictFalsePositive {
+		return
+	}
+	a.Notifier.Notify(notify.Event{Kind: kind, Incident: inc})
 }
 
 func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*notify.Dispatcher, error) {
@@ -161,7 +214,7 @@ func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*
 	if base == "" {
 		base = "http://" + cfg.Listen
 	}
-	return notify.New(cfg.Notify, notify.Options{
+	return notify.New(cfg.NotifyConfigs(), notify.Options{
 		Logger:  log.With("part", "notify"),
 		BaseURL: base,
 		OnDelivery: func(d notify.Delivery) {
@@ -182,19 +235,15 @@ func (a *App) buildSources(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sources.ct.log_list: %w", err)
 		}
-		for i, l := range ct.Logs {
-			info, err := ctlog.NewLogInfo(l.Name, l.URL, l.Type, decodeKey(l.Key))
-			if err != nil {
-				return fmt.Errorf("sources.ct.logs[%d]: %w", i, err)
-			}
-			logs = append(logs, info)
+		extra, err := a.cfg.LogInfos()
+		if err != nil {
+			return err
 		}
+		logs = append(logs, extra...)
 		for _, info := range logs {
-			f, err := ctlog.NewFollower(info, ctlog.FollowerOptions{
-				DataDir: filepath.Join(a.cfg.DataDir, "cursors"), Start: ct.Start, Parallel: ct.Parallel,
-				BatchSize: ct.BatchSize, PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff,
-				PartialTileAge: ct.PartialTileAge, Logger: a.log,
-			})
+			opts := ct.FollowerOptions()
+			opts.DataDir, opts.Logger = filepath.Join(a.cfg.DataDir, "cursors"), a.log
+			f, err := ctlog.NewFollower(info, opts)
 			if err != nil {
 				return err
 			}
@@ -226,6 +275,10 @@ func (a *App) buildServer() *server.Server {
 		Export:  exportIncidents,
 		OnAllow: a.reloadAllow,
 		UI:      ui.Handler(),
+		Ready: func(ctx context.Context) (bool, any) {
+			r := a.Readiness(ctx)
+			return r.Ready, r
+		},
 		Metrics: a.metricsHandler(),
 		Logger:  a.log.With("part", "server"),
 	}
@@ -251,8 +304,12 @@ func (a *App) reloadAllow(ctx context.Context) error {
 // Handler is the HTTP surface (for tests that drive the app without a listener).
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Run runs everything until ctx ends, serving HTTP on ln (or on the configured address when ln is nil).
+// Run runs every part under one errgroup until ctx ends or a part fails in a way that stops
+// serve (the HTTP server cannot serve). A source that fails for good does not stop serve: it is
+// logged, shown in /api/v1/sources and counted against readiness (/readyz), and the others go on.
+// Run serves HTTP on ln, or on the configured address when ln is nil.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	defer a.Store.Close()
 	if ln == nil {
 		var err error
 		if ln, err = net.Listen("tcp", a.cfg.Listen); err != nil {
@@ -262,21 +319,19 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if len(a.cfg.Auth.Tokens) == 0 {
 		a.log.Warn("no auth tokens configured: the API and UI are open to anyone who can reach " + ln.Addr().String())
 	}
-	a.log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "data_dir", a.cfg.DataDir)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	goRun := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
-
-	goRun(func() { a.Watchlist.Run(ctx) })
+	a.logSummary("http://" + ln.Addr().String() + "/")
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { a.Watchlist.Run(ctx); return nil })
+	g.Go(func() error { a.watchReadiness(ctx, cmp.Or(a.readyEvery, readyEvery)); return nil })
+	g.Go(func() error { a.keepLabels(ctx, labelsEvery); return nil })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	goRun(func() {
+	g.Go(func() error {
 		for {
 			select {
 			case <-ctx.Done():
-				return
+				return nil
 			case <-hup:
 				a.log.Info("SIGHUP: re-reading the homograph list")
 				a.Watchlist.Reload()
@@ -284,62 +339,67 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	if a.Intel != nil {
-		a.loadIntelFirst(ctx)
 		// OnUpdate runs on the refreshing goroutine; the re-check may take a while.
 		a.Intel.OnUpdate(func(feed string, added []string) { go a.raiseForIntel(ctx, feed, added) })
-		goRun(func() { a.Intel.Run(ctx) })
+		g.Go(func() error { a.Intel.Run(ctx); return nil })
 	}
 	if a.Notifier != nil {
-		goRun(func() { a.Notifier.Run(ctx) })
+		g.Go(func() error { a.Notifier.Run(ctx); return nil })
 	}
-	goRun(func() { a.runExpirySweeps(ctx) })
+	g.Go(func() error { a.runExpirySweeps(ctx); return nil })
 	for _, src := range a.Sources {
 		ch := make(chan source.Batch, 4)
-		goRun(func() {
-			if err := src.Run(ctx, ch); err != nil && !errors.Is(err, context.Canceled) {
-				a.log.Error("source stopped", "source", src.Status().Name, "err", err)
+		g.Go(func() error {
+			err := src.Run(ctx, ch)
+			if err != nil && ctx.Err() == nil {
+				a.failed.Store(src, err)
+				a.log.Error("source stopped for good; the others go on", "source", src.Status().Name, "err", err)
 			}
+			return nil
 		})
-		goRun(func() { a.Pipeline.Run(ctx, ch) })
+		g.Go(func() error {
+			if err := a.Pipeline.Run(ctx, ch); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("pipeline: %w", err)
+			}
+			return nil
+		})
 	}
 	srv := newHTTPServer(ctx, a.handler)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		cancel()
-	}
-	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	srv.Shutdown(shutdown)
-	if a.Hub != nil {
-		a.Hub.Close()
-	}
-	wg.Wait()
-	a.Store.Close()
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		srv.Shutdown(shutdown)
+		if a.Hub != nil {
+			a.Hub.Close()
+		}
+		return nil
+	})
+	err := g.Wait()
 	a.log.Info("stopped")
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	return err
 }
 
 // loadIntelFirst fetches, before any source starts, each feed that has no saved copy yet, so
 // the first certificates are already checked against it. A slow feed delays start by at most
 // 15 s; it is fetched again by the feed's own schedule.
-func (a *App) loadIntelFirst(ctx context.Context) {
+func loadIntelFirst(ctx context.Context, m *intel.Manager, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, f := range a.Intel.Status() {
+	for _, f := range m.Status() {
 		if f.LastRefresh != nil {
 			continue
 		}
 		wg.Go(func() {
-			if err := a.Intel.Refresh(ctx, f.Name); err != nil {
-				a.log.Warn("threat-intel feed not loaded at start", "feed", f.Name, "err", err)
+			if err := m.Refresh(ctx, f.Name); err != nil {
+				log.Warn("threat-intel feed not loaded at start", "feed", f.Name, "err", err)
 			}
 		})
 	}
@@ -374,9 +434,9 @@ func (a *App) raiseForIntel(ctx context.Context, feed string, added []string) {
 					continue
 				}
 				a.log.Info("incident matched new threat intel", "id", id, "feed", feed, "domain", name)
-				if raised && a.Notifier != nil {
+				if raised {
 					if cur, err := a.Store.Get(ctx, id); err == nil {
-						a.Notifier.Notify(notify.Event{Kind: "severity_raised", Incident: *cur})
+						a.notify(notify.KindSeverityRaised, *cur)
 					}
 				}
 			}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/labelstats"
+	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
 )
@@ -259,6 +263,14 @@ func TestServeFollowsBothLogKindsAndResumes(t *testing.T) {
 		}
 	}
 	h.stop()
+	// what the pipeline learned of host labels outlives the process
+	learned, err := labelstats.Load(cfg.DataDir)
+	if err != nil || learned.Domains("www") <= labelstats.New().Domains("www") {
+		t.Errorf("label statistics not saved at shutdown (err %v)", err)
+	}
+	if !strings.Contains(string(metrics), `certhunt_pipeline_total{stage="junk_names"}`) {
+		t.Errorf("/metrics lacks the junk_names stage")
+	}
 
 	// While certhunt is down, both logs gain the final certificate and more.
 	more, err := benign(ca, 40, 300)
@@ -435,7 +447,7 @@ func TestNotifiesNewIncidents(t *testing.T) {
 	}
 	addPublish(t, rfc, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
 	cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
-	cfg.Notify = []config.Notify{{Type: "webhook", Name: "soc", URL: receiver.URL, Secret: "k"}}
+	cfg.Notify = []config.Notify{{Config: notify.Config{Type: "webhook", Name: "soc", URL: receiver.URL, Secret: "k"}}}
 
 	h := start(t, cfg)
 	var body map[string]any
@@ -452,4 +464,187 @@ func TestNotifiesNewIncidents(t *testing.T) {
 		h.get(fmt.Sprintf("/api/v1/incidents/%v", body["id"]), &inc)
 		return len(inc.Deliveries) == 1 && inc.Deliveries[0].Status == "delivered" && inc.Deliveries[0].Target == "soc"
 	})
+}
+
+// TestConfigCheckAcceptsWhatServeAccepts: every config of internal/config/testdata that
+// Validate and Preflight accept (what "config check" runs) also starts serve (app.New); the
+// invalid ones are refused by both.
+func TestConfigCheckAcceptsWhatServeAccepts(t *testing.T) {
+	files, _ := filepath.Glob("../config/testdata/*/*.yaml")
+	if len(files) < 10 {
+		t.Fatalf("only %d testdata configs", len(files))
+	}
+	log := slog.New(slog.DiscardHandler)
+	for _, file := range files {
+		cfg, err := config.LoadFile(file)
+		if err == nil {
+			cfg.DataDir = t.TempDir() // keep the testdata tree clean; any data_dir is valid here
+			if err = cfg.Validate(); err == nil {
+				err = Preflight(t.Context(), cfg) // together: what "config check" runs
+			}
+		}
+		valid := err == nil
+		if valid != strings.Contains(file, "/valid/") {
+			t.Errorf("%s: Validate: %v", file, err)
+		}
+		if data, _ := os.ReadFile(file); bytes.Contains(data, []byte("# preflight: ")) {
+			want := strings.TrimSpace(strings.SplitN(strings.SplitN(string(data), "# preflight: ", 2)[1], "\n", 2)[0])
+			if err == nil || err.Error() != want {
+				t.Errorf("%s: preflight error %v, want %s", file, err, want)
+			}
+		}
+		if cfg == nil {
+			continue // a syntax or type error: neither check nor serve gets a Config
+		}
+		a, err := New(t.Context(), cfg, log)
+		if valid && err != nil {
+			t.Errorf("%s: Validate accepts it but serve does not: %v", file, err)
+		}
+		if !valid && err == nil {
+			t.Errorf("%s: Validate refuses it but serve starts", file)
+		}
+		if a != nil {
+			a.Store.Close()
+		}
+	}
+}
+
+// readyz returns GET /readyz's status and body.
+func (h *harness) readyz() (int, Readiness) {
+	h.t.Helper()
+	resp, err := http.Get(h.base + "/readyz")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r Readiness
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		h.t.Fatalf("GET /readyz: %v", err)
+	}
+	return resp.StatusCode, r
+}
+
+func TestReadyz(t *testing.T) {
+	t.Run("ready once a log answers", func(t *testing.T) {
+		_, rfc := newRFC6962(t)
+		h := start(t, testConfig(t, `{"paypal.com": []}`, rfc.Info()))
+		h.waitFor("/readyz 200", func() bool { code, _ := h.readyz(); return code == http.StatusOK })
+		_, r := h.readyz()
+		if !r.Ready || !r.Store.Ready || !r.Index.Ready || r.Sources.Healthy != 1 || r.Sources.Total != 1 {
+			t.Fatalf("readiness %+v", r)
+		}
+	})
+	t.Run("no sources", func(t *testing.T) {
+		h := start(t, testConfig(t, `{"paypal.com": []}`))
+		code, r := h.readyz()
+		if code != http.StatusServiceUnavailable || r.Ready || !r.Store.Ready || !r.Index.Ready || r.Sources.Ready ||
+			!strings.Contains(r.Sources.Detail, "no sources configured") {
+			t.Fatalf("%d %+v", code, r)
+		}
+	})
+	t.Run("a log stopped for good, the other goes on", func(t *testing.T) {
+		_, good := newRFC6962(t)
+		_, broken := newRFC6962(t)
+		cfg := testConfig(t, `{"paypal.com": []}`, good.Info(), broken.Info())
+		cursor := ctlog.CursorPath(filepath.Join(cfg.DataDir, "cursors"), broken.Info().URL)
+		if err := os.MkdirAll(filepath.Dir(cursor), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cursor, []byte("not json"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h := start(t, cfg)
+		h.waitFor("/readyz naming the stopped log", func() bool {
+			code, r := h.readyz()
+			return code == http.StatusOK && r.Sources.Healthy == 1 && strings.Contains(r.Sources.Unhealthy[broken.Info().Name], "stopped: ")
+		})
+	})
+	t.Run("every log failing", func(t *testing.T) {
+		dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		}))
+		defer dead.Close()
+		_, rfc := newRFC6962(t)
+		info := rfc.Info()
+		info.Name, info.URL = "dead", dead.URL
+		h := start(t, testConfig(t, `{"paypal.com": []}`, info))
+		var sources struct{ Sources []source.Status }
+		h.waitFor("a failed tree head", func() bool { h.get("/api/v1/sources", &sources); return sources.Sources[0].Errors > 0 })
+		code, r := h.readyz()
+		if code != http.StatusServiceUnavailable || r.Sources.Ready || !strings.Contains(r.Sources.Unhealthy["dead"], "no tree head yet") {
+			t.Fatalf("%d %+v", code, r)
+		}
+	})
+}
+
+func TestEmbeddedLogListAge(t *testing.T) {
+	cfg := config.Default()
+	a := &App{cfg: cfg}
+	ts := ctlog.EmbeddedLogListTime()
+	if ts.IsZero() {
+		t.Fatal("the embedded log list has no log_list_timestamp")
+	}
+	if p := a.logListPart(ts.Add(10 * 24 * time.Hour)); p == nil || p.Stale || p.AgeDays != 10 {
+		t.Errorf("10 days: %+v", p)
+	}
+	if p := a.logListPart(ts.Add(90 * 24 * time.Hour)); p == nil || !p.Stale || p.AgeDays != 90 {
+		t.Errorf("90 days: %+v", p)
+	}
+	cfg.Sources.CT.LogList = "/etc/certhunt/log_list.json"
+	if p := a.logListPart(ts); p != nil {
+		t.Errorf("a file list: %+v", p)
+	}
+}
+
+// lockedBuffer is a log sink the test reads while the app writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestNotReadyLoggedOnce: with every log failing, one log line says serve is not ready and why.
+func TestNotReadyLoggedOnce(t *testing.T) {
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer dead.Close()
+	_, rfc := newRFC6962(t)
+	info := rfc.Info()
+	info.Name, info.URL = "dead", dead.URL
+	cfg := testConfig(t, `{"paypal.com": []}`, info)
+	var logs lockedBuffer
+	a, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.readyEvery = 5 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
+	h := &harness{t: t, base: "http://" + ln.Addr().String()}
+	const want = `msg="not ready: no source is healthy (no network, or every log failing?)"`
+	h.waitFor("the not-ready line", func() bool { return strings.Contains(logs.String(), want) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), want); n != 1 {
+		t.Errorf("not-ready logged %d times, want once", n)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/certhunt/certhunt/internal/certstream"
 )
 
 // collector reads every part's counters at scrape time, so nothing is counted twice and the
@@ -56,7 +58,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descMalformed, float64(s.Malformed), s.Name, s.Type)
 		counter(descErrors, float64(s.Errors), s.Name, s.Type)
 		gauge(descLag, s.LagSeconds, s.Name, s.Type)
-		if s.Type == "certstream" {
+		if s.Type == certstream.SourceType {
 			counter(descReconn, float64(s.Reconnects), s.Name)
 			continue
 		}
@@ -68,7 +70,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descPipeline, float64(st.Parsed.Load()), "parsed")
 	counter(descPipeline, float64(st.Malformed.Load()), "malformed")
 	counter(descPipeline, float64(st.Alerts.Load()), "alerts")
-	counter(descPipeline, float64(st.IncidentsRaised.Load()), "incidents_raised")
+	counter(descPipeline, float64(st.IncidentSightings.Load()), "incidents_raised") // opened or joined
+	counter(descPipeline, float64(st.JunkNames.Load()), "junk_names")
+	counter(descPipeline, float64(st.IncidentsOpened.Load()), "incidents_opened")
+	counter(descPipeline, float64(st.IncidentsRaised.Load()), "severity_raised")
 	counter(descOpened, float64(st.IncidentsOpened.Load()))
 	counter(descDropped, float64(a.Store.MalformedDropped()))
 	ok := 0.0

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	bo "github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/redact"
 	"github.com/certhunt/certhunt/internal/source"
@@ -156,7 +156,7 @@ type item struct {
 // Run reads the server until ctx ends, reconnecting forever. It returns nil when ctx ends and
 // an error only when the URL cannot be used at all.
 func (c *Client) Run(ctx context.Context, out chan<- source.Batch) error {
-	if err := checkURL(c.opts.URL); err != nil {
+	if err := CheckURL(c.opts.URL); err != nil {
 		return err
 	}
 	items := make(chan item, 4*c.opts.BatchSize)
@@ -189,7 +189,9 @@ func (c *Client) Run(ctx context.Context, out chan<- source.Batch) error {
 	}
 }
 
-func checkURL(raw string) error {
+// CheckURL reports whether raw is a URL the client can connect to (ws, wss, http or https, with
+// a host); the configuration's validation calls it.
+func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return redact.Error(fmt.Errorf("certstream: bad URL %q: %w", redact.URL(raw), err), raw)
@@ -501,22 +503,18 @@ func (c *Client) recordError(err error) {
 	c.mu.Unlock()
 }
 
-// backoff yields exponentially growing waits with jitter: each wait is drawn from the upper
-// half of the current step, so reconnecting clients spread out without ever retrying at once.
+// backoff is internal/backoff's schedule: each wait is drawn from the upper half of the
+// current step, so reconnecting clients spread out without ever retrying at once.
 type backoff struct {
-	min, max, cur time.Duration
+	min, max time.Duration
+	b        bo.Backoff
 }
 
 func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else {
-		b.cur = min(2*b.cur, b.max)
-	}
-	half := b.cur / 2
-	return half + rand.N(half+1)
+	b.b.Min, b.b.Max = b.min, b.max
+	return b.b.Next()
 }
 
-func (b *backoff) reset() { b.cur = 0 }
+func (b *backoff) reset() { b.b.Reset() }
 
 var _ source.Source = (*Client)(nil)

@@ -5,23 +5,33 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/certhunt/certhunt/internal/auth"
-	"github.com/certhunt/certhunt/internal/notify"
+	"github.com/certhunt/certhunt/internal/certstream"
+	"github.com/certhunt/certhunt/internal/ctlog"
+	"github.com/certhunt/certhunt/internal/detect"
+	"github.com/certhunt/certhunt/internal/homograph"
+	"github.com/certhunt/certhunt/internal/intel"
+	"github.com/certhunt/certhunt/internal/notify/notifyconf"
 )
 
-// Config is the whole configuration. Zero values are replaced by Default's.
+// Config is the whole configuration. Keys a file leaves out keep Default's values; zero values
+// have no hidden meaning (where 0 means something, the key's comment says what).
 type Config struct {
 	// Listen is the address of the API, the UI, /metrics and /certstream/*.
 	Listen string `yaml:"listen"`
@@ -43,6 +53,11 @@ type Config struct {
 	Notify           []Notify         `yaml:"notify"`
 	CertstreamServer CertstreamServer `yaml:"certstream_server"`
 	Auth             Auth             `yaml:"auth"`
+
+	// lines maps each key path read from a file to its line, for error messages.
+	lines map[string]int
+	// file is the name of the file read, for error messages.
+	file string
 }
 
 // Watchlist says where the homograph list comes from and how names are matched against it.
@@ -86,7 +101,8 @@ type CT struct {
 	// to 5m while the log keeps failing. A log's Retry-After is honoured.
 	MinBackoff time.Duration `yaml:"min_backoff"`
 	// PartialTileAge is how long a static-ct-api log must stay at one tree size before its
-	// last, partial data tile is read (the spec advises waiting for full tiles).
+	// last, partial data tile is read (the spec advises waiting for full tiles); 0s reads
+	// partial tiles at once.
 	PartialTileAge time.Duration `yaml:"partial_tile_age"`
 }
 
@@ -118,9 +134,10 @@ type Feed struct {
 	URL  string `yaml:"url"`
 	File string `yaml:"file"`
 	// Format is domains, urls, phishtank, urlhaus, threatfox, misp, stix or taxii.
-	Format  string        `yaml:"format"`
+	Format string `yaml:"format"`
+	// Refresh is how often the feed is re-read; 0s means 1h.
 	Refresh time.Duration `yaml:"refresh"`
-	// Weight is the points a hit on this feed adds to a score (default 80).
+	// Weight is the points a hit on this feed adds to a score; 0 means 80.
 	Weight   int    `yaml:"weight"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
@@ -135,8 +152,71 @@ type Scoring struct {
 	Weights map[string]int `yaml:"weights"`
 }
 
-// Notify is one outbound notification target; internal/notify documents its keys.
-type Notify = notify.Config
+// Notify is one outbound notification target. Its keys depend on its type: the structs
+// WebhookNotify, XSOARNotify, SlackNotify, SyslogNotify and FileNotify list them, and a key of
+// another type is an error (an api_key on a webhook is a mistake, not a setting).
+type Notify struct {
+	notifyconf.Config `yaml:",inline"`
+}
+
+// NotifyCommon are the keys of every notifier type.
+type NotifyCommon struct {
+	// Type is webhook, xsoar, slack, syslog or file.
+	Type string `yaml:"type"`
+	// Name identifies the target in delivery statuses and logs (default: the type); unique.
+	Name string `yaml:"name"`
+	// MinSeverity (low, medium, high, critical): only incidents at this severity or above are
+	// sent. Empty sends all.
+	MinSeverity string `yaml:"min_severity"`
+	// Timeout bounds one attempt; 0s means 10s.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxAttempts is how many times a notification is tried; 0 means 5.
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
+// WebhookNotify posts each incident as JSON.
+type WebhookNotify struct {
+	NotifyCommon `yaml:",inline"`
+	URL          string `yaml:"url"`
+	// Secret, when set, signs bodies: X-Certhunt-Signature: sha256=<hex HMAC-SHA256>.
+	Secret             string `yaml:"secret"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// XSOARNotify creates a Cortex XSOAR incident.
+type XSOARNotify struct {
+	NotifyCommon `yaml:",inline"`
+	// URL is the API base "/incident" is appended to (XSOAR 6: https://xsoar.example; XSOAR 8:
+	// the API URL, https://api-tenant.example/xsoar/public/v1).
+	URL    string `yaml:"url"`
+	APIKey string `yaml:"api_key"`
+	// AuthID is XSOAR 8's x-xdr-auth-id.
+	AuthID string `yaml:"auth_id"`
+	// IncidentType defaults to "Suspicious Domain".
+	IncidentType       string `yaml:"incident_type"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// SlackNotify posts to a Slack incoming webhook.
+type SlackNotify struct {
+	NotifyCommon       `yaml:",inline"`
+	URL                string `yaml:"url"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// SyslogNotify sends RFC 5424 messages to a collector.
+type SyslogNotify struct {
+	NotifyCommon `yaml:",inline"`
+	// Network is udp (default) or tcp; Address is host:port.
+	Network string `yaml:"network"`
+	Address string `yaml:"address"`
+}
+
+// FileNotify appends JSON lines to Path.
+type FileNotify struct {
+	NotifyCommon `yaml:",inline"`
+	Path         string `yaml:"path"`
+}
 
 // CertstreamServer re-serves what certhunt ingests as a certstream-compatible feed.
 type CertstreamServer struct {
@@ -156,37 +236,94 @@ type Auth struct {
 	AllowInsecure bool         `yaml:"allow_insecure"`
 }
 
+// Defaults. Default builds the configuration from these; default.yaml, the commented example
+// that "certhunt config default" prints, is kept in step by a test.
+const (
+	DefaultListen               = "127.0.0.1:8080"
+	DefaultDataDir              = "./certhunt-data"
+	DefaultLogLevel             = "info"
+	DefaultWatchlistFile        = "homographs.json"
+	DefaultUpdateInterval       = 30 * time.Minute
+	DefaultLevenshteinThreshold = 0.85
+	DefaultLogList              = "embedded"
+	DefaultStart                = "end"
+	DefaultIncidentThreshold    = 60
+	DefaultCertstreamPath       = "/certstream"
+)
+
 //go:embed default.yaml
 var defaultYAML []byte
 
-// Default returns the embedded defaults.
+// Default returns the defaults: serve runs on these with no config file at all.
 func Default() *Config {
-	c, err := parse(defaultYAML, "embedded defaults", nil)
-	if err != nil {
-		panic("config: embedded defaults are invalid: " + err.Error())
+	return &Config{
+		Listen:   DefaultListen,
+		DataDir:  DefaultDataDir,
+		LogLevel: DefaultLogLevel,
+		Watchlist: Watchlist{
+			File:                 DefaultWatchlistFile,
+			UpdateInterval:       DefaultUpdateInterval,
+			LevenshteinThreshold: DefaultLevenshteinThreshold,
+		},
+		Sources: Sources{CT: CT{
+			Enabled:        true,
+			LogList:        DefaultLogList,
+			Start:          DefaultStart,
+			Parallel:       ctlog.DefaultParallel,
+			BatchSize:      ctlog.DefaultBatchSize,
+			PollInterval:   ctlog.DefaultPollInterval,
+			MinBackoff:     ctlog.DefaultMinBackoff,
+			PartialTileAge: ctlog.DefaultPartialTileAge,
+		}},
+		Issuance:         defaultIssuance(),
+		Scoring:          Scoring{IncidentThreshold: DefaultIncidentThreshold},
+		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath},
 	}
-	return c
 }
 
-// DefaultYAML is the embedded default configuration, a commented example.
+// DefaultYAML is the default configuration as a commented example.
 func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
 
-// Parse reads YAML over the defaults; unknown keys are errors that name the key and its line.
+// Parse reads YAML over the defaults. Every unknown key and every value of the wrong type is
+// reported, each with its line and key path; name is the file's name for those messages.
 func Parse(data []byte, name string) (*Config, error) {
-	return parse(data, name, Default())
-}
-
-func parse(data []byte, name string, base *Config) (*Config, error) {
-	c := &Config{}
-	if base != nil {
-		c = base
+	c := Default()
+	c.file = name
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{File: name, Problems: []Problem{{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}}}
+	}
+	w := &walker{lines: map[string]int{}}
+	w.walk(&doc, reflect.TypeFor[Config](), "")
+	c.lines = w.lines
+	if len(w.problems) > 0 {
+		// Say every mistake at once: the values that did decode are validated too, except
+		// under a key already reported (a value of the wrong type keeps its default).
+		yaml.Unmarshal(data, c)
+		all := w.problems
+		if err := c.Validate(); err != nil {
+			if e, ok := asError(err); ok {
+				for _, p := range e.Problems {
+					if !slices.ContainsFunc(w.spoilt, func(k string) bool { return under(p.Key, k) }) {
+						all = append(all, p)
+					}
+				}
+			}
+		}
+		slices.SortStableFunc(all, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, &Error{File: name, Problems: all}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
+		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err)) // the walk should have caught it
 	}
 	return c, nil
+}
+
+// under reports whether key is parent or lies below it (a.b[0].c is under a.b).
+func under(key, parent string) bool {
+	return parent != "" && (key == parent || strings.HasPrefix(key, parent+".") || strings.HasPrefix(key, parent+"["))
 }
 
 // yamlMessage rewrites yaml.v3's "field x not found in type config.Y" into words a user reads.
@@ -216,14 +353,16 @@ func LoadFile(path string) (*Config, error) {
 	return Parse(data, path)
 }
 
-// Validate checks values; each error names the key.
+// Validate checks every value, calling each component's own validation (feeds, notifiers,
+// detection options, log keys), so that what it accepts serve accepts. All problems are
+// reported together as an *Error, each naming its key and, for a file, its line.
 func (c *Config) Validate() error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
-	}
+	ps := &problems{lines: c.lines}
+	bad := ps.add
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "%q is not host:port", c.Listen)
+	} else if len(c.Auth.Tokens) == 0 && !IsLoopback(c.Listen) && !c.Auth.AllowInsecure {
+		bad("listen", "%s is not a loopback address and auth.tokens is empty: set tokens (or auth.allow_insecure: true)", c.Listen)
 	}
 	if c.DataDir == "" {
 		bad("data_dir", "must not be empty")
@@ -239,87 +378,206 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
 	}
-	if c.Watchlist.File != "" && c.Watchlist.URL != "" {
-		bad("watchlist", "set file or url, not both")
-	}
-	if c.Watchlist.URL != "" {
-		checkURL(bad, "watchlist.url", c.Watchlist.URL, "http", "https")
-	}
-	if t := c.Watchlist.LevenshteinThreshold; t <= 0 || t >= 1 {
-		bad("watchlist.levenshtein_threshold", "%v is not between 0 and 1", t)
-	}
-	if c.Watchlist.UpdateInterval < time.Second {
-		bad("watchlist.update_interval", "%v is shorter than 1s", c.Watchlist.UpdateInterval)
-	}
-	if s := c.Sources.CT.Start; s != "end" && s != "beginning" {
-		bad("sources.ct.start", "%q is not end or beginning", s)
-	}
-	if c.Sources.CT.LogList == "" {
-		bad("sources.ct.log_list", "must be embedded, a path or a URL")
-	}
-	for i, l := range c.Sources.CT.Logs {
-		key := fmt.Sprintf("sources.ct.logs[%d]", i)
-		checkURL(bad, key+".url", l.URL, "http", "https")
-		if l.Type != "rfc6962" && l.Type != "static" {
-			bad(key+".type", "%q is not rfc6962 or static", l.Type)
-		}
-	}
-	for i, s := range c.Sources.Certstream {
-		checkURL(bad, fmt.Sprintf("sources.certstream[%d].url", i), s.URL, "ws", "wss", "http", "https")
-	}
-	formats := "domains urls phishtank urlhaus threatfox misp stix taxii"
-	for i, f := range c.Intel.Feeds {
-		key := fmt.Sprintf("intel.feeds[%d]", i)
-		if f.Name == "" {
-			bad(key+".name", "must be set")
-		}
-		if (f.URL == "") == (f.File == "") {
-			bad(key, "set exactly one of url and file")
-		}
-		if !strings.Contains(" "+formats+" ", " "+f.Format+" ") || f.Format == "" {
-			bad(key+".format", "%q is not one of %s", f.Format, formats)
-		}
-	}
+	c.validateWatchlist(ps)
+	c.validateSources(ps)
+	ps.addErr("intel.", intel.CheckFeeds(c.FeedConfigs()))
 	c.Issuance.validate(bad)
-	if t := c.Scoring.IncidentThreshold; t < 1 || t > 100 {
-		bad("scoring.incident_threshold", "%d is not between 1 and 100", t)
-	}
-	for i, n := range c.Notify {
-		if err := n.Validate(); err != nil {
-			for _, e := range unjoin(err) {
-				errs = append(errs, fmt.Errorf("notify[%d].%v", i, e))
-			}
-		}
-	}
-	if err := auth.ValidateTokens(c.Auth.Tokens); err != nil {
-		errs = append(errs, unjoin(err)...)
-	}
+	c.validateScoring(ps)
+	ps.addErr("", notifyconf.ValidateAll(c.NotifyConfigs()))
+	ps.addErr("", auth.ValidateTokens(c.Auth.Tokens))
 	if p := c.CertstreamServer.PathPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		bad("certstream_server.path_prefix", "%q must start with / and not end with /", p)
 	}
-	return errors.Join(errs...)
+	return ps.err(c.file)
 }
 
-// unjoin lists the errors an errors.Join made.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+func (c *Config) validateWatchlist(ps *problems) {
+	w := c.Watchlist
+	if w.File != "" && w.URL != "" {
+		ps.add("watchlist", "set file or url, not both")
 	}
-	return []error{err}
+	if w.URL != "" {
+		checkURL(ps.add, "watchlist.url", w.URL, "http", "https")
+	}
+	if t := w.LevenshteinThreshold; t <= 0 || t >= 1 {
+		ps.add("watchlist.levenshtein_threshold", "%v is not between 0 and 1 (both excluded)", t)
+	}
+	if w.UpdateInterval < time.Second {
+		ps.add("watchlist.update_interval", "%v is shorter than 1s", w.UpdateInterval)
+	}
 }
 
-func checkURL(bad func(string, string, ...any), key, raw string, schemes ...string) {
+func (c *Config) validateSources(ps *problems) {
+	ct := c.Sources.CT
+	if ct.Start != "end" && ct.Start != "beginning" {
+		ps.add("sources.ct.start", "%q is not end or beginning", ct.Start)
+	}
+	if ct.LogList == "" {
+		ps.add("sources.ct.log_list", "must be embedded, a path or a URL")
+	}
+	if ct.Parallel < 1 || ct.Parallel > 64 {
+		ps.add("sources.ct.parallel", "%d is not between 1 and 64", ct.Parallel)
+	}
+	if ct.BatchSize < 1 || ct.BatchSize > 10000 {
+		ps.add("sources.ct.batch_size", "%d is not between 1 and 10000", ct.BatchSize)
+	}
+	if ct.PollInterval <= 0 {
+		ps.add("sources.ct.poll_interval", "%v is not positive", ct.PollInterval)
+	}
+	if ct.MinBackoff <= 0 || ct.MinBackoff > ctlog.DefaultMaxBackoff {
+		ps.add("sources.ct.min_backoff", "%v is not between 0s and %v", ct.MinBackoff, ctlog.DefaultMaxBackoff)
+	}
+	if ct.PartialTileAge < 0 {
+		ps.add("sources.ct.partial_tile_age", "%v is negative (0s reads partial tiles at once)", ct.PartialTileAge)
+	}
+	for i, l := range ct.Logs {
+		key := fmt.Sprintf("sources.ct.logs[%d]", i)
+		urlOK := checkURL(ps.add, key+".url", l.URL, "http", "https")
+		typeOK := l.Type == ctlog.TypeRFC6962 || l.Type == ctlog.TypeStatic
+		if !typeOK {
+			ps.add(key+".type", "%q is not rfc6962 or static", l.Type)
+		}
+		if _, err := c.logInfo(l); urlOK && typeOK && err != nil {
+			if _, derErr := ctlog.DecodeKey(l.Key); derErr != nil {
+				ps.add(key+".key", "%v", derErr)
+			} else { // ctlog's own words name ASN.1 internals
+				ps.add(key+".key", "is not a public key (write the base64 of its DER SubjectPublicKeyInfo, as log lists do)")
+			}
+		}
+	}
+	for i, s := range c.Sources.Certstream {
+		if err := certstream.CheckURL(s.URL); err != nil {
+			ps.add(fmt.Sprintf("sources.certstream[%d].url", i), "%s", strings.TrimPrefix(err.Error(), "certstream: "))
+		}
+	}
+}
+
+func (c *Config) validateScoring(ps *problems) {
+	if t := c.Scoring.IncidentThreshold; t < 1 || t > 100 {
+		ps.add("scoring.incident_threshold", "%d is not between 1 and 100", t)
+	}
+	rules := detect.DefaultWeights()
+	known := make([]string, 0, len(rules))
+	for r := range rules {
+		known = append(known, r)
+	}
+	slices.Sort(known)
+	weightsOK := true
+	for _, rule := range slices.Sorted(maps.Keys(c.Scoring.Weights)) {
+		w := c.Scoring.Weights[rule]
+		key := "scoring.weights." + rule
+		if _, ok := rules[rule]; !ok {
+			weightsOK = false
+			msg := fmt.Sprintf("%q is not a rule", rule)
+			if s := suggest(rule, known); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			ps.add(key, "%s; rules: %s", msg, strings.Join(known, ", "))
+		} else if w < 0 || w > 100 {
+			weightsOK = false
+			ps.add(key, "%d is not between 0 and 100", w)
+		}
+	}
+	for _, p := range ps.list {
+		if strings.HasPrefix(p.Key, "scoring") || strings.HasPrefix(p.Key, "watchlist") {
+			return // the detection engine's own check would repeat what is said
+		}
+	}
+	if !weightsOK {
+		return
+	}
+	if _, err := detect.Build(homograph.List{}, c.DetectOptions()); err != nil {
+		key := "scoring"
+		if strings.HasPrefix(err.Error(), "allow entry") {
+			key = "watchlist.allow"
+		}
+		ps.add(key, "%v", err)
+	}
+}
+
+// checkURL reports whether raw is an absolute URL with one of the schemes.
+func checkURL(bad func(string, string, ...any), key, raw string, schemes ...string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		bad(key, "%q is not a URL", raw)
-		return
+		return false
 	}
-	for _, s := range schemes {
-		if u.Scheme == s {
-			return
-		}
+	if slices.Contains(schemes, u.Scheme) {
+		return true
 	}
 	bad(key, "%q: scheme must be one of %s", raw, strings.Join(schemes, ", "))
+	return false
+}
+
+// DetectOptions are the detection engine's options (the allow list is extended at run time
+// with the analysts' one, and Intel is set by whoever loaded the feeds).
+func (c *Config) DetectOptions() detect.Options {
+	return detect.Options{
+		LevenshteinThreshold: c.Watchlist.LevenshteinThreshold,
+		Allow:                slices.Clone(c.Watchlist.Allow),
+		IncidentThreshold:    c.Scoring.IncidentThreshold,
+		Weights:              c.Scoring.Weights,
+	}
+}
+
+// FeedConfigs are the threat-intel feeds as the intel package takes them.
+func (c *Config) FeedConfigs() []intel.FeedConfig {
+	feeds := make([]intel.FeedConfig, len(c.Intel.Feeds))
+	for i, f := range c.Intel.Feeds {
+		feeds[i] = intel.FeedConfig{Name: f.Name, URL: f.URL, File: f.File, Format: f.Format, Refresh: f.Refresh,
+			Weight: f.Weight, Username: f.Username, Password: f.Password, Token: f.Token}
+	}
+	return feeds
+}
+
+// NotifyConfigs are the notification targets as the notify package takes them.
+func (c *Config) NotifyConfigs() []notifyconf.Config {
+	out := make([]notifyconf.Config, len(c.Notify))
+	for i, n := range c.Notify {
+		out[i] = n.Config
+	}
+	return out
+}
+
+// LogInfos are the extra logs of sources.ct.logs.
+func (c *Config) LogInfos() ([]ctlog.LogInfo, error) {
+	var out []ctlog.LogInfo
+	for i, l := range c.Sources.CT.Logs {
+		info, err := c.logInfo(l)
+		if err != nil {
+			return nil, fmt.Errorf("sources.ct.logs[%d]: %w", i, err)
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func (c *Config) logInfo(l Log) (ctlog.LogInfo, error) {
+	der, err := ctlog.DecodeKey(l.Key)
+	if err != nil {
+		return ctlog.LogInfo{}, err
+	}
+	return ctlog.NewLogInfo(l.Name, l.URL, l.Type, der)
+}
+
+// FollowerOptions are the CT followers' options (DataDir, HTTPClient and Logger are the caller's).
+func (ct CT) FollowerOptions() ctlog.FollowerOptions {
+	o := ctlog.FollowerOptions{Start: ct.Start, Parallel: ct.Parallel, BatchSize: ct.BatchSize,
+		PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff, PartialTileAge: ct.PartialTileAge}
+	if o.PartialTileAge == 0 {
+		o.PartialTileAge = -1 // ctlog reads negative as "at once"; its zero means its default
+	}
+	return o
+}
+
+// forget drops the file lines of key and everything under it, once a flag or the environment
+// has replaced its value.
+func (c *Config) forget(key string) {
+	for k := range c.lines {
+		if k == key || strings.HasPrefix(k, key+".") || strings.HasPrefix(k, key+"[") {
+			delete(c.lines, k)
+		}
+	}
 }
 
 // IsLoopback says whether a listen address only accepts local connections.

@@ -4,9 +4,16 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/certhunt/certhunt/internal/notify/notifyconf"
 )
 
 func TestDefaultsAreValid(t *testing.T) {
@@ -24,7 +31,7 @@ func TestDefaultsAreValid(t *testing.T) {
 func TestBadConfigs(t *testing.T) {
 	for _, tc := range []struct{ yaml, want string }{
 		{"listen: 1.2.3.4:1\nbogus: 1\n", `line 2: unknown key "bogus"`},
-		{"watchlist:\n  file: x\n  levenshtien_threshold: 0.9\n", `line 3: unknown key "levenshtien_threshold"`},
+		{"watchlist:\n  file: x\n  levenshtien_threshold: 0.9\n", `line 3: watchlist: unknown key "levenshtien_threshold" (did you mean "levenshtein_threshold"?)`},
 		{"watchlist:\n  levenshtein_threshold: 1.5\n", "watchlist.levenshtein_threshold: 1.5 is not between 0 and 1"},
 		{"sources:\n  ct:\n    start: middle\n", `sources.ct.start: "middle" is not end or beginning`},
 		{"sources:\n  ct:\n    logs: [{url: 'ftp://x', type: rfc6962}]\n", `sources.ct.logs[0].url: "ftp://x": scheme must be one of http, https`},
@@ -32,11 +39,11 @@ func TestBadConfigs(t *testing.T) {
 		{"intel:\n  feeds: [{name: a, file: f, format: csv}]\n", `intel.feeds[0].format: "csv" is not one of`},
 		{"notify: [{type: pager}]\n", `notify[0].type: "pager" is not webhook`},
 		{"scoring:\n  incident_threshold: 0\n", "scoring.incident_threshold: 0 is not between 1 and 100"},
-		{"listen: [1]\n", "line 1: cannot unmarshal"},
+		{"listen: [1]\n", "line 1: listen: is a list, want a string"},
 		{"auth:\n  tokens: ['']\n", "auth.tokens[0]: empty token"},
 		{"auth:\n  tokens: [short]\n", "auth.tokens[0]: token is 5 characters, shorter than 16"},
 		{"auth:\n  tokens: [{name: soc, token: long-enough-token-1, role: root}]\n", `auth.tokens[0]: role "root"`},
-		{"auth:\n  tokens: [{tokn: x}]\n", `unknown key "tokn"`},
+		{"auth:\n  tokens: [{tokn: x}]\n", `line 2: auth.tokens[0]: unknown key "tokn" (did you mean "token"?)`},
 	} {
 		c, err := Parse([]byte(tc.yaml), "test.yaml")
 		if err == nil {
@@ -71,6 +78,165 @@ func TestPrecedenceFileEnvFlags(t *testing.T) {
 	env["CERTHUNT_PARALLEL"] = "many"
 	if _, err := f.load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil || !strings.Contains(err.Error(), "CERTHUNT_PARALLEL") {
 		t.Fatalf("bad env value: %v", err)
+	}
+}
+
+// TestTestdata checks every config of testdata/: the valid ones validate, the invalid ones fail
+// with exactly the errors their "# error:" lines give (a line ending in "..." gives a prefix), except those whose "# preflight:" line
+// names a missing file: app's tests check those, and start serve on every valid one.
+func TestTestdata(t *testing.T) {
+	valid, _ := filepath.Glob("testdata/valid/*.yaml")
+	invalid, _ := filepath.Glob("testdata/invalid/*.yaml")
+	if len(valid) == 0 || len(invalid) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, file := range valid {
+		c, err := LoadFile(file)
+		if err == nil {
+			err = c.Validate()
+		}
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+	for _, file := range invalid {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		preflight := false
+		for _, line := range strings.Split(string(data), "\n") {
+			if msg, ok := strings.CutPrefix(line, "# error: "); ok {
+				want = append(want, file+": "+msg)
+			}
+			preflight = preflight || strings.HasPrefix(line, "# preflight: ")
+		}
+		c, err := LoadFile(file)
+		if err == nil {
+			err = c.Validate()
+		}
+		if preflight { // valid values, but a file serve needs is missing: app's tests check it
+			if err != nil {
+				t.Errorf("%s: %v", file, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", file)
+			continue
+		}
+		// A wanted line ending in "..." is a prefix (the list of rules grows with detect).
+		same := func(got, want string) bool {
+			if p, ok := strings.CutSuffix(want, "..."); ok {
+				return strings.HasPrefix(got, p)
+			}
+			return got == want
+		}
+		if got := strings.Split(err.Error(), "\n"); !slices.EqualFunc(got, want, same) {
+			t.Errorf("%s:\n got: %s\nwant: %s", file, strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+		}
+	}
+}
+
+// TestDefaultYAMLInStep keeps the commented example in step with Default: the same values, and
+// every key of every section written out.
+func TestDefaultYAMLInStep(t *testing.T) {
+	c, err := Parse(DefaultYAML(), "default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Default(), c, cmpopts.IgnoreUnexported(Config{}), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("default.yaml differs from Default() (-Default +default.yaml):\n%s", diff)
+	}
+	var missing []string
+	var visit func(ty reflect.Type, path string)
+	visit = func(ty reflect.Type, path string) {
+		for _, k := range keysOf(ty) {
+			key := join(path, k)
+			if _, ok := c.lines[key]; !ok {
+				missing = append(missing, key)
+			}
+			if f := fieldsOf(ty)[k]; f.Kind() == reflect.Struct && f != durationType {
+				visit(f, key)
+			}
+		}
+	}
+	visit(reflect.TypeFor[Config](), "")
+	if len(missing) > 0 {
+		t.Errorf("default.yaml does not show %v", missing)
+	}
+}
+
+// FuzzParse: no YAML a user writes makes Parse or Validate panic, and every refusal is an
+// *Error whose problems each say something.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*/*.yaml")
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(data)
+	}
+	f.Add(DefaultYAML())
+	f.Add([]byte("notify: [{type: webhook, x: &a [*a]}]\nscoring: {weights: {typo: 1e99}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "f.yaml")
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil {
+			return
+		}
+		if e, ok := asError(err); ok {
+			for _, p := range e.Problems {
+				if p.Msg == "" {
+					t.Errorf("empty problem in %v", err)
+				}
+			}
+		}
+	})
+}
+
+// TestNotifyVariantsMatchNotifyconf: every key of a notifier type's struct is a field of
+// notifyconf.Config (so it decodes), and every field is some type's key (so it can be set).
+func TestNotifyVariantsMatchNotifyconf(t *testing.T) {
+	flat := fieldsOf(reflect.TypeFor[notifyconf.Config]())
+	used := map[string]bool{}
+	v := variants[reflect.TypeFor[Notify]()]
+	for _, typ := range notifyconf.Types {
+		vt, ok := v.types[typ]
+		if !ok {
+			t.Errorf("notifier type %q has no struct of keys", typ)
+			continue
+		}
+		for k := range fieldsOf(vt) {
+			if _, ok := flat[k]; !ok {
+				t.Errorf("%s key %q is not a notifyconf.Config field", typ, k)
+			}
+			used[k] = true
+		}
+	}
+	for k := range flat {
+		if !used[k] {
+			t.Errorf("notifyconf.Config field %q is no type's key", k)
+		}
+	}
+}
+
+// TestZeroPartialTileAgeMeansAtOnce: 0s is "read partial tiles at once", as documented, not
+// ctlog's default in disguise.
+func TestZeroPartialTileAgeMeansAtOnce(t *testing.T) {
+	c, err := Parse([]byte("sources:\n  ct:\n    partial_tile_age: 0s\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Sources.CT.FollowerOptions().PartialTileAge; got >= 0 {
+		t.Errorf("partial_tile_age 0s gives the follower %v, want a negative age (at once)", got)
+	}
+	if got := Default().Sources.CT.FollowerOptions().PartialTileAge; got != 30*time.Second {
+		t.Errorf("default partial_tile_age gives %v", got)
 	}
 }
 

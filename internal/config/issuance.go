@@ -49,6 +49,11 @@ type Issuance struct {
 	NotifyExpiring bool `yaml:"notify_expiring"`
 }
 
+// defaultIssuance is on, with no policy: own certificates are inventoried, nothing alerts.
+func defaultIssuance() Issuance {
+	return Issuance{Enabled: true, ExpiryWindow: 30 * 24 * time.Hour, NewNameWindow: 7 * 24 * time.Hour}
+}
+
 // IssuanceDomain is one protected domain's own issuance policy.
 type IssuanceDomain struct {
 	AllowedIssuers []string `yaml:"allowed_issuers"`

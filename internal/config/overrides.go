@@ -3,7 +3,9 @@ package config
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -32,24 +34,36 @@ func list(p func(*Config) *[]string) func(*Config, string) error {
 func boolean(p func(*Config) *bool) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
 		*p(c) = b
-		return err
+		return nil
 	}
 }
 
 func integer(p func(*Config) *int) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
 		*p(c) = n
-		return err
+		return nil
 	}
 }
 
 func duration(p func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
+		if err != nil {
+			if _, ferr := strconv.ParseFloat(v, 64); ferr == nil {
+				return fmt.Errorf("%q is not a duration (write %ss)", v, v)
+			}
+			return fmt.Errorf("%q is not a duration (such as 30s, 10m or 1h)", v)
+		}
 		*p(c) = d
-		return err
+		return nil
 	}
 }
 
@@ -64,8 +78,11 @@ var settings = []setting{
 	{"update-interval", "watchlist.update_interval", duration(func(c *Config) *time.Duration { return &c.Watchlist.UpdateInterval })},
 	{"levenshtein-threshold", "watchlist.levenshtein_threshold", func(c *Config, v string) error {
 		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
 		c.Watchlist.LevenshteinThreshold = f
-		return err
+		return nil
 	}},
 	{"allow", "watchlist.allow", list(func(c *Config) *[]string { return &c.Watchlist.Allow })},
 	{"ct", "sources.ct.enabled", boolean(func(c *Config) *bool { return &c.Sources.CT.Enabled })},
@@ -150,8 +167,9 @@ func (f *Flags) load(lookupEnv func(string) (string, bool)) (*Config, error) {
 	for _, s := range settings {
 		if v, ok := lookupEnv(envName(s.flag)); ok {
 			if err := s.apply(c, v); err != nil {
-				return nil, fmt.Errorf("env %s (%s): %q: %v", envName(s.flag), s.key, v, err)
+				return nil, fmt.Errorf("env %s (%s): %v", envName(s.flag), s.key, err)
 			}
+			c.forget(s.key)
 		}
 	}
 	byFlag := map[string]setting{}
@@ -161,11 +179,68 @@ func (f *Flags) load(lookupEnv func(string) (string, bool)) (*Config, error) {
 	for _, name := range f.order {
 		s := byFlag[name]
 		if err := s.apply(c, f.set[name]); err != nil {
-			return nil, fmt.Errorf("flag -%s (%s): %q: %v", name, s.key, f.set[name], err)
+			return nil, fmt.Errorf("flag -%s (%s): %v", name, s.key, err)
 		}
+		c.forget(s.key)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// IsFlag says whether name is one of the configuration's flags (or -config).
+func IsFlag(name string) bool {
+	if name == "config" {
+		return true
+	}
+	for _, s := range settings {
+		if s.flag == name {
+			return true
+		}
+	}
+	return false
+}
+
+// PrintFlags writes every configuration flag with the key it overrides, its environment
+// variable and its default.
+func PrintFlags(w io.Writer) {
+	def := Default()
+	fmt.Fprintf(w, "  -config FILE\n    \tconfig file (YAML); env CERTHUNT_CONFIG\n")
+	for _, s := range settings {
+		v := valueAt(def, s.key)
+		if v == "" {
+			v = `""`
+		}
+		fmt.Fprintf(w, "  -%s\n    \t%s (default %s); env %s\n", s.flag, s.key, v, envName(s.flag))
+	}
+}
+
+// valueAt formats the value of a key path ("sources.ct.parallel") of c.
+func valueAt(c *Config, key string) string {
+	v := reflect.ValueOf(c).Elem()
+	for _, part := range strings.Split(key, ".") {
+		found := false
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == part {
+				v, found = v.Field(i), true
+				break
+			}
+		}
+		if !found {
+			return "?"
+		}
+	}
+	switch x := v.Interface().(type) {
+	case []string:
+		return strings.Join(x, ",")
+	case []CertstreamSource:
+		var urls []string
+		for _, s := range x {
+			urls = append(urls, s.URL)
+		}
+		return strings.Join(urls, ",")
+	}
+	return fmt.Sprint(v.Interface())
 }

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
 
+	bo "github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/redact"
 )
 
@@ -109,40 +109,24 @@ func parseRetryAfter(v string) time.Duration {
 	return 0
 }
 
-// backoff is exponential backoff with full jitter between min and max.
+// backoff is internal/backoff's schedule between min and max, honouring a log's Retry-After.
 type backoff struct {
 	min, max time.Duration
-	attempt  int
+	b        bo.Backoff
 }
 
 // next returns how long to wait before the next attempt after err: the log's Retry-After
-// (capped at max) on a 429, else a jittered exponential delay.
+// (capped at max) on a 429, else the jittered exponential delay.
 func (b *backoff) next(err error) time.Duration {
 	var fe *FetchError
 	if errors.As(err, &fe) && fe.RetryAfter > 0 {
 		return min(fe.RetryAfter, b.max)
 	}
-	ceil := b.min << min(b.attempt, 30)
-	if ceil <= 0 || ceil > b.max {
-		ceil = b.max
-	}
-	b.attempt++
-	return b.min/2 + rand.N(ceil-b.min/2+1)
+	b.b.Min, b.b.Max = b.min, b.max
+	return b.b.Next()
 }
 
-func (b *backoff) reset() { b.attempt = 0 }
+func (b *backoff) reset() { b.b.Reset() }
 
 // sleep waits d or until ctx ends, reporting whether the wait completed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func sleep(ctx context.Context, d time.Duration) bool { return bo.Sleep(ctx, d) }

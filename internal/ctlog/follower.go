@@ -50,6 +50,16 @@ type FollowerOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 }
 
+// Defaults of FollowerOptions, used where a field is zero (the configuration's defaults too).
+const (
+	DefaultBatchSize      = 256
+	DefaultParallel       = 4
+	DefaultPollInterval   = 10 * time.Second
+	DefaultPartialTileAge = 30 * time.Second
+	DefaultMinBackoff     = time.Second
+	DefaultMaxBackoff     = 5 * time.Minute
+)
+
 func (o FollowerOptions) withDefaults() FollowerOptions {
 	if o.Start == "" {
 		o.Start = "end"
@@ -64,22 +74,22 @@ func (o FollowerOptions) withDefaults() FollowerOptions {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 256
+		o.BatchSize = DefaultBatchSize
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = 4
+		o.Parallel = DefaultParallel
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = 10 * time.Second
+		o.PollInterval = DefaultPollInterval
 	}
 	if o.PartialTileAge == 0 {
-		o.PartialTileAge = 30 * time.Second
+		o.PartialTileAge = DefaultPartialTileAge
 	}
 	if o.MinBackoff <= 0 {
-		o.MinBackoff = time.Second
+		o.MinBackoff = DefaultMinBackoff
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 5 * time.Minute
+		o.MaxBackoff = DefaultMaxBackoff
 	}
 	o.MaxBackoff = max(o.MaxBackoff, o.MinBackoff)
 	return o
@@ -110,6 +120,7 @@ type Follower struct {
 	counters  counters
 	position  atomic.Int64 // committed: the next index to hand on after a restart
 	treeSize  atomic.Int64
+	lastOK    atomic.Int64 // unix nanoseconds of the last tree head or commit
 	processed atomic.Int64
 	malformed atomic.Int64
 	lastTime  atomic.Int64 // unix ms of the last committed entry
@@ -151,7 +162,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 	bo := backoff{min: f.opts.MinBackoff, max: f.opts.MaxBackoff}
 	known := cursor // a tree size this far is servable; a jump past it is checked first
 	head := func() (TreeHead, bool) {
-		for {
+		for failures := 1; ; failures++ {
 			th, err := f.client.treeHead(ctx)
 			if err == nil && th.Size > known+f.catchUpRound {
 				err = probeSize(ctx, f.client, th.Size)
@@ -160,6 +171,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 				bo.reset()
 				known = max(known, th.Size)
 				f.treeSize.Store(th.Size)
+				f.lastOK.Store(time.Now().UnixNano())
 				return th, true
 			}
 			if ctx.Err() != nil {
@@ -167,7 +179,14 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			}
 			f.counters.record(err)
 			wait := bo.next(err)
-			logger.Warn("ct tree head failed, retrying", "kind", errorKind(err), "retry_in", wait, "err", err)
+			// The 1st, 8th, 16th, 32nd… failure in a row is a warning, the others debug: with no
+			// network, forty logs would otherwise fill the first minute with warnings
+			// (/readyz and /api/v1/sources say which logs fail, and why).
+			level := slog.LevelDebug
+			if failures == 1 || (failures >= 8 && failures&(failures-1) == 0) {
+				level = slog.LevelWarn
+			}
+			logger.Log(ctx, level, "ct tree head failed, retrying", "kind", errorKind(err), "failures", failures, "retry_in", wait, "err", err)
 			if !sleep(ctx, wait) {
 				return TreeHead{}, false
 			}
@@ -249,6 +268,7 @@ func (f *Follower) committer(b source.Batch, end int64) func() error {
 			return err
 		}
 		f.position.Store(end)
+		f.lastOK.Store(time.Now().UnixNano())
 		f.processed.Add(entries)
 		f.malformed.Add(malformed)
 		if last != 0 {
@@ -273,6 +293,9 @@ func (f *Follower) Status() source.Status {
 	f.counters.mu.Lock()
 	st.LastError = f.counters.lastError
 	f.counters.mu.Unlock()
+	if ok := f.lastOK.Load(); ok != 0 {
+		st.LastSuccess = time.Unix(0, ok)
+	}
 	if last := f.lastTime.Load(); last != 0 && st.Position < st.TreeSize {
 		st.LagSeconds = max(time.Since(time.UnixMilli(last)).Seconds(), 0)
 	}

@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/redact"
@@ -64,6 +66,19 @@ func (l LogInfo) origin() string {
 		o = o[i+3:]
 	}
 	return strings.TrimRight(o, "/")
+}
+
+// DecodeKey reads a log's public key written as base64 DER, the form of the configuration
+// and of log lists; an empty string means no key (nil).
+func DecodeKey(b64 string) ([]byte, error) {
+	if b64 == "" {
+		return nil, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	if err != nil {
+		return nil, fmt.Errorf("key is not base64 (of the DER public key): %v", err)
+	}
+	return der, nil
 }
 
 // NewLogInfo builds a LogInfo from a base64-free DER key (nil allowed), filling Key and LogID.
@@ -165,6 +180,16 @@ func ParseLogList(data []byte) ([]LogInfo, error) {
 		}
 	}
 	return out, nil
+}
+
+// EmbeddedLogListTime is the log_list_timestamp of the copy built into certhunt: a list that
+// old no longer names the logs opened since, so serve warns about it.
+func EmbeddedLogListTime() time.Time {
+	var head struct {
+		Timestamp time.Time `json:"log_list_timestamp"`
+	}
+	json.Unmarshal(embeddedLogList, &head)
+	return head.Timestamp
 }
 
 // LoadLogList loads a v3 log list from src: "embedded" (the copy built into certhunt), an

@@ -129,7 +129,7 @@ func commonWord(s string) bool {
 		return false
 	}
 	if w := strings.Trim(s, "0123456789"); len(w) <= 4 {
-		return lexicon.IsShortWord(w)
+		return lexicon.IsCommon(w)
 	}
 	return lexicon.IsWordDigits(s)
 }
@@ -215,16 +215,32 @@ func (ix *Index) findListed(v *view, found []finding) []finding {
 			key, what, label = v.skel[v.reg], v.n.UnicodeLabels[v.reg], v.reg
 		}
 		start := len(found)
+		ascii := v.n.Labels[v.reg]
+		if isDomain {
+			ascii = strings.Join(v.n.Labels[first:], ".")
+		}
 		ix.exact.scan(hash, func(c int) {
 			id := ix.homOwner(c)
 			h := ix.homAt(id, c)
-			if h.exactKey != uint32(hash>>32) || h.isDomain != isDomain ||
-				slices.ContainsFunc(found[start:], func(f finding) bool { return f.asset == id }) || homSkeleton(h) != key {
+			if h.exactKey != uint32(hash>>32) || h.isDomain != isDomain {
 				return
 			}
-			found = append(found, finding{asset: id, rule: "homograph", label: label,
+			k := slices.IndexFunc(found[start:], func(f finding) bool { return f.asset == id })
+			exact := h.value == what || h.value == ascii
+			if k >= 0 && (!exact || found[start+k].matched.Value == what || found[start+k].matched.Value == ascii) {
+				return // one hit per asset, the listed value spelt as the name if there is one
+			}
+			if homSkeleton(h) != key {
+				return
+			}
+			f := finding{asset: id, rule: "homograph", label: label,
 				detail:  fmt.Sprintf("%s is the listed homograph %s", what, h.value),
-				matched: Matched{Kind: "homograph", Value: h.value, Similarity: 1}})
+				matched: Matched{Kind: "homograph", Value: h.value, Similarity: 1}}
+			if k >= 0 {
+				found[start+k] = f
+			} else {
+				found = append(found, f)
+			}
 		})
 	}
 	return found
@@ -951,8 +967,9 @@ func (ix *Index) side(s, orig string, left bool) (edge, sep, words bool) {
 
 // inWord reports whether the brand at label[start:end] lies inside an ordinary word of the
 // hyphen-separated token around it: the token (digits at its ends aside) is a longer word
-// ("chimes", "boxer"), or a word at least two letters longer than the brand covers it and the
-// rest of the token is a word too ("boxer"+"shorts", "pineapple"+"juice"). Attackers glue
+// ("chimes", "boxer"), or a common word (lexicon.IsCommon) at least two letters longer than
+// the brand covers it and the rest of the token is a common word too ("boxer"+"shorts",
+// "pineapple"+"juice"; pieces of four or more letters, one of six or more). Attackers glue
 // words to a brand; languages grow words around it.
 func inWord(label string, start, end int) bool {
 	if !isASCIIString(label) || start < 0 || end > len(label) || start >= end {
@@ -985,7 +1002,7 @@ func inWord(label string, start, end int) bool {
 			if r := len(strings.Trim(rest, "0123456789")); r < 4 || max(r, e-s) < 6 {
 				continue // short pieces are words somewhere far too often ("parc"+"elato")
 			}
-			if lexicon.IsWordDigits(rest) && lexicon.IsWord(tok[s:e]) {
+			if lexicon.IsCommon(strings.Trim(rest, "0123456789")) && lexicon.IsCommon(tok[s:e]) {
 				return true
 			}
 		}

@@ -35,6 +35,18 @@ func TestListedHomographIsWholeName(t *testing.T) {
 	}
 }
 
+// Of several listed values with one skeleton, the hit names the one spelt as the name.
+func TestListedHitNamesTheValueAsSpelt(t *testing.T) {
+	for _, list := range [][]string{{"p4yp41.com", "paypa1.com", "paypai.com"}, {"paypai.com", "paypa1.com", "p4yp41.com"}} {
+		ix := mustBuild(t, homograph.List{"paypal.com": list}, Options{})
+		for _, name := range []string{"paypa1.com", "login.paypa1.com"} {
+			if a := ix.Evaluate(name); a.Matched.Value != "paypa1.com" || !strings.Contains(a.Reasons[0].Detail, "listed homograph paypa1.com") {
+				t.Errorf("list %v: Check(%q) names %q (%s)", list, name, a.Matched.Value, a.Reasons[0].Detail)
+			}
+		}
+	}
+}
+
 // Similarity to a listed value counts only on the registered label, only when the name still
 // carries the brand, and names the closest listed value; alone it is not an incident.
 func TestListedSimilarity(t *testing.T) {
@@ -140,7 +152,7 @@ func TestReasonsNameTheTechnique(t *testing.T) {
 	ix := mustBuild(t, homograph.List{"paypal.com": {"paypa1.net"}, "google.com": nil, "whatsapp.com": nil}, Options{})
 	for name, want := range map[string]string{
 		"payal.com":           `omission of "p"`,
-		"pyapal.com":          `transposition of "ay"`,
+		"pyapal.com":          `transposition "ya" for "ay"`,
 		"paypall.com":         `doubled "l"`,
 		"paypak.com":          `keyboard slip "k" for "l"`,
 		"xn--pypal-4ve.com":   `homoglyph U+0430 for "a"`,

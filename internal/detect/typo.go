@@ -84,7 +84,7 @@ func asciiLookalike(a, b byte) bool {
 }
 
 // describeEdit names, in words an analyst reads, how label differs from brand: each edit of
-// an optimal alignment (at most three are named): `omission of "l"`, `transposition of "ap"`,
+// an optimal alignment (at most three are named): `omission of "l"`, `transposition "pa" for "ap"`,
 // `homoglyph U+0430 for "a"`, `lookalike "1" for "l"`, `doubled "p"`, `added hyphen`.
 func describeEdit(label, brand string) string {
 	a, b := []rune(label), []rune(brand)
@@ -118,7 +118,7 @@ func describeEdit(label, brand string) string {
 			i, j = i-1, j-1
 			continue
 		case i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] && d[i][j] == d[i-2][j-2]+1:
-			edits = append(edits, fmt.Sprintf("transposition of %q", string(b[j-2:j])))
+			edits = append(edits, fmt.Sprintf("transposition %q for %q", string(a[i-2:i]), string(b[j-2:j])))
 			i, j = i-2, j-2
 		case i > 0 && j > 0 && d[i][j] == d[i-1][j-1]+1:
 			edits = append(edits, substitution(a[i-1], b[j-1]))

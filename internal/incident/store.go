@@ -23,6 +23,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
+	sev "github.com/certhunt/certhunt/internal/severity"
 	"github.com/certhunt/certhunt/internal/source"
 
 	"github.com/jackc/pgx/v5"
@@ -285,8 +286,6 @@ type Change struct {
 	Created, Raised, NewSighting bool
 }
 
-var severityRank = map[string]int{"low": 1, "medium": 2, "high": 3, "critical": 4}
-
 // Record opens or joins the incident for alert a, and attaches certificate c with its log
 // sighting. A better score replaces the incident's score, reasons and matched domain.
 func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Change, error) {
@@ -338,7 +337,7 @@ func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Chan
 				mustJSON(nonNil(a.IntelHits)), now.UnixNano(), id})...); err != nil {
 			return ch, err
 		}
-		ch.Raised = severityRank[a.Severity] > severityRank[severity]
+		ch.Raised = sev.Rank(a.Severity) > sev.Rank(severity)
 	}
 
 	details := certDetails(c)
@@ -886,11 +885,11 @@ func (s *Store) Raise(ctx context.Context, id string, a detect.Alert) (raised bo
 		mustJSON(nonNil(a.IntelHits)), s.now().UnixNano(), n})...); err != nil {
 		return false, err
 	}
-	return severityRank[a.Severity] > severityRank[severity], tx.Commit()
+	return sev.Rank(a.Severity) > sev.Rank(severity), tx.Commit()
 }
 
 func pickSeverity(a, b string) string {
-	if severityRank[a] > severityRank[b] {
+	if sev.Rank(a) > sev.Rank(b) {
 		return a
 	}
 	return b

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/detect"
 )
 
@@ -138,28 +138,19 @@ func NewManager(feeds []FeedConfig, opts Options) (*Manager, error) {
 	if opts.DataDir != "" {
 		m.cache = cacheDir(opts.DataDir)
 	}
-	var problems []error
-	for i, cfg := range feeds {
-		cfg, err := checkFeed(cfg)
-		if err == nil && m.byName[cfg.Name] != nil {
-			err = errors.New("name: used by another feed")
+	if err := checkFeeds(feeds, func(i int, name string) string {
+		if name == "" {
+			return fmt.Sprintf("intel feed #%d: ", i+1)
 		}
-		if err != nil {
-			who := fmt.Sprintf("intel feed %q", cfg.Name)
-			if cfg.Name == "" {
-				who = fmt.Sprintf("intel feed #%d", i+1)
-			}
-			for _, e := range unjoin(err) {
-				problems = append(problems, fmt.Errorf("%s: %w", who, e))
-			}
-			continue
-		}
+		return fmt.Sprintf("intel feed %q: ", name)
+	}); err != nil {
+		return nil, err
+	}
+	for _, cfg := range feeds {
+		cfg, _ := checkFeed(cfg)
 		f := &feed{cfg: cfg, status: FeedStatus{Name: cfg.Name, Format: cfg.Format}}
 		m.feeds = append(m.feeds, f)
 		m.byName[cfg.Name] = f
-	}
-	if err := errors.Join(problems...); err != nil {
-		return nil, err
 	}
 	for _, f := range m.feeds {
 		m.loadLastGood(f)
@@ -173,6 +164,32 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// CheckFeeds validates feed configurations exactly as NewManager does, without building
+// anything, so that "config check" accepts what serve accepts. Errors start with
+// "feeds[i].field".
+func CheckFeeds(feeds []FeedConfig) error {
+	return checkFeeds(feeds, func(i int, _ string) string { return fmt.Sprintf("feeds[%d].", i) })
+}
+
+// checkFeeds is the one set of rules; prefix names feed i in its errors.
+func checkFeeds(feeds []FeedConfig, prefix func(i int, name string) string) error {
+	var problems []error
+	seen := map[string]bool{}
+	for i, cfg := range feeds {
+		cfg, err := checkFeed(cfg)
+		if err == nil && seen[cfg.Name] {
+			err = errors.New("name: used by another feed")
+		}
+		seen[cfg.Name] = true
+		for _, e := range unjoin(err) {
+			if e != nil {
+				problems = append(problems, fmt.Errorf("%s%w", prefix(i, cfg.Name), e))
+			}
+		}
+	}
+	return errors.Join(problems...)
 }
 
 // checkFeed validates one feed and fills in defaults; errors name the field.
@@ -209,6 +226,9 @@ func checkFeed(c FeedConfig) (FeedConfig, error) {
 	}
 	if c.Token != "" && (c.Username != "" || c.Password != "") {
 		bad("token", "set either token or username/password, not both")
+	}
+	if c.File != "" && (c.Token != "" || c.Username != "" || c.Password != "") {
+		bad("file", "a file feed takes no token, username or password (they are for url feeds)")
 	}
 	if c.Refresh == 0 {
 		c.Refresh = DefaultRefresh
@@ -317,15 +337,10 @@ func (m *Manager) follow(ctx context.Context, f *feed) {
 	}
 }
 
-// retryAfter is the backoff after n consecutive failures, with ±10% jitter so feeds that
-// failed together do not retry together.
+// retryAfter is the wait after n consecutive failures: internal/backoff's schedule from
+// firstRetry up to the feed's refresh interval, so feeds that failed together do not retry together.
 func retryAfter(n int, refresh time.Duration) time.Duration {
-	d := firstRetry
-	for i := 1; i < n && d < refresh; i++ {
-		d *= 2
-	}
-	d = min(d, refresh)
-	return d + time.Duration((rand.Float64()-0.5)*0.2*float64(d))
+	return backoff.Jitter(backoff.Step(min(firstRetry, refresh), refresh, n))
 }
 
 func (f *feed) setNext(t time.Time) {

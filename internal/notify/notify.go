@@ -17,102 +17,28 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/notify/notifyconf"
 )
 
-// Config is one notification target: the `notify:` list item of the YAML configuration
-// (config.Notify is this type).
-type Config struct {
-	// Type is webhook, xsoar, slack, syslog or file.
-	Type string `yaml:"type"`
-	// Name identifies the target in delivery statuses and logs (default: the type; must be
-	// unique).
-	Name string `yaml:"name"`
-	// URL is the webhook URL, the Slack incoming-webhook URL, or the XSOAR API base that
-	// "/incident" is appended to (XSOAR 6: https://xsoar.example; XSOAR 8: the API URL, for
-	// example https://api-tenant.example/xsoar/public/v1).
-	URL string `yaml:"url"`
-	// APIKey is sent as XSOAR's Authorization header.
-	APIKey string `yaml:"api_key"`
-	// AuthID is sent as XSOAR 8's x-xdr-auth-id header when set.
-	AuthID string `yaml:"auth_id"`
-	// Secret, when set, signs webhook bodies: X-Certhunt-Signature: sha256=<hex HMAC-SHA256>.
-	Secret string `yaml:"secret"`
-	// Network is udp (default) or tcp for syslog; Address is the collector's host:port.
-	Network string `yaml:"network"`
-	Address string `yaml:"address"`
-	// Path is the file that JSON lines are appended to (file).
-	Path string `yaml:"path"`
-	// MinSeverity (low, medium, high, critical): only incidents at this severity or above are
-	// sent. Empty sends all.
-	MinSeverity string `yaml:"min_severity"`
-	// Timeout bounds one attempt (default 10s).
-	Timeout time.Duration `yaml:"timeout"`
-	// MaxAttempts is how many times a notification is tried before it is reported failed
-	// (default 5).
-	MaxAttempts int `yaml:"max_attempts"`
-	// IncidentType is the XSOAR incident type (default "Suspicious Domain").
-	IncidentType string `yaml:"incident_type"`
-	// InsecureSkipVerify accepts any TLS certificate from the receiver (lab XSOAR servers).
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
-}
+// Config is one notification target (see notifyconf, which holds it apart from this package's
+// dependencies so the configuration can validate it cheaply).
+type Config = notifyconf.Config
 
 // Defaults applied by New where a Config leaves a field zero.
 const (
-	DefaultTimeout      = 10 * time.Second
-	DefaultMaxAttempts  = 5
-	DefaultIncidentType = "Suspicious Domain"
+	DefaultTimeout      = notifyconf.DefaultTimeout
+	DefaultMaxAttempts  = notifyconf.DefaultMaxAttempts
+	DefaultIncidentType = notifyconf.DefaultIncidentType
 	DefaultQueueSize    = 1024
 )
-
-// Validate reports every problem of c, each naming the YAML field.
-func (c Config) Validate() error {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
-	}
-	switch c.Type {
-	case "webhook", "xsoar", "slack":
-		u, err := url.Parse(c.URL)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			bad("url", "%q is not an http or https URL", c.URL)
-		}
-		if c.Type == "xsoar" && c.APIKey == "" {
-			bad("api_key", "must be set for xsoar")
-		}
-	case "syslog":
-		if c.Network != "" && c.Network != "udp" && c.Network != "tcp" {
-			bad("network", "%q is not udp or tcp", c.Network)
-		}
-		if c.Address == "" {
-			bad("address", "must be host:port for syslog")
-		}
-	case "file":
-		if c.Path == "" {
-			bad("path", "must be set for file")
-		}
-	default:
-		bad("type", "%q is not webhook, xsoar, slack, syslog or file", c.Type)
-	}
-	if c.MinSeverity != "" && severityRank(c.MinSeverity) == 0 {
-		bad("min_severity", "%q is not low, medium, high or critical", c.MinSeverity)
-	}
-	if c.Timeout < 0 {
-		bad("timeout", "%s is negative", c.Timeout)
-	}
-	if c.MaxAttempts < 0 {
-		bad("max_attempts", "%d is negative", c.MaxAttempts)
-	}
-	return errors.Join(errs...)
-}
 
 // Event kinds.
 const (
@@ -224,21 +150,14 @@ func New(cfgs []Config, opts Options) (*Dispatcher, error) {
 		queueSize = DefaultQueueSize
 	}
 	links := linker{base: strings.TrimRight(opts.BaseURL, "/")}
-	seen := map[string]bool{}
+	if err := notifyconf.ValidateAll(cfgs); err != nil {
+		return nil, err
+	}
 	var errs []error
-	for i, c := range cfgs {
+	for _, c := range cfgs {
 		if c.Name == "" {
 			c.Name = c.Type
 		}
-		if err := c.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("notify[%d] (%s): %w", i, c.Name, err))
-			continue
-		}
-		if seen[c.Name] {
-			errs = append(errs, fmt.Errorf("notify[%d].name: %q is used twice; give each target a unique name", i, c.Name))
-			continue
-		}
-		seen[c.Name] = true
 		if c.Timeout == 0 {
 			c.Timeout = DefaultTimeout
 		}
@@ -286,7 +205,7 @@ func newHTTPClient(insecure bool) *http.Client {
 // so a stuck target cannot flood the log.
 func (d *Dispatcher) Notify(ev Event) {
 	for _, t := range d.targets {
-		if t.cfg.MinSeverity != "" && severityRank(ev.Incident.Severity) < severityRank(t.cfg.MinSeverity) {
+		if t.cfg.MinSeverity != "" && notifyconf.SeverityRank(ev.Incident.Severity) < notifyconf.SeverityRank(t.cfg.MinSeverity) {
 			continue
 		}
 		select {
@@ -338,7 +257,7 @@ func (d *Dispatcher) deliver(ctx context.Context, t *target, ev Event) {
 			d.onDelivery(del)
 		}
 	}
-	wait := d.backoff
+	wait := backoff.Backoff{Min: d.backoff, Max: d.maxBackoff}
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
 		err := t.sender.send(actx, ev)
@@ -361,8 +280,8 @@ func (d *Dispatcher) deliver(ctx context.Context, t *target, ev Event) {
 		d.log.Warn("notification attempt failed, retrying", "target", t.cfg.Name,
 			"incident", ev.Incident.ID, "attempt", attempt, "err", err)
 		report(StatusRetrying, attempt, err)
-		// Full jitter around the exponential step keeps many failing sends from retrying in step.
-		timer := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		// Jitter keeps many failing sends from retrying in step.
+		timer := time.NewTimer(wait.Next())
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -371,7 +290,6 @@ func (d *Dispatcher) deliver(ctx context.Context, t *target, ev Event) {
 			return
 		case <-timer.C:
 		}
-		wait = min(wait*2, d.maxBackoff)
 	}
 }
 
@@ -413,19 +331,4 @@ func (d *Dispatcher) Status() []TargetStatus {
 		})
 	}
 	return out
-}
-
-// severityRank orders severities; 0 means unknown.
-func severityRank(s string) int {
-	switch s {
-	case "low":
-		return 1
-	case "medium":
-		return 2
-	case "high":
-		return 3
-	case "critical":
-		return 4
-	}
-	return 0
 }

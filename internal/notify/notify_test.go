@@ -609,7 +609,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		t.Errorf("duplicate names: %v", err)
 	}
 	_, err = New([]Config{{Type: "file", Path: "a"}, {Type: "webhook", Name: "soc"}}, Options{})
-	if err == nil || !strings.Contains(err.Error(), "notify[1] (soc): url:") {
+	if err == nil || !strings.Contains(err.Error(), "notify[1].url:") {
 		t.Errorf("bad second target: %v", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // Syslog framing facts (RFC 5424).
@@ -51,11 +53,11 @@ func newSyslog(c Config, links linker) *syslog {
 // syslogSeverity maps incident severities to syslog severities (critical=2 … notice=5).
 func syslogSeverity(s string) int {
 	switch s {
-	case "critical":
+	case severity.Critical:
 		return 2
-	case "high":
+	case severity.High:
 		return 3
-	case "medium":
+	case severity.Medium:
 		return 4
 	}
 	return 5

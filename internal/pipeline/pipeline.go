@@ -19,6 +19,8 @@ import (
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/labelstats"
+	"github.com/certhunt/certhunt/internal/names"
 	"github.com/certhunt/certhunt/internal/source"
 )
 
@@ -44,14 +46,23 @@ type Pipeline struct {
 	Issuance interface {
 		Check(ctx context.Context, c *certs.Cert) ([]detect.Alert, error)
 	}
+	// Labels, when set, learns from every name read how common each host label is
+	// (labelstats); the detection index reads the same sketch.
+	Labels *labelstats.Sketch
 	Logger *slog.Logger
 
 	stats Stats
 }
 
-// Stats are the pipeline's running totals.
+// Stats are the pipeline's running totals. Entries, Parsed, Malformed and Alerts count
+// committed batches only. IncidentSightings counts certificates recorded on an incident for the
+// first time (opened or joined: the "incidents_raised" stage); IncidentsOpened the incidents
+// opened; IncidentsRaised the incidents whose severity went up. JunkNames counts certificate
+// names that are not domain names (U+FFFD, control characters, spaces, empty labels): never
+// matched, only counted.
 type Stats struct {
-	Entries, Parsed, Malformed, Alerts, IncidentsOpened, IncidentsRaised atomic.Int64
+	Entries, Parsed, Malformed, Alerts, IncidentSightings, IncidentsOpened, IncidentsRaised atomic.Int64
+	JunkNames                                                                               atomic.Int64
 }
 
 // Stats returns the running totals.
@@ -61,6 +72,7 @@ func (p *Pipeline) Stats() *Stats { return &p.stats }
 type parsed struct {
 	cert   *certs.Cert
 	alerts []detect.Alert
+	junk   int // names that are not domain names
 	err    error
 }
 
@@ -79,23 +91,28 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 	}
 	parallelChunks(len(b.Entries), work)
 
+	// Counts and re-publishing wait until the batch is committed, so a batch that fails and is
+	// retried is counted and published once. Incidents opened or raised are counted as the
+	// store reports them: a retry finds them already there.
+	var n Stats
+	publish := make([]*certs.Cert, 0, len(results))
 	for i := range results {
 		r := &results[i]
 		e := &b.Entries[i]
-		p.stats.Entries.Add(1)
+		n.Entries.Add(1)
 		if r.err != nil {
-			p.stats.Malformed.Add(1)
+			n.Malformed.Add(1)
 			m := source.Malformed{Log: e.Log, Index: e.Index, Err: r.err.Error(), Data: e.DER}
 			if b.Source != (certs.LogRef{}) && b.Source != e.Log {
 				m.Log, m.Err = b.Source, fmt.Sprintf("entry %d of log %q: %s", e.Index, e.Log.URL, r.err)
 			}
-			p.Logger.Warn("malformed entry", "log", e.Log.URL, "index", e.Index, "err", r.err)
 			if err := p.Store.RecordMalformed(ctx, m); err != nil {
 				return fmt.Errorf("record malformed %s#%d: %w", e.Log.URL, e.Index, err)
 			}
 			continue
 		}
-		p.stats.Parsed.Add(1)
+		n.Parsed.Add(1)
+		n.JunkNames.Add(int64(r.junk))
 		if p.Issuance != nil {
 			own, err := p.Issuance.Check(ctx, r.cert)
 			if err != nil {
@@ -104,13 +121,16 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 			r.alerts = append(r.alerts, own...)
 		}
 		for _, a := range r.alerts {
-			p.stats.Alerts.Add(1)
+			n.Alerts.Add(1)
 			if !a.Incident {
 				continue
 			}
 			ch, err := p.Store.Record(ctx, a, r.cert)
 			if err != nil {
 				return fmt.Errorf("record incident for %s (%s#%d): %w", a.Domain, e.Log.URL, e.Index, err)
+			}
+			if ch.NewSighting {
+				p.stats.IncidentSightings.Add(1)
 			}
 			if ch.Created {
 				p.stats.IncidentsOpened.Add(1)
@@ -124,14 +144,11 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 				p.OnChange(ch)
 			}
 		}
-		if p.Publish != nil {
-			p.Publish(r.cert)
-		}
+		publish = append(publish, r.cert)
 	}
 	for _, m := range b.Malformed {
-		p.stats.Entries.Add(1)
-		p.stats.Malformed.Add(1)
-		p.Logger.Warn("malformed entry", "log", m.Log.URL, "index", m.Index, "err", m.Err)
+		n.Entries.Add(1)
+		n.Malformed.Add(1)
 		if err := p.Store.RecordMalformed(ctx, m); err != nil {
 			return fmt.Errorf("record malformed %s#%d: %w", m.Log.URL, m.Index, err)
 		}
@@ -139,6 +156,25 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 	if b.Commit != nil {
 		if err := b.Commit(); err != nil {
 			return fmt.Errorf("commit: %w", err)
+		}
+	}
+	for i := range results {
+		if r := &results[i]; r.err != nil {
+			e := &b.Entries[i]
+			p.Logger.Warn("malformed entry", "log", e.Log.URL, "index", e.Index, "err", r.err)
+		}
+	}
+	for _, m := range b.Malformed {
+		p.Logger.Warn("malformed entry", "log", m.Log.URL, "index", m.Index, "err", m.Err)
+	}
+	p.stats.Entries.Add(n.Entries.Load())
+	p.stats.Parsed.Add(n.Parsed.Load())
+	p.stats.Malformed.Add(n.Malformed.Load())
+	p.stats.Alerts.Add(n.Alerts.Load())
+	p.stats.JunkNames.Add(n.JunkNames.Load())
+	if p.Publish != nil {
+		for _, c := range publish {
+			p.Publish(c)
 		}
 	}
 	return nil
@@ -151,16 +187,24 @@ func (p *Pipeline) parseAndMatch(e *certs.Entry, ix *detect.Index) parsed {
 	if err != nil {
 		return parsed{err: err}
 	}
-	if ix == nil {
-		return parsed{cert: c}
-	}
 	var best bestAlerts
+	junk := 0
 	for _, name := range c.DNSNames {
-		for _, a := range ix.Check(name) {
-			best.add(a)
+		n, err := names.Parse(name)
+		if err != nil {
+			junk++
+			continue
+		}
+		if p.Labels != nil {
+			p.Labels.Observe(n)
+		}
+		if ix != nil {
+			for _, a := range ix.CheckName(n) {
+				best.add(a)
+			}
 		}
 	}
-	return parsed{cert: c, alerts: capIncidents(best.alerts)}
+	return parsed{cert: c, alerts: capIncidents(best.alerts), junk: junk}
 }
 
 // bestAlerts keeps the best alert per (asset, registered domain), in first-seen order, with an

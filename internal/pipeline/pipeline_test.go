@@ -16,6 +16,7 @@ import (
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/labelstats"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
 )
@@ -125,6 +126,27 @@ func TestKeepBestPerAssetAndRegisteredDomain(t *testing.T) {
 	}
 }
 
+// TestRetriedBatchCountedAndPublishedOnce: a batch whose store write fails half-way is retried;
+// what the failed attempt had already parsed is neither counted nor re-published twice.
+func TestRetriedBatchCountedAndPublishedOnce(t *testing.T) {
+	store := &memStore{failRecords: 1}
+	var published []string
+	p := &Pipeline{Store: store, Index: newIndex(t), Logger: slog.New(slog.DiscardHandler),
+		Publish: func(c *certs.Cert) { published = append(published, c.DNSNames[0]) }}
+	in := make(chan source.Batch, 1)
+	in <- source.Batch{Entries: []certs.Entry{entry(t, 0, "honest.org"), entry(t, 1, "paypa1.com")}, Commit: func() error { return nil }}
+	close(in)
+	if err := p.Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	st := p.Stats()
+	if len(published) != 2 || st.Entries.Load() != 2 || st.Parsed.Load() != 2 || st.Alerts.Load() != 1 ||
+		st.IncidentsOpened.Load() != 1 || st.IncidentSightings.Load() != 1 {
+		t.Fatalf("published %v; entries %d parsed %d alerts %d opened %d sightings %d", published, st.Entries.Load(),
+			st.Parsed.Load(), st.Alerts.Load(), st.IncidentsOpened.Load(), st.IncidentSightings.Load())
+	}
+}
+
 // A certificate naming hundreds of lookalike domains opens one "many names" incident, not one
 // per name.
 func TestSANFloodOpensOneIncident(t *testing.T) {
@@ -161,5 +183,30 @@ func TestRelayedMalformedIsKeptUnderItsSource(t *testing.T) {
 	}
 	if len(store.malformedRecs) != 1 || store.malformedRecs[0].Log != relay || !strings.Contains(store.malformedRecs[0].Err, "claimed.example") {
 		t.Fatalf("recorded %+v", store.malformedRecs)
+	}
+}
+
+// Names that are not domain names never reach matching and are counted; every good name
+// teaches the label statistics.
+func TestJunkNamesCountedAndLabelsLearned(t *testing.T) {
+	store := &memStore{}
+	labels := labelstats.New()
+	p := &Pipeline{Store: store, Index: newIndex(t), Labels: labels, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	before := labels.Domains("zzhost")
+	b := source.Batch{Entries: []certs.Entry{
+		entry(t, 0, "paypa1.com", "pay pal.com", "bad..label.com", "ctl\x01.example.com"),
+		entry(t, 1, "zzhost.example.org", "zzhost.example.net"),
+	}}
+	if err := p.Handle(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Stats().JunkNames.Load(); got != 3 {
+		t.Errorf("JunkNames = %d, want 3", got)
+	}
+	if len(store.recorded) != 1 || store.recorded[0] != "paypa1.com" {
+		t.Errorf("recorded %v, want the one lookalike", store.recorded)
+	}
+	if got := labels.Domains("zzhost") - before; got != 2 {
+		t.Errorf("label zzhost learned under %d domains, want 2", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/source"
 )
 
@@ -11,18 +12,16 @@ import (
 // handling is idempotent, so a retry never duplicates an incident, and the source's cursor
 // stays put until it succeeds.
 func (p *Pipeline) handleWithRetry(ctx context.Context, b source.Batch) error {
-	delay := 100 * time.Millisecond
+	wait := backoff.Backoff{Min: 100 * time.Millisecond, Max: 30 * time.Second}
 	for {
 		err := p.Handle(ctx, b)
 		if err == nil || ctx.Err() != nil {
 			return ctx.Err()
 		}
+		delay := wait.Next()
 		p.Logger.Error("batch not handled, will retry", "err", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, delay) {
 			return ctx.Err()
-		case <-time.After(delay):
 		}
-		delay = min(2*delay, 30*time.Second)
 	}
 }

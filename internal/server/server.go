@@ -15,11 +15,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/names"
 	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/verdict"
 	"github.com/certhunt/certhunt/internal/watchlist"
 )
 
@@ -46,8 +46,11 @@ type Server struct {
 	CertstreamPrefix string
 	UI               http.Handler
 	Metrics          http.Handler
-	// Auth wraps everything but /healthz; nil means open.
+	// Auth wraps everything but /healthz and /readyz; nil means open.
 	Auth func(http.Handler) http.Handler
+	// Ready reports readiness for GET /readyz: ready, and a body saying which part is not; nil
+	// means always ready.
+	Ready func(ctx context.Context) (ready bool, body any)
 	// Logger receives internal errors, which clients see only as "internal error"; default:
 	// discard.
 	Logger *slog.Logger
@@ -97,6 +100,18 @@ func (s *Server) Handler() http.Handler {
 	outer.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
+	})
+	outer.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.Ready == nil {
+			writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
+			return
+		}
+		ok, body := s.Ready(r.Context())
+		status := http.StatusOK
+		if !ok {
+			status = http.StatusServiceUnavailable
+		}
+		writeJSON(w, status, body)
 	})
 	outer.Handle("/", h)
 	return securityHeaders(outer)
@@ -375,9 +390,9 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ix := s.Watchlist.Index()
-	results := make([]detect.Alert, 0, len(req.Domains))
+	results := make([]verdict.Result, 0, len(req.Domains))
 	for _, d := range req.Domains {
-		results = append(results, ix.Evaluate(d))
+		results = append(results, verdict.Check(ix, d)) // as `certhunt check -json` prints it
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }

@@ -245,3 +245,38 @@ func TestHomographGenerationRunsOneAtATime(t *testing.T) {
 		t.Errorf("the first generation: %+v", resp)
 	}
 }
+
+// TestReadyzAnswersProbesWithoutAuth: /readyz, like /healthz, is outside the API's guard (load
+// balancers and orchestrators probe without tokens), 503 with the body when not ready.
+func TestReadyzAnswersProbesWithoutAuth(t *testing.T) {
+	ready := false
+	s := &Server{
+		Auth: func(http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) })
+		},
+		Ready: func(context.Context) (bool, any) {
+			return ready, map[string]any{"ready": ready, "sources": "none healthy"}
+		},
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"sources":"none healthy"`) {
+		t.Errorf("not ready: %d %s", code, body)
+	}
+	ready = true
+	if code, _ := get("/readyz"); code != http.StatusOK {
+		t.Errorf("ready: %d", code)
+	}
+	if code, _ := get("/api/v1/incidents"); code != http.StatusUnauthorized {
+		t.Errorf("the API is not guarded: %d", code)
+	}
+}

@@ -4,6 +4,7 @@ package source
 
 import (
 	"context"
+	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
 )
@@ -51,6 +52,9 @@ type Status struct {
 	Errors           int64   `json:"errors"`
 	LastError        string  `json:"last_error"`
 	LagSeconds       float64 `json:"lag_seconds"`
+	// LastSuccess is when the source last got something right (CT: a tree head or a committed
+	// batch); zero before the first. Readiness reads it.
+	LastSuccess time.Time `json:"last_success,omitzero"`
 	// certstream sources only
 	Connected  *bool `json:"connected,omitempty"`
 	Messages   int64 `json:"messages,omitempty"`

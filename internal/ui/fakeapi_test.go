@@ -54,6 +54,9 @@ type fakeAPI struct {
 	token string
 
 	patches chan map[string]string
+
+	// readiness, when set, is served by GET /readyz with 503; otherwise /readyz says ready.
+	readiness map[string]any
 }
 
 func newFakeAPI(now time.Time) *fakeAPI {
@@ -127,6 +130,16 @@ func (f *fakeAPI) handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/watchlist/merge", f.mergeWatchlist)
 	mux.HandleFunc("GET /api/v1/watchlist/info", f.watchlistInfo)
 	mux.HandleFunc("POST /api/v1/homographs", f.homographs)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.readiness != nil {
+			writeJSON(w, http.StatusServiceUnavailable, f.readiness)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ready": true, "store": map[string]any{"ready": true},
+			"index": map[string]any{"ready": true, "assets": len(f.watchlist)}, "sources": map[string]any{"ready": true, "healthy": 1, "total": 1}})
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", csp)
 		if strings.HasPrefix(r.URL.Path, "/api/") {

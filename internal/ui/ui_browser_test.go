@@ -384,6 +384,32 @@ func BenchmarkBrowserListThousandIncidents(b *testing.B) {
 	}
 }
 
+// TestBrowserBannerGuidesAFirstRun: with no protected domain and every source failing, every page
+// says so above its content; once ready, the banner goes away.
+func TestBrowserBannerGuidesAFirstRun(t *testing.T) {
+	u := newUITest(t)
+	u.api.mu.Lock()
+	u.api.readiness = map[string]any{"ready": false, "store": map[string]any{"ready": true},
+		"index":    map[string]any{"ready": true, "assets": 0, "detail": "0 protected domains from empty"},
+		"sources":  map[string]any{"ready": false, "healthy": 0, "total": 40, "detail": "no source is healthy"},
+		"log_list": map[string]any{"source": "embedded", "timestamp": "2025-05-01T00:00:00Z", "age_days": 216, "stale": true}}
+	u.api.mu.Unlock()
+	u.Open("#/incidents", "#banner .notice")
+	text := u.Text("#banner")
+	for _, want := range []string{"None of the 40 sources is healthy. No network?", "No protected domains yet",
+		"copy built into certhunt, from 2025-05-01 (216 days ago)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("banner %q lacks %q", text, want)
+		}
+	}
+	u.Screenshot("ui-banner.png")
+	u.api.mu.Lock()
+	u.api.readiness = nil
+	u.api.mu.Unlock()
+	u.Open("#/watchlist", "#app")
+	u.WaitFor(`document.getElementById('banner').hidden`)
+}
+
 func TestBrowserInventory(t *testing.T) {
 	u := newUITest(t)
 	u.Open("#/inventory", `#inventory-certs`)

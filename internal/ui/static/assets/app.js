@@ -7,8 +7,10 @@ import { renderIncident } from './incident.js';
 import { renderWatchlist } from './watchlist.js';
 import { renderSources } from './sources.js';
 import { renderInventory } from './inventory.js';
+import { refreshBanner } from './banner.js';
 
 const main = document.getElementById('app');
+const banner = document.getElementById('banner');
 let cleanup = null;
 let generation = 0;
 
@@ -60,6 +62,7 @@ async function show() {
     fail: (err) => failed(err, mine),
   };
   replace(main, h('div', { class: 'loading' }, 'Loading…'));
+  refreshBanner(banner);
   try {
     const done = await render(ctx);
     if (mine === generation) cleanup = typeof done === 'function' ? done : null;
@@ -105,4 +108,5 @@ function showLogin() {
 }
 
 window.addEventListener('hashchange', show);
+setInterval(() => refreshBanner(banner), 30000);
 show();
