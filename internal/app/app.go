@@ -152,6 +152,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 
 	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"),
 		OnChange: a.onChange, Labels: a.labels}
+	if own, err := newIssuance(cfg, log, store, a.Watchlist); err != nil {
+		return fail(err)
+	} else if own != nil {
+		a.Pipeline.Issuance = own
+	}
 	if a.Hub != nil {
 		a.Pipeline.Publish = a.Hub.Publish
 	}
@@ -280,6 +285,7 @@ func (a *App) buildServer() *server.Server {
 		Metrics: a.metricsHandler(),
 		Logger:  a.log.With("part", "server"),
 	}
+	s.Inventory = server.InventoryOptions{ExpiryWindow: a.cfg.Issuance.ExpiryWindow, NewWindow: a.cfg.Issuance.NewNameWindow}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }
 	}
@@ -343,6 +349,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.Notifier != nil {
 		g.Go(func() error { a.Notifier.Run(ctx); return nil })
 	}
+	g.Go(func() error { a.runExpirySweeps(ctx); return nil })
 	for _, src := range a.Sources {
 		ch := make(chan source.Batch, 4)
 		g.Go(func() error {

@@ -48,6 +48,7 @@ type Config struct {
 	Watchlist        Watchlist        `yaml:"watchlist"`
 	Sources          Sources          `yaml:"sources"`
 	Intel            Intel            `yaml:"intel"`
+	Issuance         Issuance         `yaml:"issuance"`
 	Scoring          Scoring          `yaml:"scoring"`
 	Notify           []Notify         `yaml:"notify"`
 	CertstreamServer CertstreamServer `yaml:"certstream_server"`
@@ -281,6 +282,7 @@ func Default() *Config {
 			MinBackoff:     ctlog.DefaultMinBackoff,
 			PartialTileAge: ctlog.DefaultPartialTileAge,
 		}},
+		Issuance:         defaultIssuance(),
 		Scoring:          Scoring{IncidentThreshold: DefaultIncidentThreshold},
 		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath, Heartbeat: DefaultHeartbeat},
 	}
@@ -386,6 +388,7 @@ func (c *Config) Validate() error {
 	c.validateWatchlist(ps)
 	c.validateSources(ps)
 	ps.addErr("intel.", intel.CheckFeeds(c.FeedConfigs()))
+	c.Issuance.validate(bad)
 	c.validateScoring(ps)
 	ps.addErr("", notifyconf.ValidateAll(c.NotifyConfigs()))
 	ps.addErr("", auth.ValidateTokens(c.Auth.Tokens))

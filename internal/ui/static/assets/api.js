@@ -82,6 +82,7 @@ export const api = {
   allow: (domain) => request('POST', '/api/v1/allow', { domain }),
   sources: () => request('GET', '/api/v1/sources'),
   feeds: () => request('GET', '/api/v1/intel/feeds'),
+  inventory: (params) => request('GET', `/api/v1/inventory${query(params)}`),
   watchlist: () => request('GET', '/api/v1/watchlist'),
   putWatchlist: (list) => request('PUT', '/api/v1/watchlist', list),
   mergeWatchlist: (list) => request('POST', '/api/v1/watchlist/merge', list),

@@ -6,6 +6,7 @@ import { renderIncidents } from './incidents.js';
 import { renderIncident } from './incident.js';
 import { renderWatchlist } from './watchlist.js';
 import { renderSources } from './sources.js';
+import { renderInventory } from './inventory.js';
 import { refreshBanner } from './banner.js';
 
 const main = document.getElementById('app');
@@ -38,6 +39,8 @@ function route() {
       return ['watchlist', 'Watchlist', renderWatchlist];
     case 'sources':
       return ['sources', 'Sources & feeds', renderSources];
+    case 'inventory':
+      return ['inventory', 'Own certificates', (ctx) => renderInventory(ctx, params)];
     default:
       return [null, 'Not found', (ctx) => { replace(ctx.main, notice('error', `No page "${segments.join('/')}".`)); }];
   }
