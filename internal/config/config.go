@@ -49,6 +49,7 @@ type Config struct {
 	Sources          Sources          `yaml:"sources"`
 	Intel            Intel            `yaml:"intel"`
 	Issuance         Issuance         `yaml:"issuance"`
+	Enrich           Enrich           `yaml:"enrich"`
 	Scoring          Scoring          `yaml:"scoring"`
 	Notify           []Notify         `yaml:"notify"`
 	CertstreamServer CertstreamServer `yaml:"certstream_server"`
@@ -283,6 +284,7 @@ func Default() *Config {
 			PartialTileAge: ctlog.DefaultPartialTileAge,
 		}},
 		Issuance:         defaultIssuance(),
+		Enrich:           defaultEnrich(),
 		Scoring:          Scoring{IncidentThreshold: DefaultIncidentThreshold},
 		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath, Heartbeat: DefaultHeartbeat},
 	}
@@ -389,6 +391,7 @@ func (c *Config) Validate() error {
 	c.validateSources(ps)
 	ps.addErr("intel.", intel.CheckFeeds(c.FeedConfigs()))
 	c.Issuance.validate(bad)
+	c.Enrich.validate(bad)
 	c.validateScoring(ps)
 	ps.addErr("", notifyconf.ValidateAll(c.NotifyConfigs()))
 	ps.addErr("", auth.ValidateTokens(c.Auth.Tokens))
