@@ -52,6 +52,8 @@ type Incident struct {
 	History []Event `json:"history,omitempty"`
 	// Deliveries is each notification target's state for this incident; filled by Get.
 	Deliveries []Delivery `json:"deliveries,omitempty"`
+	// Enrichment is the triage evidence; nil until first gathered.
+	Enrichment *Enrichment `json:"enrichment,omitempty"`
 }
 
 // Certificate is one certificate of an incident with where it was seen.

@@ -587,7 +587,7 @@ func escapeLike(s string) string {
 }
 
 const selectIncident = `SELECT id, asset, registered_domain, domain, domain_unicode, status, verdict, note, severity,
-	score, matched, reasons, intel_hits, sightings, created_at, updated_at, first_seen, last_seen FROM incidents`
+	score, matched, reasons, intel_hits, sightings, created_at, updated_at, first_seen, last_seen, enrichment FROM incidents`
 
 type scanner interface{ Scan(...any) error }
 
@@ -596,16 +596,19 @@ func scanIncident(r scanner) (*Incident, error) {
 	var id int64
 	var matched, reasons, hits string
 	var created, updated, first, last int64
+	var enrichment sql.NullString
 	if err := r.Scan(&id, &inc.Asset, &inc.RegisteredDomain, &inc.Domain, &inc.DomainUnicode, &inc.Status,
 		&inc.Verdict, &inc.Note, &inc.Severity, &inc.Score, &matched, &reasons, &hits, &inc.Sightings,
-		&created, &updated, &first, &last); err != nil {
+		&created, &updated, &first, &last, &enrichment); err != nil {
 		return nil, err
 	}
 	inc.ID = strconv.FormatInt(id, 10)
 	inc.CreatedAt, inc.UpdatedAt = fromNanos(created), fromNanos(updated)
 	inc.FirstSeen, inc.LastSeen = fromNanos(first), fromNanos(last)
+	var err error
+	inc.Enrichment, err = decodeEnrichment(enrichment)
 	if err := errors.Join(json.Unmarshal([]byte(matched), &inc.Matched), json.Unmarshal([]byte(reasons), &inc.Reasons),
-		json.Unmarshal([]byte(hits), &inc.IntelHits)); err != nil {
+		json.Unmarshal([]byte(hits), &inc.IntelHits), err); err != nil {
 		return nil, fmt.Errorf("incident %d: %w", id, err)
 	}
 	return &inc, nil

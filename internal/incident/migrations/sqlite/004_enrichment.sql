@@ -1,0 +1,4 @@
+-- Triage evidence (DNS, RDAP) as JSON, and when it is next due, for the recheck schedule.
+ALTER TABLE incidents ADD COLUMN enrichment TEXT;
+ALTER TABLE incidents ADD COLUMN enrich_next BIGINT;
+CREATE INDEX incidents_enrich_next ON incidents (enrich_next);
