@@ -126,6 +126,9 @@ func (d *DNS) Lookup(ctx context.Context, name, registered string) *incident.DNS
 				ev.MX = addCapped(ev.MX, cleanName(rr.Mx))
 			}
 		}
+		if len(ev.A) == 0 && len(ev.AAAA) == 0 && ev.CNAME == "" {
+			ev.Status = incident.DNSNoData // registered, pointing nowhere (yet)
+		}
 	}
 	// The registered domain's name servers say who hosts it (and whether a parking service
 	// does) even when the name itself does not resolve.

@@ -27,12 +27,14 @@ broken.org.            300 IN NS    ns1.broken.org.
 
 func TestDNSLookup(t *testing.T) {
 	z := startZone(t, testZone)
+	z.mu.Lock()
 	for i := range 40 { // more than fits in 512 bytes: the answer comes truncated, then over TCP
 		z.records["big.org."] = append(z.records["big.org."], mustRR(t, fmt.Sprintf("big.org. 300 IN A 203.0.113.%d", i)))
 	}
 	z.records["big.org."] = append(z.records["big.org."], mustRR(t, "big.org. 300 IN NS ns1.big.org."))
 	z.fail["broken.org."] = true
 	z.silent["slow.org."] = true
+	z.mu.Unlock()
 	d := &DNS{Servers: []string{z.addr}, Timeout: 300 * time.Millisecond}
 	ctx := context.Background()
 
@@ -72,6 +74,8 @@ func TestDNSLookup(t *testing.T) {
 	}
 	// The wildcard probe of a registered domain is asked once, then cached.
 	probes := 0
+	z.mu.Lock()
+	defer z.mu.Unlock()
 	for _, q := range z.queries {
 		if strings.HasPrefix(q, "A certhunt-") && strings.HasSuffix(q, ".paypa1.com.") {
 			probes++

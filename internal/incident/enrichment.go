@@ -28,13 +28,15 @@ type Enrichment struct {
 const (
 	DNSResolves = "resolves"
 	DNSNXDomain = "nxdomain"
+	// DNSNoData: the name exists (NOERROR) but has no address or alias.
+	DNSNoData   = "nodata"
 	DNSServFail = "servfail"
 	DNSTimeout  = "timeout"
 )
 
 // DNSEvidence is what DNS said about the incident's domain.
 type DNSEvidence struct {
-	// Status is resolves, nxdomain, servfail or timeout ("" with Error for other failures).
+	// Status is resolves, nodata, nxdomain, servfail or timeout; Error says what failed.
 	Status string   `json:"status"`
 	A      []string `json:"a,omitempty"`
 	AAAA   []string `json:"aaaa,omitempty"`
