@@ -36,6 +36,9 @@ type Server struct {
 	Generate func(domains, fuzzers []string) (homograph.List, error)
 	// Export writes incidents as CSV or STIX (GET /api/v1/incidents/export?format=).
 	Export func(w io.Writer, format string, incs []incident.Incident) (contentType string, err error)
+	// Enrich queues a look at an incident's evidence without waiting, reporting false when
+	// the queue is full (POST /api/v1/incidents/{id}/enrich); nil: enrichment is off.
+	Enrich func(incident.EnrichTarget) bool
 	// OnAllow is told when an analyst allows a name, so the index can be rebuilt.
 	OnAllow func(ctx context.Context) error
 	// Inventory holds the windows of GET /api/v1/inventory (issuance.expiry_window and
@@ -68,6 +71,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/incidents/export", s.exportIncidents)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
 	mux.HandleFunc("PATCH /api/v1/incidents/{id}", s.patchIncident)
+	mux.HandleFunc("GET /api/v1/incidents/{id}/enrichment", s.getEnrichment)
+	mux.HandleFunc("POST /api/v1/incidents/{id}/enrich", s.enrich)
 	mux.HandleFunc("GET /api/v1/sources", s.sources)
 	mux.HandleFunc("GET /api/v1/intel/feeds", s.feeds)
 	mux.HandleFunc("GET /api/v1/watchlist", s.getWatchlist)
