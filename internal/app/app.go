@@ -25,6 +25,7 @@ import (
 	"github.com/certhunt/certhunt/internal/config"
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/detect"
+	"github.com/certhunt/certhunt/internal/enrich"
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/intel"
@@ -47,6 +48,7 @@ type App struct {
 	Hub       *certstream.Hub
 	Intel     *intel.Manager
 	Notifier  *notify.Dispatcher
+	Enricher  *enrich.Enricher // nil when enrich.enabled is false
 	Sources   []source.Source
 	handler   http.Handler
 	// failed holds, by source, the error of each source that stopped for good.
@@ -149,6 +151,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err := a.buildSources(ctx); err != nil {
 		return fail(err)
 	}
+	a.Enricher = newEnricher(cfg, log, store)
 
 	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"),
 		OnChange: a.onChange, Labels: a.labels}
@@ -191,10 +194,11 @@ func (a *App) keepLabels(ctx context.Context, every time.Duration) {
 	}
 }
 
-// onChange forwards new and raised incidents to the notifiers.
+// onChange forwards new and raised incidents to the notifiers, and new ones to the enricher.
 func (a *App) onChange(ch incident.Change) {
 	switch {
 	case ch.Created:
+		a.enqueueEnrichment(ch.Incident)
 		a.notify(notify.KindNew, ch.Incident)
 	case ch.Raised:
 		a.notify(notify.KindSeverityRaised, ch.Incident)
@@ -292,6 +296,9 @@ func (a *App) buildServer() *server.Server {
 	if a.Hub != nil {
 		s.Certstream, s.CertstreamPrefix = a.Hub.Handler(), a.cfg.CertstreamServer.PathPrefix
 	}
+	if a.Enricher != nil {
+		s.Enrich = a.Enricher.Enqueue
+	}
 	s.Auth = a.auth.Middleware
 	return s
 }
@@ -350,6 +357,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		g.Go(func() error { a.Notifier.Run(ctx); return nil })
 	}
 	g.Go(func() error { a.runExpirySweeps(ctx); return nil })
+	if a.Enricher != nil {
+		g.Go(func() error { a.Enricher.Run(ctx); return nil })
+	}
 	for _, src := range a.Sources {
 		ch := make(chan source.Batch, 4)
 		g.Go(func() error {

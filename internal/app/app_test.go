@@ -163,6 +163,7 @@ func testConfig(t *testing.T, watchlist string, logs ...ctlog.LogInfo) *config.C
 	cfg.Sources.CT.BatchSize = 16
 	cfg.Sources.CT.MinBackoff = time.Millisecond
 	cfg.Sources.CT.PartialTileAge = 50 * time.Millisecond
+	cfg.Enrich.Enabled = false // tests never touch the internet; enrich_test.go turns it on, on loopback
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

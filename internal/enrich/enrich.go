@@ -116,7 +116,7 @@ func (e *Enricher) Enqueue(t incident.EnrichTarget) bool {
 
 // Stats are the enricher's counters, for /metrics and tests.
 type Stats struct {
-	Queued                           int
+	Queued                          int
 	Enqueued, Dropped, Done, Failed int64
 }
 

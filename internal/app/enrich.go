@@ -1,0 +1,57 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/certhunt/certhunt/internal/buildinfo"
+	"github.com/certhunt/certhunt/internal/config"
+	"github.com/certhunt/certhunt/internal/enrich"
+	"github.com/certhunt/certhunt/internal/incident"
+)
+
+// newEnricher builds the background enricher of enrich.*; nil when it is off.
+func newEnricher(cfg *config.Config, log *slog.Logger, store *incident.Store) *enrich.Enricher {
+	ec := cfg.Enrich
+	if !ec.Enabled {
+		return nil
+	}
+	o := enrich.Options{
+		Store: store, QueueSize: ec.QueueSize, Concurrency: ec.Concurrency, Rate: ec.Rate,
+		DomainInterval: ec.DomainInterval, Recheck: ec.Recheck, Logger: log.With("part", "enrich"),
+		DNS: &enrich.DNS{Servers: ec.DNS.Resolvers, Timeout: ec.DNS.Timeout},
+	}
+	if ec.RDAP.Enabled {
+		o.RDAP = &enrich.RDAP{Bootstrap: ec.RDAP.Bootstrap, Timeout: ec.RDAP.Timeout, UserAgent: buildinfo.UserAgent(cfg.Sources.CT.Contact),
+			Client: &http.Client{Timeout: ec.RDAP.Timeout}}
+	}
+	return enrich.New(o)
+}
+
+// enqueueEnrichment asks for a first look at a new incident; it never blocks ingestion.
+func (a *App) enqueueEnrichment(inc incident.Incident) {
+	if a.Enricher != nil {
+		a.Enricher.Enqueue(incident.EnrichTarget{ID: inc.ID, Domain: inc.Domain, RegisteredDomain: inc.RegisteredDomain})
+	}
+}
+
+var descEnrich = prometheus.NewDesc("certhunt_enrich_total", "Enrichment looks, by what happened: enqueued, dropped (queue full), done, failed.", []string{"result"}, nil)
+var descEnrichQueue = prometheus.NewDesc("certhunt_enrich_queue", "Incidents waiting for enrichment.", nil, nil)
+
+// enrichCollector reads the enricher's counters at scrape time.
+type enrichCollector struct{ a *App }
+
+func (c enrichCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c enrichCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.a.Enricher == nil {
+		return
+	}
+	s := c.a.Enricher.Stats()
+	for result, v := range map[string]int64{"enqueued": s.Enqueued, "dropped": s.Dropped, "done": s.Done, "failed": s.Failed} {
+		ch <- prometheus.MustNewConstMetric(descEnrich, prometheus.CounterValue, float64(v), result)
+	}
+	ch <- prometheus.MustNewConstMetric(descEnrichQueue, prometheus.GaugeValue, float64(s.Queued))
+}

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
+	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/testcert"
+)
+
+// TestEnrichesNewIncidents: an incident opened from a loopback log gets its DNS evidence from
+// a loopback resolver and its registration from a loopback RDAP server found through a
+// bootstrap file, in the incident's JSON and at /enrichment; POST /enrich looks again.
+func TestEnrichesNewIncidents(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	resolver := &dns.Server{PacketConn: pc, NotifyStartedFunc: func() { close(started) }, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		switch q := r.Question[0]; {
+		case strings.EqualFold(q.Name, "paypa1.com.") && q.Qtype == dns.TypeA:
+			rr, _ := dns.NewRR("paypa1.com. 60 IN A 192.0.2.1")
+			m.Answer = append(m.Answer, rr)
+		case !strings.EqualFold(q.Name, "paypa1.com."):
+			m.Rcode = dns.RcodeNameError
+		}
+		w.WriteMsg(m)
+	})}
+	go resolver.ActivateAndServe()
+	<-started
+	defer resolver.Shutdown()
+	rdap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/domain/paypa1.com" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, `{"events":[{"eventAction":"registration","eventDate":"2026-11-30T00:00:00Z"}],
+			"entities":[{"roles":["registrar"],"vcardArray":["vcard",[["fn",{},"text","Lookalike Registrar"]]]}]}`)
+	}))
+	defer rdap.Close()
+
+	ca, rfc := newRFC6962(t)
+	der, err := ca.Issue([]string{"paypa1.com"}, testcert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addPublish(t, rfc, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
+	cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
+	boot := filepath.Join(t.TempDir(), "dns.json")
+	os.WriteFile(boot, []byte(fmt.Sprintf(`{"services":[[["com"],["%s/"]]]}`, rdap.URL)), 0o644)
+	cfg.Enrich.Enabled = true
+	cfg.Enrich.DNS.Resolvers = []string{pc.LocalAddr().String()}
+	cfg.Enrich.RDAP.Bootstrap = boot
+	cfg.Enrich.DomainInterval = 0 // the test's second look is at once
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, cfg)
+	var inc incident.Incident
+	h.waitFor("an enriched incident", func() bool {
+		var list struct{ Incidents []incident.Incident }
+		h.get("/api/v1/incidents", &list)
+		if len(list.Incidents) == 1 && list.Incidents[0].Enrichment != nil {
+			inc = list.Incidents[0]
+			return true
+		}
+		return false
+	})
+	e := inc.Enrichment
+	if e.DNS == nil || e.DNS.Status != incident.DNSResolves || strings.Join(e.DNS.A, ",") != "192.0.2.1" ||
+		e.RDAP == nil || e.RDAP.Registrar != "Lookalike Registrar" || e.RDAP.AgeDays == nil || e.Checks != 1 || e.NextCheck == nil {
+		t.Fatalf("enrichment %+v dns %+v rdap %+v", e, e.DNS, e.RDAP)
+	}
+	resp, err := http.Post(h.base+"/api/v1/incidents/"+inc.ID+"/enrich", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST enrich: %s", resp.Status)
+	}
+	h.waitFor("the second look", func() bool {
+		var got incident.Enrichment
+		h.get("/api/v1/incidents/"+inc.ID+"/enrichment", &got)
+		return got.Checks == 2
+	})
+	resp, err = http.Get(h.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `certhunt_enrich_total{result="done"} 2`) {
+		t.Errorf("metrics lack the enrichment counters:\n%s", body)
+	}
+}
