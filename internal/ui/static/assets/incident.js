@@ -5,6 +5,7 @@ import {
   codePoint, domainCell, externalLink, fmtNumber, fmtTime, h, kv, markedDomain, notice, replace,
   safeURL, severityBadge, statusBadge, table,
 } from './dom.js';
+import { evidenceCard } from './evidence.js';
 
 const statuses = [['new', 'New'], ['investigating', 'Investigating'], ['closed', 'Closed']];
 const verdicts = [['', '— none —'], ['true_positive', 'True positive'], ['false_positive', 'False positive'], ['benign', 'Benign']];
@@ -301,6 +302,7 @@ export async function renderIncident(ctx, id, flash) {
           : h('p', { class: 'muted' }, 'No certificates recorded.')),
       h('div', { class: 'col-side' },
         actionsCard(inc, reload, ctx.fail),
+        evidenceCard(inc, reload, ctx.fail),
         deliveriesCard(inc),
         inc.registered_domain ? relatedCard(`Same registered domain`, 'related-domain', () => api.incidents({ q: inc.registered_domain, limit: 20 }), inc.id, ctx) : null,
         inc.asset ? relatedCard(`Same asset: ${inc.asset}`, 'related-asset', () => api.incidents({ asset: inc.asset, limit: 20 }), inc.id, ctx) : null)));

@@ -1,0 +1,70 @@
+// The incident page's Evidence card: what DNS and RDAP said about the name (internal/enrich),
+// and a button to look again. Every value comes from a suspect's DNS or registry: text only.
+import { request } from './api.js';
+import { fmtTime, h, kv, notice, replace } from './dom.js';
+
+const dnsStatus = {
+  resolves: ['bad', 'resolves'], nodata: ['st-investigating', 'no address'], nxdomain: ['ok', 'NXDOMAIN'],
+  servfail: ['st-investigating', 'SERVFAIL'], timeout: ['st-investigating', 'timeout'],
+};
+
+const list = (values) => (values && values.length ? h('span', { class: 'mono wrap' }, values.join(', ')) : null);
+
+function dnsPairs(d) {
+  const [kind, text] = dnsStatus[d.status] || ['st-investigating', d.status || 'unknown'];
+  return [
+    ['DNS', h('span', { class: `badge ${kind}`, id: 'evidence-dns' }, text)],
+    ['A', list(d.a)], ['AAAA', list(d.aaaa)],
+    ['CNAME', d.cname ? h('span', { class: 'mono' }, d.cname) : null],
+    ['MX', list(d.mx)], ['NS', list(d.ns)],
+    ['Parked', d.parked ? `yes (${d.parking_ns || 'parking name server'})` : null],
+    ['Wildcard', d.wildcard ? 'yes: any name under the registered domain resolves' : null],
+    ['DNS error', d.error ? h('span', { class: 'error-text' }, d.error) : null],
+  ];
+}
+
+function rdapPairs(r) {
+  let age = null;
+  if (typeof r.age_days === 'number') age = `${r.age_days} day${r.age_days === 1 ? '' : 's'}`;
+  return [
+    ['Registrar', r.registrar || null],
+    ['Registered', r.created ? fmtTime(r.created) : null],
+    ['Age', age ? h('span', { id: 'evidence-age', class: r.age_days < 30 ? 'badge bad' : '' }, age) : null],
+    ['Expires', r.expires ? fmtTime(r.expires) : null],
+    ['RDAP', r.unavailable ? 'the registry offers no RDAP' : null],
+    ['RDAP error', r.error && !r.unavailable ? h('span', { class: 'error-text' }, r.error) : null],
+  ];
+}
+
+// evidenceCard shows inc.enrichment, or says it is still being gathered.
+export function evidenceCard(inc, reload, fail) {
+  const e = inc.enrichment;
+  const message = h('div', { class: 'action-message' });
+  const again = h('button', { type: 'button', id: 'evidence-recheck', onclick: async () => {
+    again.disabled = true;
+    try {
+      await request('POST', `/api/v1/incidents/${encodeURIComponent(inc.id)}/enrich`);
+      replace(message, notice('ok', 'Queued: reload in a moment to see the new look.'));
+    } catch (err) {
+      again.disabled = false;
+      if (err.name === 'AuthError') fail(err);
+      else replace(message, notice('error', err.message));
+    }
+  } }, 'Look again');
+  if (!e) {
+    return h('section', { class: 'card', id: 'evidence' }, h('h2', {}, 'Evidence'),
+      h('p', { class: 'muted' }, 'Not gathered yet (or enrichment is off).'), again, message);
+  }
+  const history = e.history || [];
+  return h('section', { class: 'card', id: 'evidence' },
+    h('h2', {}, 'Evidence'),
+    kv([
+      ...(e.dns ? dnsPairs(e.dns) : []),
+      ...(e.rdap ? rdapPairs(e.rdap) : []),
+      ['Checked', fmtTime(e.checked_at)],
+      ['Next check', e.next_check ? fmtTime(e.next_check) : 'none scheduled'],
+    ]),
+    history.length ? h('ol', { class: 'history', id: 'evidence-history' }, [...history].reverse().map((c) => h('li', {},
+      fmtTime(c.at), ' ', h('span', {}, c.change || '')))) : null,
+    again, message);
+}
