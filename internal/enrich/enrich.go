@@ -261,6 +261,10 @@ func (e *Enricher) Look(ctx context.Context, t incident.EnrichTarget) {
 	if n := len(ev.History); n > maxHistory {
 		ev.History = ev.History[n-maxHistory:]
 	}
+	ev.Reasons = Reasons(ev)
+	for _, r := range ev.Reasons {
+		ev.Points += r.Points
+	}
 	if err := e.o.Store.SetEnrichment(ctx, t.ID, ev); err != nil {
 		if ctx.Err() == nil {
 			e.failed.Add(1)

@@ -75,6 +75,9 @@ func TestEnricherLooksAndWatches(t *testing.T) {
 		*ev.RDAP.AgeDays != 2 || ev.Checks != 1 || ev.NextCheck == nil || !ev.NextCheck.Equal(clk.Now().Add(time.Hour)) {
 		t.Fatalf("first look: %+v", ev)
 	}
+	if ev.Points != 10 || len(ev.Reasons) != 2 { // registered 2 days ago +20, parked -10
+		t.Errorf("first look's reasons: %d %+v", ev.Points, ev.Reasons)
+	}
 	inc, err := store.Get(ctx, target.ID)
 	if err != nil || inc.Enrichment == nil || inc.Enrichment.DNS.Status != incident.DNSNoData {
 		t.Fatalf("stored: %+v %v", inc, err)

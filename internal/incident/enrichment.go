@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/certhunt/certhunt/internal/detect"
 )
 
 // Enrichment is an incident's triage evidence (SPEC.md "Enrichment"), gathered in the
@@ -20,6 +22,10 @@ type Enrichment struct {
 	Checks int           `json:"checks"`
 	DNS    *DNSEvidence  `json:"dns,omitempty"`
 	RDAP   *RDAPEvidence `json:"rdap,omitempty"`
+	// Reasons are the points this evidence adds to the score (negative ones lower it), and
+	// Points their sum; advisory for now: the incident's score does not include them yet.
+	Reasons []detect.Reason `json:"reasons,omitempty"`
+	Points  int             `json:"points"`
 	// History lists what changed between looks, oldest first.
 	History []EnrichmentChange `json:"history,omitempty"`
 }

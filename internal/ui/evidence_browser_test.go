@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
 )
 
@@ -20,11 +21,12 @@ func TestBrowserEvidence(t *testing.T) {
 		DNS: &incident.DNSEvidence{Status: incident.DNSResolves, A: []string{"192.0.2.1"}, NS: []string{"ns1.sedoparking.com"},
 			Parked: true, ParkingNS: "ns1.sedoparking.com", Error: evilSubject},
 		RDAP:    &incident.RDAPEvidence{Registrar: evilSubject, Created: &created, AgeDays: &age},
+		Reasons: []detect.Reason{{Rule: "evidence_young_registration", Points: 20, Detail: "registered 3 days ago"}},
 		History: []incident.EnrichmentChange{{At: time.Now().UTC(), Change: "started resolving"}}}
 	u.api.add(&inc)
 	u.Open("#/incidents/inc-evidence", "#evidence")
 	card := u.Text("#evidence")
-	for _, want := range []string{"192.0.2.1", "ns1.sedoparking.com", "started resolving", evilSubject} {
+	for _, want := range []string{"+20 registered 3 days ago", "192.0.2.1", "ns1.sedoparking.com", "started resolving", evilSubject} {
 		if !strings.Contains(card, want) {
 			t.Errorf("evidence card lacks %q: %q", want, card)
 		}

@@ -64,6 +64,8 @@ export function evidenceCard(inc, reload, fail) {
       ['Checked', fmtTime(e.checked_at)],
       ['Next check', e.next_check ? fmtTime(e.next_check) : 'none scheduled'],
     ]),
+    (e.reasons || []).length ? h('ul', { class: 'reasons', id: 'evidence-reasons' }, e.reasons.map((r) => h('li', {},
+      h('span', { class: 'mono' }, `${r.points > 0 ? '+' : ''}${r.points}`), ' ', r.detail || r.rule || ''))) : null,
     history.length ? h('ol', { class: 'history', id: 'evidence-history' }, [...history].reverse().map((c) => h('li', {},
       fmtTime(c.at), ' ', h('span', {}, c.change || '')))) : null,
     again, message);
