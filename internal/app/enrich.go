@@ -2,7 +2,6 @@ package app
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -25,7 +24,7 @@ func newEnricher(cfg *config.Config, log *slog.Logger, store *incident.Store) *e
 	}
 	if ec.RDAP.Enabled {
 		o.RDAP = &enrich.RDAP{Bootstrap: ec.RDAP.Bootstrap, Timeout: ec.RDAP.Timeout, UserAgent: buildinfo.UserAgent(cfg.Sources.CT.Contact),
-			Client: &http.Client{Timeout: ec.RDAP.Timeout}}
+			Client: enrich.HTTPClient(ec.RDAP.Timeout, ec.AllowPrivate)}
 	}
 	return enrich.New(o)
 }

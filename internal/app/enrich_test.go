@@ -64,7 +64,8 @@ func TestEnrichesNewIncidents(t *testing.T) {
 	cfg.Enrich.Enabled = true
 	cfg.Enrich.DNS.Resolvers = []string{pc.LocalAddr().String()}
 	cfg.Enrich.RDAP.Bootstrap = boot
-	cfg.Enrich.DomainInterval = 0 // the test's second look is at once
+	cfg.Enrich.DomainInterval = 0  // the test's second look is at once
+	cfg.Enrich.AllowPrivate = true // the registry is on loopback
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

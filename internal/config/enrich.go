@@ -19,8 +19,10 @@ type Enrich struct {
 	// Recheck are the delays, after each look, before the next; after the last one a name is
 	// no longer looked at unless an analyst asks (POST /api/v1/incidents/{id}/enrich).
 	Recheck []time.Duration `yaml:"recheck"`
-	// AllowPrivate lets enrichment contact private, loopback and link-local addresses (tests,
-	// labs); off, a suspect name cannot make certhunt probe the internal network.
+	// AllowPrivate lets enrichment's HTTP requests (RDAP) reach private, loopback, link-local
+	// and reserved addresses (tests, labs); off, no bootstrap entry, redirect or DNS answer can
+	// make certhunt probe the internal network. The DNS resolvers, chosen by the operator, are
+	// always contacted.
 	AllowPrivate bool `yaml:"allow_private"`
 	// QueueSize bounds the incidents waiting to be enriched; beyond it new ones are counted as
 	// dropped (and picked up by the recheck schedule), so ingestion never waits.

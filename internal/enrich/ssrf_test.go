@@ -1,0 +1,40 @@
+package enrich
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPublic(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"8.8.8.8": true, "2606:4700::1111": true, "127.0.0.1": false, "10.1.2.3": false, "192.168.0.1": false,
+		"172.16.5.5": false, "169.254.169.254": false, "::1": false, "fe80::1": false, "fd00::1": false, "0.0.0.0": false,
+		"100.64.0.1": false, "224.0.0.1": false, "::ffff:127.0.0.1": false, "64:ff9b::a00:1": false, "255.255.255.255": false,
+	} {
+		if got := Public(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("Public(%s) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// TestRDAPRefusesPrivate: a bootstrap pointing at loopback is not followed unless
+// allow_private; with it, the same lookup works.
+func TestRDAPRefusesPrivate(t *testing.T) {
+	srv := startRDAP(t)
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	r := &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClient(5*time.Second, false), Now: func() time.Time { return now }}
+	if ev := r.Lookup(context.Background(), "paypa1.com"); !strings.Contains(ev.Error, "not a public address") {
+		t.Fatalf("private bootstrap: %+v", ev)
+	}
+	// Redirects dial through the same check (the Dialer's Control sees every connection).
+	if err := refusePrivate("tcp", "[::1]:443", nil); err == nil {
+		t.Fatal("loopback accepted")
+	}
+	r = &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClient(5*time.Second, true), Now: func() time.Time { return now }}
+	if ev := r.Lookup(context.Background(), "paypa1.com"); ev.Error != "" || ev.Registrar == "" {
+		t.Fatalf("allow_private: %+v", ev)
+	}
+}
