@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err := a.buildSources(ctx); err != nil {
 		return fail(err)
 	}
-	a.Enricher = newEnricher(cfg, log, store)
+	a.Enricher = a.newEnricher(cfg, log, store)
 
 	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"),
 		OnChange: a.onChange, Labels: a.labels}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,10 +10,11 @@ import (
 	"github.com/certhunt/certhunt/internal/config"
 	"github.com/certhunt/certhunt/internal/enrich"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/notify"
 )
 
 // newEnricher builds the background enricher of enrich.*; nil when it is off.
-func newEnricher(cfg *config.Config, log *slog.Logger, store *incident.Store) *enrich.Enricher {
+func (a *App) newEnricher(cfg *config.Config, log *slog.Logger, store *incident.Store) *enrich.Enricher {
 	ec := cfg.Enrich
 	if !ec.Enabled {
 		return nil
@@ -20,7 +22,8 @@ func newEnricher(cfg *config.Config, log *slog.Logger, store *incident.Store) *e
 	o := enrich.Options{
 		Store: store, QueueSize: ec.QueueSize, Concurrency: ec.Concurrency, Rate: ec.Rate,
 		DomainInterval: ec.DomainInterval, Recheck: ec.Recheck, Logger: log.With("part", "enrich"),
-		DNS: &enrich.DNS{Servers: ec.DNS.Resolvers, Timeout: ec.DNS.Timeout},
+		DNS:        &enrich.DNS{Servers: ec.DNS.Resolvers, Timeout: ec.DNS.Timeout},
+		OnEnriched: a.onEnriched,
 	}
 	if ec.RDAP.Enabled {
 		o.RDAP = &enrich.RDAP{Bootstrap: ec.RDAP.Bootstrap, Timeout: ec.RDAP.Timeout, UserAgent: buildinfo.UserAgent(cfg.Sources.CT.Contact),
@@ -34,6 +37,23 @@ func (a *App) enqueueEnrichment(inc incident.Incident) {
 	if a.Enricher != nil {
 		a.Enricher.Enqueue(incident.EnrichTarget{ID: inc.ID, Domain: inc.Domain, RegisteredDomain: inc.RegisteredDomain})
 	}
+}
+
+// onEnriched tells the notifiers when a look saw the name go live, with its evidence.
+func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
+	live := false
+	for _, c := range e.History {
+		live = live || c.At.Equal(e.CheckedAt) && c.Change == enrich.ChangeStartedResolving
+	}
+	if !live || a.Notifier == nil {
+		return
+	}
+	cur, err := a.Store.Get(context.Background(), inc.ID)
+	if err != nil {
+		a.log.Warn("enrichment: reading incident to notify", "incident", inc.ID, "err", err)
+		return
+	}
+	a.notify(notify.KindWentLive, *cur)
 }
 
 var descEnrich = prometheus.NewDesc("certhunt_enrich_total", "Enrichment looks, by what happened: enqueued, dropped (queue full), done, failed.", []string{"result"}, nil)

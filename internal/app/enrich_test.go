@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -9,9 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/certhunt/certhunt/internal/config"
+	"github.com/certhunt/certhunt/internal/notify"
 
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/incident"
@@ -20,17 +26,21 @@ import (
 
 // TestEnrichesNewIncidents: an incident opened from a loopback log gets its DNS evidence from
 // a loopback resolver and its registration from a loopback RDAP server found through a
-// bootstrap file, in the incident's JSON and at /enrichment; POST /enrich looks again.
+// bootstrap file, in the incident's JSON and at /enrichment; the name then goes live, and
+// POST /enrich looks again, records it and notifies.
 func TestEnrichesNewIncidents(t *testing.T) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var live atomic.Bool
 	started := make(chan struct{})
 	resolver := &dns.Server{PacketConn: pc, NotifyStartedFunc: func() { close(started) }, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(r)
 		switch q := r.Question[0]; {
+		case !live.Load():
+			m.Rcode = dns.RcodeNameError
 		case strings.EqualFold(q.Name, "paypa1.com.") && q.Qtype == dns.TypeA:
 			rr, _ := dns.NewRR("paypa1.com. 60 IN A 192.0.2.1")
 			m.Answer = append(m.Answer, rr)
@@ -66,6 +76,14 @@ func TestEnrichesNewIncidents(t *testing.T) {
 	cfg.Enrich.RDAP.Bootstrap = boot
 	cfg.Enrich.DomainInterval = 0  // the test's second look is at once
 	cfg.Enrich.AllowPrivate = true // the registry is on loopback
+	events := make(chan map[string]any, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		events <- body
+	}))
+	defer receiver.Close()
+	cfg.Notify = []config.Notify{{Config: notify.Config{Type: "webhook", Name: "soc", URL: receiver.URL}}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +99,11 @@ func TestEnrichesNewIncidents(t *testing.T) {
 		return false
 	})
 	e := inc.Enrichment
-	if e.DNS == nil || e.DNS.Status != incident.DNSResolves || strings.Join(e.DNS.A, ",") != "192.0.2.1" ||
+	if e.DNS == nil || e.DNS.Status != incident.DNSNXDomain ||
 		e.RDAP == nil || e.RDAP.Registrar != "Lookalike Registrar" || e.RDAP.AgeDays == nil || e.Checks != 1 || e.NextCheck == nil {
 		t.Fatalf("enrichment %+v dns %+v rdap %+v", e, e.DNS, e.RDAP)
 	}
+	live.Store(true)
 	resp, err := http.Post(h.base+"/api/v1/incidents/"+inc.ID+"/enrich", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -93,11 +112,28 @@ func TestEnrichesNewIncidents(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST enrich: %s", resp.Status)
 	}
+	var second incident.Enrichment
 	h.waitFor("the second look", func() bool {
-		var got incident.Enrichment
-		h.get("/api/v1/incidents/"+inc.ID+"/enrichment", &got)
-		return got.Checks == 2
+		h.get("/api/v1/incidents/"+inc.ID+"/enrichment", &second)
+		return second.Checks == 2
 	})
+	if second.DNS.Status != incident.DNSResolves || strings.Join(second.DNS.A, ",") != "192.0.2.1" || len(second.History) != 1 ||
+		second.History[0].Change != "started resolving" {
+		t.Fatalf("second look: %+v", second)
+	}
+	for kind := ""; kind != "went_live"; {
+		select {
+		case body := <-events:
+			kind, _ = body["event"].(string)
+			if kind == "went_live" {
+				if en, _ := body["enrichment"].(map[string]any); en == nil {
+					t.Errorf("went_live without the evidence: %v", body)
+				}
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("no went_live notification")
+		}
+	}
 	resp, err = http.Get(h.base + "/metrics")
 	if err != nil {
 		t.Fatal(err)

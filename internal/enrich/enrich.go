@@ -293,6 +293,9 @@ func dnsStatus(d *incident.DNSEvidence) string {
 	return d.Status
 }
 
+// ChangeStartedResolving is the history entry of a name going live in DNS.
+const ChangeStartedResolving = "started resolving"
+
 // changes says in words what differs between the previous look and this one.
 func changes(prev *incident.Enrichment, cur incident.Enrichment) []string {
 	if prev == nil {
@@ -302,7 +305,7 @@ func changes(prev *incident.Enrichment, cur incident.Enrichment) []string {
 	if p, c := prev.DNS, cur.DNS; p != nil && c != nil {
 		switch {
 		case p.Status != c.Status && c.Status == incident.DNSResolves:
-			out = append(out, "started resolving")
+			out = append(out, ChangeStartedResolving)
 		case p.Status == incident.DNSResolves && c.Status == incident.DNSNXDomain:
 			out = append(out, "stopped resolving")
 		case p.Status != c.Status && c.Status != incident.DNSTimeout && p.Status != incident.DNSTimeout:

@@ -44,11 +44,13 @@ const (
 const (
 	KindNew            = "new"
 	KindSeverityRaised = "severity_raised"
+	// KindWentLive: enrichment saw the name start resolving ("watch until live").
+	KindWentLive = "went_live"
 )
 
 // Event is something that happened to an incident and is worth telling the SOC.
 type Event struct {
-	// Kind is KindNew or KindSeverityRaised.
+	// Kind is KindNew, KindSeverityRaised or KindWentLive.
 	Kind     string
 	Incident incident.Incident
 }

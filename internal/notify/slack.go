@@ -75,8 +75,11 @@ func truncate(s string, n int) string {
 func (s *slack) message(ev Event) slackMessage {
 	inc := ev.Incident
 	what := "New incident"
-	if ev.Kind == KindSeverityRaised {
+	switch ev.Kind {
+	case KindSeverityRaised:
 		what = "Severity raised"
+	case KindWentLive:
+		what = "Went live"
 	}
 	domain := inc.Domain
 	if inc.DomainUnicode != "" && inc.DomainUnicode != inc.Domain {
