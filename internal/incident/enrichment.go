@@ -114,9 +114,12 @@ type EnrichTarget struct {
 // DueEnrichment lists open incidents never enriched or whose next check is due at now,
 // longest-waiting first.
 func (s *Store) DueEnrichment(ctx context.Context, now time.Time, limit int) ([]EnrichTarget, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, domain, registered_domain FROM incidents
-		WHERE status != 'closed' AND (enrichment IS NULL OR enrich_next <= $1)
-		ORDER BY coalesce(enrich_next, 0), id LIMIT $2`, now.UnixNano(), limit)
+	// Two indexed halves rather than one OR, which would scan every incident every minute.
+	rows, err := s.db.QueryContext(ctx, `SELECT id, domain, registered_domain, due FROM (
+		SELECT id, domain, registered_domain, 0 AS due FROM incidents WHERE enrichment IS NULL AND status != 'closed'
+		UNION ALL
+		SELECT id, domain, registered_domain, enrich_next AS due FROM incidents WHERE enrich_next <= $1 AND status != 'closed'
+		) d ORDER BY due, id LIMIT $2`, now.UnixNano(), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +127,8 @@ func (s *Store) DueEnrichment(ctx context.Context, now time.Time, limit int) ([]
 	var out []EnrichTarget
 	for rows.Next() {
 		var t EnrichTarget
-		var id int64
-		if err := rows.Scan(&id, &t.Domain, &t.RegisteredDomain); err != nil {
+		var id, due int64
+		if err := rows.Scan(&id, &t.Domain, &t.RegisteredDomain, &due); err != nil {
 			return nil, err
 		}
 		t.ID = strconv.FormatInt(id, 10)
