@@ -110,6 +110,9 @@ func (s *slack) message(ev Event) slackMessage {
 		}
 		msg.Blocks = append(msg.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: b.String()}})
 	}
+	if ev := evidenceSummary(inc.Enrichment); ev != "" {
+		msg.Blocks = append(msg.Blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: "*Evidence*\n" + slackEscape(ev)}})
+	}
 	if link := s.links.incident(inc.ID); link != "" {
 		msg.Blocks = append(msg.Blocks, slackBlock{Type: "actions", Elements: []slackElement{{
 			Type: "button", Text: slackText{Type: "plain_text", Text: "Open incident"}, URL: link,

@@ -91,6 +91,7 @@ func (x *xsoar) body(ev Event) ([]byte, error) {
 		},
 		RawJSON: string(raw),
 	}
+	evidenceFields(inc.Enrichment, body.CustomFields)
 	if !inc.FirstSeen.IsZero() {
 		body.Occurred = inc.FirstSeen.UTC().Format("2006-01-02T15:04:05Z07:00")
 	}
@@ -105,6 +106,9 @@ func xsoarDetails(inc incident.Incident) string {
 		fmt.Fprintf(&b, " (similarity %.2f)", inc.Matched.Similarity)
 	}
 	fmt.Fprintf(&b, ". Score %d (%s).", inc.Score, inc.Severity)
+	if ev := evidenceSummary(inc.Enrichment); ev != "" {
+		fmt.Fprintf(&b, "\nEvidence: %s.", ev)
+	}
 	for _, r := range inc.Reasons {
 		fmt.Fprintf(&b, "\n- %s (+%d): %s", r.Rule, r.Points, r.Detail)
 	}
