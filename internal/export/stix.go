@@ -70,6 +70,9 @@ type stixIndicator struct {
 	Confidence     int               `json:"confidence"`
 	Labels         []string          `json:"labels"`
 	ExternalRefs   []stixExternalRef `json:"external_references"`
+	// Enrichment is the triage evidence (DNS, RDAP) as certhunt's API gives it, a custom
+	// property (STIX 2.1 section 11.1).
+	Enrichment *incident.Enrichment `json:"x_certhunt_enrichment,omitempty"`
 }
 
 type stixDomainName struct {
@@ -234,6 +237,7 @@ func indicator(inc incident.Incident, created, modified, now time.Time) stixIndi
 			{SourceName: "certhunt", ExternalID: inc.ID},
 			{SourceName: "crt.sh", URL: "https://crt.sh/?identity=" + url.QueryEscape(inc.Domain)},
 		},
+		Enrichment: inc.Enrichment,
 	}
 }
 
