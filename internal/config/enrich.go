@@ -16,6 +16,10 @@ type Enrich struct {
 	Enabled bool       `yaml:"enabled"`
 	DNS     EnrichDNS  `yaml:"dns"`
 	RDAP    EnrichRDAP `yaml:"rdap"`
+	// HTTP and Screenshot are SPEC.md's fetch of the suspect site and its screenshot; this
+	// version does not contact suspect sites, so they are accepted only while off.
+	HTTP       EnrichHTTP       `yaml:"http"`
+	Screenshot EnrichScreenshot `yaml:"screenshot"`
 	// Recheck are the delays, after each look, before the next; after the last one a name is
 	// no longer looked at unless an analyst asks (POST /api/v1/incidents/{id}/enrich).
 	Recheck []time.Duration `yaml:"recheck"`
@@ -51,6 +55,18 @@ type EnrichRDAP struct {
 	Bootstrap string `yaml:"bootstrap"`
 	// Timeout bounds one RDAP request.
 	Timeout time.Duration `yaml:"timeout"`
+}
+
+// EnrichHTTP is the fetch of the suspect site (not available yet: Enabled must be false).
+type EnrichHTTP struct {
+	Enabled bool `yaml:"enabled"`
+	// Proxy is the http(s) proxy suspect sites would be fetched through.
+	Proxy string `yaml:"proxy"`
+}
+
+// EnrichScreenshot is the headless-browser screenshot (not available yet: Enabled must be false).
+type EnrichScreenshot struct {
+	Enabled bool `yaml:"enabled"`
 }
 
 // Enrichment defaults.
@@ -94,6 +110,15 @@ func (e *Enrich) validate(bad func(key, format string, args ...any)) {
 		bad("enrich.rdap.bootstrap", "must be a URL or a file while enrich.rdap.enabled is true")
 	} else if strings.Contains(b, "://") {
 		checkURL(bad, "enrich.rdap.bootstrap", b, "http", "https")
+	}
+	if e.HTTP.Enabled {
+		bad("enrich.http.enabled", "fetching suspect sites is not available in this version; set false")
+	}
+	if e.HTTP.Proxy != "" {
+		checkURL(bad, "enrich.http.proxy", e.HTTP.Proxy, "http", "https")
+	}
+	if e.Screenshot.Enabled {
+		bad("enrich.screenshot.enabled", "screenshots are not available in this version; set false")
 	}
 	for i, d := range e.Recheck {
 		if d < time.Minute {

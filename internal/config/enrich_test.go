@@ -29,7 +29,10 @@ func TestEnrichConfig(t *testing.T) {
 		{"enrich:\n  concurrency: 100\n", "enrich.concurrency: 100 is not between 1 and 64"},
 		{"enrich:\n  rate: 0\n", "enrich.rate: 0 is not between 0 and 1000"},
 		{"enrich:\n  dns: {timeout: 0s}\n", "enrich.dns.timeout: 0s is not between 0s and 1m"},
-		{"enrich:\n  http: {enabled: true}\n", `unknown key "http"`},
+		{"enrich:\n  http: {enabled: true}\n", "enrich.http.enabled: fetching suspect sites is not available in this version"},
+		{"enrich:\n  http: {proxy: 'socks://x'}\n", `enrich.http.proxy: "socks://x": scheme must be one of http, https`},
+		{"enrich:\n  screenshot: {enabled: true}\n", "enrich.screenshot.enabled: screenshots are not available"},
+		{"enrich:\n  htpp: {}\n", `unknown key "htpp"`},
 	} {
 		c, err := Parse([]byte(tc.yaml), "test.yaml")
 		if err == nil {
