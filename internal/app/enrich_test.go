@@ -144,3 +144,42 @@ func TestEnrichesNewIncidents(t *testing.T) {
 		t.Errorf("metrics lack the enrichment counters:\n%s", body)
 	}
 }
+
+// TestStuckEnricherNeverSlowsIngestion: with the resolver never answering, one worker and a
+// queue of one, every lookalike of the log still becomes an incident; the ones the queue could
+// not take are counted as dropped.
+func TestStuckEnricherNeverSlowsIngestion(t *testing.T) {
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // reads nothing, answers nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	ca, rfc := newRFC6962(t)
+	var entries []ctlogtest.Entry
+	for i := range 20 {
+		der, err := ca.Issue([]string{fmt.Sprintf("paypal-login%d.com", i)}, testcert.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
+	}
+	addPublish(t, rfc, entries...)
+	cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
+	cfg.Enrich.Enabled = true
+	cfg.Enrich.RDAP.Enabled = false
+	cfg.Enrich.DNS.Resolvers = []string{silent.LocalAddr().String()}
+	cfg.Enrich.DNS.Timeout = time.Minute
+	cfg.Enrich.QueueSize, cfg.Enrich.Concurrency = 1, 1
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, cfg)
+	h.waitFor("20 incidents", func() bool {
+		var list struct{ Incidents []incident.Incident }
+		h.get("/api/v1/incidents?limit=100", &list)
+		return len(list.Incidents) == 20
+	})
+	if s := h.app.Enricher.Stats(); s.Dropped == 0 || s.Done != 0 {
+		t.Errorf("enricher stats %+v: want drops and no look finished", s)
+	}
+}

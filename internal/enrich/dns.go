@@ -205,12 +205,7 @@ func (q *querier) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg,
 	m.SetEdns0(1232, false)
 	var lastErr error
 	for _, srv := range q.servers {
-		r, _, err := q.client.ExchangeContext(ctx, m, srv)
-		if err == nil && r.Truncated {
-			tcp := *q.client
-			tcp.Net = "tcp"
-			r, _, err = tcp.ExchangeContext(ctx, m, srv)
-		}
+		r, err := q.exchange(ctx, m, srv)
 		if err != nil {
 			lastErr = fmt.Errorf("%s %s at %s: %w", dns.TypeToString[qtype], name, srv, err)
 			if ctx.Err() != nil {
@@ -230,6 +225,32 @@ func (q *querier) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg,
 		return nil, fmt.Errorf("%s %s: every resolver failed", dns.TypeToString[qtype], name)
 	}
 	return nil, lastErr
+}
+
+// exchange asks one server, over TCP when the UDP answer is truncated. miekg/dns bounds a
+// query by its timeout but does not see ctx end, so the query runs aside and is abandoned on
+// cancellation (it ends at its own timeout): a stuck resolver cannot hold up shutdown.
+func (q *querier) exchange(ctx context.Context, m *dns.Msg, srv string) (*dns.Msg, error) {
+	type result struct {
+		r   *dns.Msg
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, _, err := q.client.ExchangeContext(ctx, m, srv)
+		if err == nil && r.Truncated {
+			tcp := *q.client
+			tcp.Net = "tcp"
+			r, _, err = tcp.ExchangeContext(ctx, m, srv)
+		}
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // status maps an A query's outcome to the evidence's status.
