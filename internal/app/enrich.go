@@ -39,21 +39,34 @@ func (a *App) enqueueEnrichment(inc incident.Incident) {
 	}
 }
 
-// onEnriched tells the notifiers when a look saw the name go live, with its evidence.
+// onEnriched adds the look's positive evidence to the incident's score (enrich.Raise) and
+// tells the notifiers when the name went live, or else when the severity rose.
 func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
 	live := false
 	for _, c := range e.History {
 		live = live || c.At.Equal(e.CheckedAt) && c.Change == enrich.ChangeStartedResolving
 	}
-	if !live || a.Notifier == nil {
+	ctx := context.Background()
+	raised := false
+	if alert, ok := enrich.Raise(inc, e); ok {
+		var err error
+		if raised, err = a.Store.Raise(ctx, inc.ID, alert); err != nil {
+			a.log.Warn("enrichment: raising incident", "incident", inc.ID, "err", err)
+		}
+	}
+	if (!live && !raised) || a.Notifier == nil {
 		return
 	}
-	cur, err := a.Store.Get(context.Background(), inc.ID)
+	cur, err := a.Store.Get(ctx, inc.ID)
 	if err != nil {
 		a.log.Warn("enrichment: reading incident to notify", "incident", inc.ID, "err", err)
 		return
 	}
-	a.notify(notify.KindWentLive, *cur)
+	kind := notify.KindSeverityRaised
+	if live {
+		kind = notify.KindWentLive
+	}
+	a.notify(kind, *cur)
 }
 
 var descEnrich = prometheus.NewDesc("certhunt_enrich_total", "Enrichment looks, by what happened: enqueued, dropped (queue full), done, failed.", []string{"result"}, nil)

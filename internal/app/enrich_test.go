@@ -57,7 +57,8 @@ func TestEnrichesNewIncidents(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		io.WriteString(w, `{"events":[{"eventAction":"registration","eventDate":"2026-11-30T00:00:00Z"}],
+		created := time.Now().UTC().Add(-3 * 24 * time.Hour).Format(time.RFC3339) // a young registration
+		io.WriteString(w, `{"events":[{"eventAction":"registration","eventDate":"`+created+`"}],
 			"entities":[{"roles":["registrar"],"vcardArray":["vcard",[["fn",{},"text","Lookalike Registrar"]]]}]}`)
 	}))
 	defer rdap.Close()
@@ -76,6 +77,8 @@ func TestEnrichesNewIncidents(t *testing.T) {
 	cfg.Enrich.RDAP.Bootstrap = boot
 	cfg.Enrich.DomainInterval = 0  // the test's second look is at once
 	cfg.Enrich.AllowPrivate = true // the registry is on loopback
+	// A score with room for the evidence.
+	cfg.Scoring.Weights, cfg.Scoring.IncidentThreshold = map[string]int{"confusable": 40}, 40
 	events := make(chan map[string]any, 4)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]any
@@ -104,6 +107,17 @@ func TestEnrichesNewIncidents(t *testing.T) {
 		t.Fatalf("enrichment %+v dns %+v rdap %+v", e, e.DNS, e.RDAP)
 	}
 	live.Store(true)
+	rules := func() map[string]int {
+		var cur incident.Incident
+		h.get("/api/v1/incidents/"+inc.ID, &cur)
+		m := map[string]int{"score": cur.Score}
+		for _, r := range cur.Reasons {
+			m[r.Rule] = r.Points
+		}
+		return m
+	}
+	h.waitFor("the young registration in the score", func() bool { return rules()["evidence_young_registration"] == 20 })
+	s1 := rules()["score"]
 	resp, err := http.Post(h.base+"/api/v1/incidents/"+inc.ID+"/enrich", "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +134,10 @@ func TestEnrichesNewIncidents(t *testing.T) {
 	if second.DNS.Status != incident.DNSResolves || strings.Join(second.DNS.A, ",") != "192.0.2.1" || len(second.History) != 1 ||
 		second.History[0].Change != "started resolving" {
 		t.Fatalf("second look: %+v", second)
+	}
+	h.waitFor("going live in the score", func() bool { r := rules(); return r["evidence_went_live"] == 15 })
+	if r := rules(); r["score"] != min(s1+15, 100) {
+		t.Errorf("score %d after going live, %d before", r["score"], s1)
 	}
 	for kind := ""; kind != "went_live"; {
 		select {

@@ -49,3 +49,59 @@ func plural(n int, unit string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }
+
+// RuleWentLive is the reason a name that started resolving between two looks gets.
+const RuleWentLive = "evidence_went_live"
+
+const pointsWentLive = 15
+
+// Raise is the alert that adds a look's positive evidence (a young registration, going live)
+// to the incident's score through incident.Store.Raise, each rule once; ok is false when
+// there is nothing to add. Negative evidence (NXDOMAIN, parked) stays advisory in the
+// enrichment's points: a stored score is never lowered by a look.
+func Raise(inc *incident.Incident, e incident.Enrichment) (a detect.Alert, ok bool) {
+	has := map[string]bool{}
+	for _, r := range inc.Reasons {
+		has[r.Rule] = true
+	}
+	var add []detect.Reason
+	for _, r := range e.Reasons {
+		if r.Points > 0 && !has[r.Rule] {
+			add = append(add, r)
+			has[r.Rule] = true
+		}
+	}
+	if !has[RuleWentLive] {
+		for _, c := range e.History {
+			if c.At.Equal(e.CheckedAt) && c.Change == ChangeStartedResolving {
+				add = append(add, detect.Reason{Rule: RuleWentLive, Points: pointsWentLive, Detail: "went live: the name started resolving"})
+				break
+			}
+		}
+	}
+	if len(add) == 0 {
+		return detect.Alert{}, false
+	}
+	score := inc.Score
+	for _, r := range add {
+		score += r.Points
+	}
+	score = min(score, 100)
+	return detect.Alert{Domain: inc.Domain, DomainUnicode: inc.DomainUnicode, RegisteredDomain: inc.RegisteredDomain, Asset: inc.Asset,
+		Matched: inc.Matched, Reasons: append(append([]detect.Reason{}, inc.Reasons...), add...), IntelHits: inc.IntelHits,
+		Score: score, Severity: severityOf(score), Incident: true}, true
+}
+
+// severityOf is detect's mapping of a score to a severity (low < 40 ≤ medium < 60 ≤ high < 80 ≤
+// critical), which detect does not export.
+func severityOf(score int) string {
+	switch {
+	case score < 40:
+		return "low"
+	case score < 60:
+		return "medium"
+	case score < 80:
+		return "high"
+	}
+	return "critical"
+}

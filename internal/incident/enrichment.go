@@ -22,8 +22,9 @@ type Enrichment struct {
 	Checks int           `json:"checks"`
 	DNS    *DNSEvidence  `json:"dns,omitempty"`
 	RDAP   *RDAPEvidence `json:"rdap,omitempty"`
-	// Reasons are the points this evidence adds to the score (negative ones lower it), and
-	// Points their sum; advisory for now: the incident's score does not include them yet.
+	// Reasons are what this evidence says for (positive points) or against (negative) the
+	// name being malicious, and Points their sum. The positive ones join the incident's score
+	// (enrich.Raise); the negative ones are advisory.
 	Reasons []detect.Reason `json:"reasons,omitempty"`
 	Points  int             `json:"points"`
 	// History lists what changed between looks, oldest first.
