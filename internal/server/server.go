@@ -74,6 +74,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/check", s.check)
 	mux.HandleFunc("POST /api/v1/homographs", s.homographs)
 	mux.HandleFunc("POST /api/v1/allow", s.allow)
+	s.workspaceRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -158,8 +159,8 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 
 func (s *Server) filter(r *http.Request) (incident.Filter, error) {
 	q := r.URL.Query()
-	f := incident.Filter{Status: q.Get("status"), Severity: q.Get("severity"), Asset: q.Get("asset"),
-		Query: q.Get("q"), Cursor: q.Get("cursor")}
+	f := incident.Filter{Status: q.Get("status"), Severity: q.Get("severity"), Verdict: q.Get("verdict"),
+		Asset: q.Get("asset"), Query: q.Get("q"), Cursor: q.Get("cursor")}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
@@ -275,6 +276,7 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, 128<<10, &p) {
 		return
 	}
+	p.Author = author(r)
 	inc, err := s.Store.Update(r.Context(), r.PathValue("id"), p)
 	switch {
 	case errors.Is(err, incident.ErrNotFound):
@@ -456,6 +458,8 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Domain string `json:"domain"`
 		Reason string `json:"reason"`
+		// Incident is the incident the name was allowed from; the change goes into its history.
+		Incident string `json:"incident"`
 	}
 	if !readJSON(w, r, 1<<16, &req) {
 		return
@@ -466,10 +470,26 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := names.Parse(req.Domain)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, fmt.Errorf("domain %q: %w", req.Domain, err))
 		return
 	}
-	if err := s.Store.Allow(r.Context(), n.ASCII, req.Reason); err != nil {
+	if n.ASCII == n.PublicSuffix || !strings.Contains(n.ASCII, ".") {
+		// Allowing "com" or "co.uk" would silence every lookalike under it.
+		writeError(w, http.StatusBadRequest, fmt.Errorf("domain %q is a public suffix, not a domain one can allow", req.Domain))
+		return
+	}
+	if req.Incident != "" {
+		if _, err := s.Store.Get(r.Context(), req.Incident); errors.Is(err, incident.ErrNotFound) {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("incident %q not found", req.Incident))
+			return
+		} else if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+	}
+	added, err := s.Store.AddAllow(r.Context(), incident.AllowEntry{Domain: n.ASCII, Reason: req.Reason,
+		Author: author(r), Incident: req.Incident})
+	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
@@ -479,5 +499,5 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"allowed": n.ASCII})
+	writeJSON(w, http.StatusOK, map[string]any{"allowed": n.ASCII, "added": added})
 }
