@@ -471,10 +471,10 @@ func (s *Store) MalformedCount(ctx context.Context, logURL string) (int64, error
 type Filter struct {
 	Status, Severity, Asset, Query string
 	// Verdict accepts a comma-separated list too; "none" stands for no verdict yet.
-	Verdict string
-	Since, Until                   time.Time
-	Limit                          int
-	Cursor                         string
+	Verdict      string
+	Since, Until time.Time
+	Limit        int
+	Cursor       string
 }
 
 // Validate checks the filter's values, so that a request cannot make List build a query of
