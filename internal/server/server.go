@@ -58,9 +58,37 @@ type Server struct {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+// router is a ServeMux that remembers its patterns, so that a test can hold the OpenAPI
+// document to the routes really served.
+type router struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (m *router) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// Routes lists the patterns Handler serves ("GET /api/v1/incidents", ...).
+func (s *Server) Routes() []string {
+	_, patterns := s.build()
+	return patterns
+}
+
 // Handler returns the whole HTTP surface.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	h, _ := s.build()
+	return h
+}
+
+func (s *Server) build() (http.Handler, []string) {
+	mux := &router{ServeMux: http.NewServeMux()}
 	mux.HandleFunc("GET /api/v1/incidents", s.listIncidents)
 	mux.HandleFunc("GET /api/v1/incidents/export", s.exportIncidents)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
@@ -93,7 +121,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Auth != nil {
 		h = s.Auth(h)
 	}
-	outer := http.NewServeMux()
+	outer := &router{ServeMux: http.NewServeMux(), patterns: mux.patterns}
 	outer.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -111,7 +139,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, status, body)
 	})
 	outer.Handle("/", h)
-	return securityHeaders(outer)
+	return securityHeaders(outer), outer.patterns
 }
 
 func securityHeaders(next http.Handler) http.Handler {

@@ -21,7 +21,8 @@ import (
 // is signed in.
 
 // workspaceRoutes registers the routes of this file on mux.
-func (s *Server) workspaceRoutes(mux *http.ServeMux) {
+func (s *Server) workspaceRoutes(mux *router) {
+	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	mux.HandleFunc("GET /api/v1/me", s.me)
 	mux.HandleFunc("GET /api/v1/watchlist/assets", s.watchlistAssets)
 	mux.HandleFunc("GET /api/v1/watchlist/{asset}", s.getAsset)
