@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -128,6 +129,10 @@ func (f *fakeAPI) handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/watchlist", f.putWatchlist)
 	mux.HandleFunc("POST /api/v1/watchlist/merge", f.mergeWatchlist)
 	mux.HandleFunc("GET /api/v1/watchlist/info", f.watchlistInfo)
+	mux.HandleFunc("GET /api/v1/watchlist/assets", f.watchlistAssets)
+	mux.HandleFunc("GET /api/v1/me", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"name": "", "role": "admin", "authenticated": false})
+	})
 	mux.HandleFunc("POST /api/v1/homographs", f.homographs)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
@@ -341,6 +346,16 @@ func (f *fakeAPI) mergeWatchlist(w http.ResponseWriter, r *http.Request) {
 		f.watchlist[key] = append(f.watchlist[key], values...)
 	}
 	writeJSON(w, http.StatusOK, f.watchlist)
+}
+
+func (f *fakeAPI) watchlistAssets(w http.ResponseWriter, _ *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []map[string]any{}
+	for _, k := range slices.Sorted(maps.Keys(f.watchlist)) {
+		out = append(out, map[string]any{"asset": k, "homographs": len(f.watchlist[k])})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"assets": out})
 }
 
 func (f *fakeAPI) watchlistInfo(w http.ResponseWriter, _ *http.Request) {

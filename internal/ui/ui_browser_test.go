@@ -302,7 +302,15 @@ func TestBrowserLoginAndCSRF(t *testing.T) {
 
 func TestBrowserWatchlist(t *testing.T) {
 	u := newUITest(t)
-	u.Open("#/watchlist", "#watchlist-json")
+	u.Open("#/watchlist", "#watchlist-json-open")
+	if got := u.Text("#watchlist-count"); got != "2 protected domains, 2 homographs" {
+		t.Errorf("count %q", got)
+	}
+	if got := u.Eval(`[...document.querySelectorAll('#assets tbody tr')].map(tr => tr.dataset.asset + ':' + tr.cells[1].textContent).join(' ')`); got != "example.org:0 paypal.com:2" {
+		t.Errorf("assets table %q", got)
+	}
+	// The whole list is loaded only on request.
+	u.Do(chromedp.Click(chromedp.CSS("#watchlist-json-open")), chromedp.WaitVisible(chromedp.CSS("#watchlist-json")))
 	if info := u.Text("#watchlist-info"); !strings.Contains(info, "homographs.json") {
 		t.Errorf("list info %q lacks its source", info)
 	}

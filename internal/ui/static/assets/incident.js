@@ -219,16 +219,21 @@ function actionsCard(inc, reload, fail) {
     }
   });
 
+  // A false positive can allow the exact name or its whole registered domain (every name under
+  // it); the allow entry names this incident, so the change joins its history.
   const name = inc.domain || '';
+  const registered = inc.registered_domain && inc.registered_domain !== name ? inc.registered_domain : '';
   const fpMessage = h('div', {});
+  let target = name;
+  const targetText = h('span', { class: 'mono' }, name);
   const confirmBox = h('div', { class: 'confirm', hidden: true },
-    h('p', {}, 'Close as false positive and never alert on ', h('span', { class: 'mono' }, name), ' again?'),
+    h('p', {}, 'Close as false positive and never alert on ', targetText, ' (and names under it) again?'),
     h('button', { type: 'button', class: 'danger', id: 'fp-confirm', onclick: async (ev) => {
       ev.target.disabled = true;
       try {
         await api.updateIncident(inc.id, { verdict: 'false_positive', status: 'closed' });
-        await api.allow(name);
-        await reload(`Closed; ${name} is now allowed.`);
+        await api.allow(target, inc.id);
+        await reload(`Closed; ${target} is now allowed.`);
       } catch (err) {
         ev.target.disabled = false;
         if (err.name === 'AuthError') fail(err);
@@ -236,12 +241,19 @@ function actionsCard(inc, reload, fail) {
       }
     } }, 'Close and allow'),
     h('button', { type: 'button', onclick: () => { confirmBox.hidden = true; } }, 'Cancel'));
-  const fp = h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow', disabled: !name, onclick: () => { confirmBox.hidden = false; } },
+  const ask = (domain) => () => {
+    target = domain;
+    targetText.textContent = domain;
+    confirmBox.hidden = false;
+  };
+  const fp = h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow', disabled: !name, onclick: ask(name) },
     'False positive: allow this name');
+  const fpRegistered = registered ? h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow-registered', onclick: ask(registered) },
+    'Allow the registered domain ', h('span', { class: 'mono' }, registered)) : null;
 
   return h('section', { class: 'card' },
     h('h2', {}, 'Actions'), form,
-    h('div', { class: 'fp' }, fp, confirmBox, fpMessage),
+    h('div', { class: 'fp' }, h('div', { class: 'row' }, fp, fpRegistered), confirmBox, fpMessage),
     h('h3', {}, 'History'), historyList(inc));
 }
 
