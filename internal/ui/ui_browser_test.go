@@ -128,6 +128,24 @@ func TestBrowserFilterReachesAPI(t *testing.T) {
 	}
 }
 
+// The export links carry the list's filters, the verdict among them.
+func TestBrowserExportFollowsFilters(t *testing.T) {
+	u := newUITest(t)
+	u.Open("#/incidents?verdict=true_positive&asset=paypal.com&q=pay", `#filters`)
+	if got := u.Eval(`document.querySelector('#filter-verdict').value`); got != "true_positive" {
+		t.Errorf("verdict filter shows %q", got)
+	}
+	exports := u.Eval(`[...document.querySelectorAll('a[download]')].map(a => a.getAttribute('href')).join(' ')`)
+	for _, want := range []string{"format=csv", "format=stix", "verdict=true_positive", "asset=paypal.com", "q=pay"} {
+		if !strings.Contains(exports, want) {
+			t.Errorf("export links %q lack %q", exports, want)
+		}
+	}
+	if !u.api.sawQuery("verdict", "true_positive") {
+		t.Error("the verdict filter did not reach the API")
+	}
+}
+
 func TestBrowserDateFilterAndPaging(t *testing.T) {
 	u := newUITest(t)
 	today := time.Now().UTC().Format(time.DateOnly)
