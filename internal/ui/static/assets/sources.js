@@ -1,7 +1,7 @@
 // The sources and feeds page: how far each CT log and certstream source has read, how far behind
 // it is and what went wrong, and each threat-intel feed's state. Refreshed every few seconds.
 import { api } from './api.js';
-import { fmtDuration, fmtNumber, fmtTime, h, notice, replace, table } from './dom.js';
+import { fmtDuration, fmtNumber, fmtTime, h, notice, plural, replace, table } from './dom.js';
 
 const refreshMillis = 5000;
 
@@ -16,7 +16,8 @@ function health(src) {
 
 function progress(src) {
   if (src.type === 'certstream') {
-    return h('span', { class: 'muted' }, `${fmtNumber(src.messages)} messages, ${fmtNumber(src.reconnects)} reconnects`);
+    // A counter the server has not sent yet is zero, not "—".
+    return h('span', { class: 'muted' }, `${plural(src.messages || 0, 'message')}, ${plural(src.reconnects || 0, 'reconnect')}`);
   }
   const pos = src.position;
   const size = src.tree_size;

@@ -15,7 +15,7 @@ function infoCard(info) {
     h('h2', {}, 'Loaded list'),
     kv([
       ['Loaded', fmtTime(info.loaded_at)],
-      ['Source', info.source ? h('span', { class: 'mono' }, info.source) : ''],
+      ['Source', info.source ? h('span', { class: 'mono wrap', title: info.source }, info.source) : ''],
       ['Assets', fmtNumber(info.assets)],
       ['Homographs', fmtNumber(info.homographs)],
       ['Last error', info.last_error ? h('span', { class: 'error-text' }, info.last_error) : h('span', { class: 'muted' }, 'none')],
