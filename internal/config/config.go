@@ -44,6 +44,9 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// LogFormat is text (logfmt-like key=value lines, for people) or json (one JSON object a
+	// line, for log shippers such as journald exporters, Loki or Elastic).
+	LogFormat string `yaml:"log_format"`
 
 	Watchlist        Watchlist        `yaml:"watchlist"`
 	Sources          Sources          `yaml:"sources"`
@@ -241,6 +244,7 @@ const (
 	DefaultListen               = "127.0.0.1:8080"
 	DefaultDataDir              = "./certhunt-data"
 	DefaultLogLevel             = "info"
+	DefaultLogFormat            = "text"
 	DefaultWatchlistFile        = "homographs.json"
 	DefaultUpdateInterval       = 30 * time.Minute
 	DefaultLevenshteinThreshold = 0.85
@@ -256,9 +260,10 @@ var defaultYAML []byte
 // Default returns the defaults: serve runs on these with no config file at all.
 func Default() *Config {
 	return &Config{
-		Listen:   DefaultListen,
-		DataDir:  DefaultDataDir,
-		LogLevel: DefaultLogLevel,
+		Listen:    DefaultListen,
+		DataDir:   DefaultDataDir,
+		LogLevel:  DefaultLogLevel,
+		LogFormat: DefaultLogFormat,
 		Watchlist: Watchlist{
 			File:                 DefaultWatchlistFile,
 			UpdateInterval:       DefaultUpdateInterval,
@@ -375,6 +380,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log_format", "%q is not text or json", c.LogFormat)
 	}
 	c.validateWatchlist(ps)
 	c.validateSources(ps)
