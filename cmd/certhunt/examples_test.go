@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -51,5 +53,56 @@ func TestLogFormatJSON(t *testing.T) {
 	cfg.LogFormat = "xml"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "log_format") {
 		t.Fatalf("log_format xml: %v, want an error naming log_format", err)
+	}
+}
+
+// TestSystemdUnitIsHardened keeps the shipped unit's sandbox, and its config path, in place.
+func TestSystemdUnitIsHardened(t *testing.T) {
+	data, err := os.ReadFile("../../examples/certhunt.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"DynamicUser=yes", "StateDirectory=certhunt", "ProtectSystem=strict", "NoNewPrivileges=yes",
+		"CapabilityBoundingSet=\n", "ExecStart=/usr/local/bin/certhunt serve -config /etc/certhunt/certhunt.yaml"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("certhunt.service lacks %q", want)
+		}
+	}
+}
+
+// TestGrafanaDashboardUsesRealMetrics fails when the dashboard queries a metric certhunt does
+// not export (a renamed metric would leave an empty panel).
+func TestGrafanaDashboardUsesRealMetrics(t *testing.T) {
+	data, err := os.ReadFile("../../examples/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatalf("grafana-dashboard.json: %v", err)
+	}
+	src, err := os.ReadFile("../../internal/app/metrics.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metric := regexp.MustCompile(`certhunt_[a-z_]+`)
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range metric.FindAllString(tg.Expr, -1) {
+				n++
+				if !strings.Contains(string(src), `"`+m+`"`) {
+					t.Errorf("panel %q queries %s, which internal/app/metrics.go does not export", p.Title, m)
+				}
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d metric references in the dashboard", n)
 	}
 }
