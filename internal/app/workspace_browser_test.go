@@ -90,6 +90,11 @@ func TestBrowserWorkspace(t *testing.T) {
 		if n := len(a.Watchlist.Current().List["paypal.com"]); n != 100_000 {
 			t.Errorf("after refused changes paypal.com lists %d names", n)
 		}
+		// The analyst's asset page offers no changes it would be refused.
+		analyst.Open("/#/watchlist/paypal.com", "#asset-readonly")
+		if got := analyst.Eval(`String(document.querySelectorAll('#asset-names button, #asset-add, #asset-regenerate').length)`); got != "0" {
+			t.Errorf("an analyst sees %s watchlist controls", got)
+		}
 		var inc incident.Incident
 		apiGet(t, h.base, "/api/v1/incidents/"+fp.id, rootToken, &inc)
 		if inc.Status != "new" {

@@ -7,6 +7,10 @@ import { fmtNumber, h, markedDomain, notice, plural, replace, table } from './do
 const pageSize = 100;
 
 export async function renderAsset(ctx, asset, params) {
+  // Only admins change the watchlist: others see the list without the controls they would be
+  // refused.
+  const me = await api.me().catch(() => null);
+  const admin = !me || me.role === 'admin';
   const state = { q: params.get('q') || '', cursors: [''], page: null };
   const message = h('div', { id: 'asset-message' });
   const body = h('div', { id: 'asset-body' }, h('p', { class: 'muted' }, 'Loading…'));
@@ -37,7 +41,7 @@ export async function renderAsset(ctx, asset, params) {
     const first = (state.cursors.length - 1) * pageSize;
     const rows = page.homographs.map((name) => h('tr', { dataset: { name } },
       h('td', {}, markedDomain(name, asset)),
-      h('td', { class: 'num' }, h('button', { type: 'button', class: 'small danger-outline', title: `Remove ${name}`, onclick: async (ev) => {
+      h('td', { class: 'num' }, admin && h('button', { type: 'button', class: 'small danger-outline', title: `Remove ${name}`, onclick: async (ev) => {
         ev.target.disabled = true;
         try {
           await api.editAsset(asset, { remove: [name] });
@@ -126,12 +130,12 @@ export async function renderAsset(ctx, asset, params) {
   replace(ctx.main,
     h('div', { class: 'breadcrumb' }, h('a', { href: '#/watchlist' }, '← Watchlist')),
     h('div', { class: 'page-head' }, h('h1', { id: 'asset-name' }, markedDomain(asset)), count,
-      h('div', { class: 'spacer' }), regen, drop),
+      h('div', { class: 'spacer' }), admin ? [regen, drop] : h('span', { class: 'muted', id: 'asset-readonly' }, `Read-only: changing the watchlist needs the admin role (you are ${me.role}).`)),
     regenBox, dropBox, message,
     h('section', { class: 'card' },
       h('div', { class: 'filters' }, h('label', { class: 'field grow' }, h('span', {}, 'Search'), search)),
       body),
-    h('section', { class: 'card' }, addForm));
+    admin ? h('section', { class: 'card' }, addForm) : null);
   document.title = `${asset} · Watchlist · certhunt`;
   await load();
   return () => clearTimeout(timer);
