@@ -195,5 +195,11 @@ func TestBrowserWorkspace(t *testing.T) {
 		if got := b.Text("#watchlist-count"); got != "1 protected domain, 100,000 homographs" {
 			t.Errorf("count after removal %q", got)
 		}
+		// Signing out from the top bar ends the session.
+		b.Do(chromedp.Click(chromedp.CSS("#logout")))
+		b.WaitFor(`document.querySelector('#login-token') !== null && document.getElementById('user').hidden`)
+		if got := b.Eval(`fetch('/api/v1/me').then(r => String(r.status))`); got != "401" {
+			t.Errorf("after signing out the API answers %s, want 401", got)
+		}
 	})
 }

@@ -527,5 +527,6 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.audit(r, "allow entry added", "domain", n.ASCII, "incident", req.Incident)
 	writeJSON(w, http.StatusOK, map[string]any{"allowed": n.ASCII, "added": added})
 }

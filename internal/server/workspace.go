@@ -41,6 +41,14 @@ func author(r *http.Request) string {
 	return u.Name
 }
 
+// audit logs a change with its author: watchlist and allow-list changes have no incident
+// history to join, so the log is their trail.
+func (s *Server) audit(r *http.Request, msg string, args ...any) {
+	if s.Logger != nil {
+		s.Logger.Info(msg, append(args, "by", author(r), "remote", r.RemoteAddr)...)
+	}
+}
+
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	u, ok := auth.UserFrom(r.Context())
 	if !ok {
@@ -196,6 +204,7 @@ func (s *Server) putAsset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	s.audit(r, "watchlist asset replaced", "asset", key, "homographs", len(values))
 	s.assetAnswer(w, key)
 }
 
@@ -219,6 +228,7 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusBadRequest, err)
 	default:
+		s.audit(r, "watchlist asset removed", "asset", raw)
 		writeJSON(w, http.StatusOK, map[string]string{"removed": raw})
 	}
 }
@@ -276,6 +286,7 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusBadRequest, err)
 	default:
+		s.audit(r, "watchlist asset edited", "asset", key, "added", len(req.Add), "removed", len(req.Remove))
 		s.assetAnswer(w, key)
 	}
 }
@@ -336,6 +347,7 @@ func (s *Server) regenerateAsset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	s.audit(r, "watchlist asset regenerated", "asset", key, "homographs", len(values))
 	s.assetAnswer(w, key)
 }
 
@@ -384,5 +396,6 @@ func (s *Server) disallow(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.audit(r, "allow entry removed", "domain", e.Domain)
 	writeJSON(w, http.StatusOK, map[string]any{"removed": e})
 }

@@ -1,16 +1,19 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +38,21 @@ type workspace struct {
 	srv   *httptest.Server
 	store *incident.Store
 	wl    *watchlist.Manager
+	log   *syncBuffer
 }
+
+// syncBuffer is a log destination the handlers' goroutines may share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
 
 func newWorkspace(t *testing.T, list homograph.List) *workspace {
 	t.Helper()
@@ -62,7 +79,8 @@ func newWorkspace(t *testing.T, list homograph.List) *workspace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: store, Watchlist: wl, Auth: a.Middleware,
+	logs := &syncBuffer{}
+	s := &Server{Store: store, Watchlist: wl, Auth: a.Middleware, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		OnAllow: func(ctx context.Context) error {
 			allowed, err := store.Allowed(ctx)
 			if err != nil {
@@ -82,7 +100,7 @@ func newWorkspace(t *testing.T, list homograph.List) *workspace {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &workspace{srv: srv, store: store, wl: wl}
+	return &workspace{srv: srv, store: store, wl: wl, log: logs}
 }
 
 // call sends body (JSON, or none when "") with token and decodes a JSON answer into out (when
@@ -251,6 +269,13 @@ func TestWatchlistByAssetEdits(t *testing.T) {
 	}
 	if _, ok := ws.wl.Current().List["bank.example"]; ok {
 		t.Fatal("bank.example still listed")
+	}
+	// Watchlist changes have no incident history: the log names who made them.
+	for _, want := range []string{`msg="watchlist asset edited" asset=paypal.com added=1 removed=2 by=root`,
+		`msg="watchlist asset removed" asset=bank.example by=root`, `msg="watchlist asset regenerated" asset=example.org homographs=1 by=root`} {
+		if !strings.Contains(ws.log.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, ws.log.String())
+		}
 	}
 }
 
