@@ -129,6 +129,15 @@ func TestBrowserWorkspace(t *testing.T) {
 		if al := a.Watchlist.Index().Evaluate("login.examp1e.org"); !al.Incident {
 			t.Errorf("after removal from the allow list the name does not alert again: %+v", al)
 		}
+		// A name allowed by hand, with a reason; a public suffix is refused with the reason why.
+		b.Do(chromedp.SendKeys(chromedp.CSS("#allow-domain"), "partner.example"), chromedp.SendKeys(chromedp.CSS("#allow-reason"), "our partner"),
+			chromedp.Click(chromedp.CSS("#allow-add")))
+		b.WaitFor(`document.querySelector('tr[data-domain="partner.example"]') !== null`)
+		if row := b.Text(`tr[data-domain="partner.example"]`); !strings.Contains(row, "alice") || !strings.Contains(row, "our partner") {
+			t.Errorf("hand-made allow row %q", row)
+		}
+		b.Do(chromedp.SendKeys(chromedp.CSS("#allow-domain"), "co.uk"), chromedp.Click(chromedp.CSS("#allow-add")))
+		b.WaitFor(`document.querySelector('#allow-message').textContent.includes('public suffix')`)
 		var inc incident.Incident
 		apiGet(t, h.base, "/api/v1/incidents/"+fp.id, rootToken, &inc)
 		last := inc.History[len(inc.History)-1]

@@ -26,6 +26,22 @@ export async function renderAllow(ctx, flash) {
         else replace(message, notice('error', err.message));
       }
     } }, 'Remove'))));
+  const domain = h('input', { type: 'text', id: 'allow-domain', placeholder: 'partner-brand.example', required: true });
+  const reason = h('input', { type: 'text', id: 'allow-reason', placeholder: 'why (optional)', maxlength: '1024' });
+  const form = h('form', { class: 'filters', id: 'allow-form' },
+    h('label', { class: 'field grow' }, h('span', {}, 'Allow a name'), domain),
+    h('label', { class: 'field grow' }, h('span', {}, 'Reason'), reason),
+    h('div', { class: 'field actions' }, h('button', { type: 'submit', class: 'primary', id: 'allow-add' }, 'Allow')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const res = await api.allow(domain.value.trim(), '', reason.value.trim());
+      await again(`${res.allowed} is now allowed.`);
+    } catch (err) {
+      if (err.name === 'AuthError') ctx.fail(err);
+      else replace(message, notice('error', err.message));
+    }
+  });
   replace(ctx.main,
     h('div', { class: 'page-head' }, h('h1', {}, 'Allow list'), h('span', { class: 'muted' }, plural(entries.length, 'name'))),
     flash ? notice('ok', flash) : null,
@@ -33,6 +49,7 @@ export async function renderAllow(ctx, flash) {
     h('section', { class: 'card' },
       h('p', { class: 'muted' }, 'Names on this list, and every name under them, never alert. Add one from an incident ("False positive: allow").'),
       rows.length ? table(['Domain', 'Added', 'By', 'From incident', 'Reason', ''], rows, { class: 'grid compact', id: 'allow-list' })
-        : h('p', { class: 'empty' }, 'Nothing is allowed.')));
+        : h('p', { class: 'empty' }, 'Nothing is allowed.')),
+    h('section', { class: 'card' }, form));
   return null;
 }
