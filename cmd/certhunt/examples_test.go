@@ -106,3 +106,19 @@ func TestGrafanaDashboardUsesRealMetrics(t *testing.T) {
 		t.Fatalf("only %d metric references in the dashboard", n)
 	}
 }
+
+// TestVersionIsStampable: the documented build stamps main.version with
+// -ldflags "-X main.version=..."; this is the variable that sets, and version prints it.
+func TestVersionIsStampable(t *testing.T) {
+	old := version
+	t.Cleanup(func() { version = old })
+	version = "v9.8.7"
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"version"}, strings.NewReader(""), &stdout, &stderr); code != 0 || stdout.String() != "certhunt v9.8.7\n" {
+		t.Fatalf("version printed %q (exit %d, %s)", stdout.String(), code, stderr.String())
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil || !strings.Contains(string(readme), `-ldflags "-X main.version=`) {
+		t.Fatalf("README.md does not document the -ldflags stamp (%v)", err)
+	}
+}
