@@ -185,13 +185,16 @@ function deliveriesCard(inc) {
       d.last_error ? h('div', { class: 'error-text' }, d.last_error) : null))));
 }
 
-function actionsCard(inc, reload, fail) {
-  const message = h('div', { class: 'action-message' });
+function actionsCard(inc, reload, fail, me) {
+  // A viewer may read but not triage: the controls say so instead of failing on use.
+  const viewer = Boolean(me && me.role === 'viewer');
+  const message = h('div', { class: 'action-message' },
+    viewer ? h('span', { class: 'muted', id: 'action-readonly' }, 'Read-only: triage needs the analyst role.') : null);
   const status = h('select', { id: 'action-status', name: 'status' }, statuses.map(([v, t]) => h('option', { value: v, selected: v === inc.status }, t)));
   const verdict = h('select', { id: 'action-verdict', name: 'verdict' }, verdicts.map(([v, t]) => h('option', { value: v, selected: v === (inc.verdict || '') }, t)));
   const note = h('textarea', { id: 'action-note', name: 'note', rows: 3, placeholder: 'Analyst note' });
   note.value = inc.note || '';
-  const save = h('button', { type: 'submit', class: 'primary', id: 'action-save' }, 'Save');
+  const save = h('button', { type: 'submit', class: 'primary', id: 'action-save', disabled: viewer }, 'Save');
 
   const form = h('form', { class: 'actions-form' },
     h('label', { class: 'field' }, h('span', {}, 'Status'), status),
@@ -246,9 +249,9 @@ function actionsCard(inc, reload, fail) {
     targetText.textContent = domain;
     confirmBox.hidden = false;
   };
-  const fp = h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow', disabled: !name, onclick: ask(name) },
+  const fp = h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow', disabled: !name || viewer, onclick: ask(name) },
     'False positive: allow this name');
-  const fpRegistered = registered ? h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow-registered', onclick: ask(registered) },
+  const fpRegistered = registered ? h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow-registered', disabled: viewer, onclick: ask(registered) },
     'Allow the registered domain ', h('span', { class: 'mono' }, registered)) : null;
 
   return h('section', { class: 'card' },
@@ -279,7 +282,7 @@ function relatedCard(title, id, load, selfID, ctx) {
 }
 
 export async function renderIncident(ctx, id, flash) {
-  const [inc, types] = await Promise.all([api.incident(id), logTypes()]);
+  const [inc, types, me] = await Promise.all([api.incident(id), logTypes(), api.me().catch(() => null)]);
   if (!ctx.alive()) return null;
   const reload = async (message) => {
     await renderIncident(ctx, id, message);
@@ -306,7 +309,7 @@ export async function renderIncident(ctx, id, flash) {
         certs.length ? certs.map((c, i) => certificateCard(c, types, certs.length > 1 ? `${i + 1} of ${certs.length}` : ''))
           : h('p', { class: 'muted' }, 'No certificates recorded.')),
       h('div', { class: 'col-side' },
-        actionsCard(inc, reload, ctx.fail),
+        actionsCard(inc, reload, ctx.fail, me),
         deliveriesCard(inc),
         inc.registered_domain ? relatedCard(`Same registered domain`, 'related-domain', () => api.incidents({ q: inc.registered_domain, limit: 20 }), inc.id, ctx) : null,
         inc.asset ? relatedCard(`Same asset: ${inc.asset}`, 'related-asset', () => api.incidents({ asset: inc.asset, limit: 20 }), inc.id, ctx) : null)));
