@@ -198,6 +198,16 @@ func TestBrowserWorkspace(t *testing.T) {
 		if err != nil || !strings.Contains(string(data), "secure-paypa1-help.com") || strings.Contains(string(data), "paypal-00999.com") {
 			t.Errorf("the list file does not hold the edits (%v)", err)
 		}
+		// Regenerating one asset runs the real generator for it alone.
+		b.Open("/#/watchlist/example.org", "#asset-regenerate")
+		b.Do(chromedp.Click(chromedp.CSS("#asset-regenerate")), chromedp.Click(chromedp.CSS("#asset-regenerate-confirm")))
+		b.WaitFor(`document.querySelector('#asset-message').textContent.startsWith('Regenerated: ')`)
+		if n := len(a.Watchlist.Current().List["example.org"]); n == 0 {
+			t.Error("regenerating example.org left it without homographs")
+		}
+		if n := len(a.Watchlist.Current().List["paypal.com"]); n != 100_000 {
+			t.Errorf("regenerating example.org changed paypal.com (%d names)", n)
+		}
 		// An admin may stop protecting an asset.
 		b.Open("/#/watchlist/example.org", "#asset-delete")
 		b.Do(chromedp.Click(chromedp.CSS("#asset-delete")), chromedp.Click(chromedp.CSS("#asset-delete-confirm")))
