@@ -8,6 +8,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/lexicon"
 	"github.com/certhunt/certhunt/internal/names"
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // finding is one asset rule that fired for a name.
@@ -52,13 +53,13 @@ func (ix *Index) CheckName(n names.Name) []Alert { return ix.check(n) }
 func (ix *Index) Evaluate(name string) Alert {
 	n, err := names.Parse(name)
 	if err != nil {
-		return Alert{Domain: name, Severity: severity(0), Reasons: []Reason{}}
+		return Alert{Domain: name, Severity: severity.Of(0), Reasons: []Reason{}}
 	}
 	if alerts := ix.check(n); len(alerts) > 0 {
 		return alerts[0]
 	}
 	return Alert{Domain: n.ASCII, DomainUnicode: n.Unicode, RegisteredDomain: n.RegisteredDomain,
-		Severity: severity(0), Reasons: []Reason{}}
+		Severity: severity.Of(0), Reasons: []Reason{}}
 }
 
 func (ix *Index) check(n names.Name) []Alert {
