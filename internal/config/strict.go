@@ -287,4 +287,3 @@ func suggest(key string, known []string) string {
 	}
 	return ""
 }
-
