@@ -11,11 +11,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/certhunt/certhunt/internal/app"
+	"github.com/certhunt/certhunt/internal/buildinfo"
 	"github.com/certhunt/certhunt/internal/config"
 )
 
@@ -50,6 +50,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	versionString()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -79,12 +80,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func versionString() string {
 	if version != "" {
-		return version
+		buildinfo.Version = version // the User-Agent says the same
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
+	return buildinfo.String()
 }
 
 // parseFlags parses a command's flags with the config settings registered, and loads the

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/certhunt/certhunt/internal/app"
+	"github.com/certhunt/certhunt/internal/config"
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
@@ -38,20 +40,32 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "certhunt scan: -log URL is required")
 		return 2
 	}
-	if *logType == "" {
-		*logType = guessLogType(ctx, *logURL)
+	// Argument errors come before any work: the range here, against the log's tree next.
+	if *from < 0 || (*to >= 0 && *to < *from) {
+		fmt.Fprintf(stderr, "certhunt scan: -from %d -to %d is not a range of entries\n", *from, *to)
+		return 2
 	}
 	der, err := ctlog.DecodeKey(*key)
 	if err != nil {
 		fmt.Fprintf(stderr, "certhunt scan: -key: %v\n", err)
 		return 2
 	}
-	info, err := ctlog.NewLogInfo(*logURL, strings.TrimSuffix(*logURL, "/"), *logType, der)
+	info, err := scanLogInfo(ctx, cfg, *logURL, *logType, der)
 	if err != nil {
 		fmt.Fprintf(stderr, "certhunt scan: %v\n", err)
 		return 2
 	}
 	log := newLogger(cfg, stderr)
+	scanOpts := cfg.Sources.CT.FollowerOptions()
+	scanOpts.Logger = log
+	end, err := ctlog.ScanBounds(ctx, info, *from, *to, scanOpts)
+	if err != nil {
+		fmt.Fprintf(stderr, "certhunt scan: %v\n", err)
+		if _, ok := errors.AsType[*ctlog.RangeError](err); ok {
+			return 2
+		}
+		return 1
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		fmt.Fprintf(stderr, "certhunt scan: data_dir: %v\n", err)
 		return 1
@@ -77,10 +91,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	var bar *progressbar.ProgressBar
 	var total atomic.Int64
+	// ScanRange reports entries done out of the range's length, both counted from -from.
 	progress := func(done, all int64) {
-		total.Store(all)
+		total.Store(done)
 		if bar == nil && isTerminal(stderr) {
-			bar = progressbar.NewOptions64(all-*from, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("scanning"),
+			bar = progressbar.NewOptions64(all, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("scanning"),
 				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("entries"),
 				progressbar.OptionThrottle(200*time.Millisecond))
 		}
@@ -92,9 +107,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	batches := make(chan source.Batch, 8)
 	scanErr := make(chan error, 1)
 	go func() {
-		opts := cfg.Sources.CT.FollowerOptions()
-		opts.Logger = log
-		scanErr <- ctlog.ScanRange(ctx, info, *from, *to, opts, batches, progress)
+		scanErr <- ctlog.ScanRange(ctx, info, *from, end, scanOpts, batches, progress)
 		close(batches)
 	}()
 	runErr := p.Run(ctx, batches)
@@ -106,8 +119,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	st := p.Stats()
 	elapsed := time.Since(start)
 	rate := float64(st.Entries.Load()) / max(elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(stdout, "scanned %s [%d, %d): entries %d, malformed %d, alerts %d, incidents opened %d, elapsed %s, %.0f entries/s\n",
-		info.URL, *from, max(total.Load(), *from), st.Entries.Load(), st.Malformed.Load(), st.Alerts.Load(), st.IncidentsOpened.Load(),
+	fmt.Fprintf(stdout, "scanned %s (%s) [%d, %d): read %d of %d, entries %d, malformed %d, alerts %d, incidents opened %d, elapsed %s, %.0f entries/s\n",
+		info.Name, info.URL, *from, end, total.Load(), end-*from, st.Entries.Load(), st.Malformed.Load(), st.Alerts.Load(), st.IncidentsOpened.Load(),
 		elapsed.Round(time.Millisecond), rate)
 	if err == nil {
 		err = runErr
@@ -117,6 +130,43 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// scanLogInfo describes the log at u as serve would: the entry with that URL in the
+// configured log list or extra logs (their name, type and key), else the URL itself, with
+// -type or a guess.
+func scanLogInfo(ctx context.Context, cfg *config.Config, u, typ string, der []byte) (ctlog.LogInfo, error) {
+	var known []ctlog.LogInfo
+	if logs, err := ctlog.LoadLogList(ctx, cfg.Sources.CT.LogList, nil); err == nil {
+		known = logs
+	}
+	for _, l := range cfg.Sources.CT.Logs {
+		key, err := ctlog.DecodeKey(l.Key)
+		if err != nil || len(key) == 0 {
+			key = nil
+		}
+		if info, err := ctlog.NewLogInfo(l.Name, l.URL, l.Type, key); err == nil {
+			known = append(known, info)
+		}
+	}
+	if info, ok := ctlog.FindLog(known, u); ok {
+		if typ != "" && typ != info.Type {
+			return ctlog.LogInfo{}, fmt.Errorf("-type %s, but %s is a %s log (%s)", typ, u, info.Type, info.Name)
+		}
+		if der != nil {
+			sub := info.SubmissionURL
+			var err error
+			if info, err = ctlog.NewLogInfo(info.Name, info.URL, info.Type, der); err != nil {
+				return ctlog.LogInfo{}, err
+			}
+			info.SubmissionURL = sub
+		}
+		return info, nil
+	}
+	if typ == "" {
+		typ = guessLogType(ctx, u)
+	}
+	return ctlog.NewLogInfo(u, u, typ, der)
 }
 
 // guessLogType asks the URL for a static-ct-api checkpoint; a log that serves one is static.

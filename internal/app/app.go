@@ -138,7 +138,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Watchlist, a.Intel, a.labels = det.Watchlist, det.Intel, det.Labels
 
 	if cfg.CertstreamServer.Enabled {
-		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server")})
+		a.Hub = certstream.NewHub(certstream.HubOptions{Prefix: cfg.CertstreamServer.PathPrefix, Logger: log.With("part", "certstream-server"),
+			HeartbeatInterval: cfg.CertstreamServer.Heartbeat})
 	}
 	if len(cfg.Notify) > 0 {
 		if a.Notifier, err = newNotifier(cfg, log, store); err != nil {
@@ -151,6 +152,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 
 	a.Pipeline = &pipeline.Pipeline{Store: store, Index: a.Watchlist.Index, Logger: log.With("part", "pipeline"),
 		OnChange: a.onChange, Labels: a.labels}
+	if own, err := newIssuance(cfg, log, store, a.Watchlist); err != nil {
+		return fail(err)
+	} else if own != nil {
+		a.Pipeline.Issuance = own
+	}
 	if a.Hub != nil {
 		a.Pipeline.Publish = a.Hub.Publish
 	}
@@ -238,6 +244,8 @@ func (a *App) buildSources(ctx context.Context) error {
 		for _, info := range logs {
 			opts := ct.FollowerOptions()
 			opts.DataDir, opts.Logger = filepath.Join(a.cfg.DataDir, "cursors"), a.log
+			// The full stream carries each entry's chain; static logs serve it by hash.
+			opts.FullChain = a.Hub != nil
 			f, err := ctlog.NewFollower(info, opts)
 			if err != nil {
 				return err
@@ -277,6 +285,7 @@ func (a *App) buildServer() *server.Server {
 		Metrics: a.metricsHandler(),
 		Logger:  a.log.With("part", "server"),
 	}
+	s.Inventory = server.InventoryOptions{ExpiryWindow: a.cfg.Issuance.ExpiryWindow, NewWindow: a.cfg.Issuance.NewNameWindow}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }
 	}
@@ -340,6 +349,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.Notifier != nil {
 		g.Go(func() error { a.Notifier.Run(ctx); return nil })
 	}
+	g.Go(func() error { a.runExpirySweeps(ctx); return nil })
 	for _, src := range a.Sources {
 		ch := make(chan source.Batch, 4)
 		g.Go(func() error {

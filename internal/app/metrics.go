@@ -23,6 +23,9 @@ var (
 	descLag       = prometheus.NewDesc("certhunt_source_lag_seconds", "Age of the newest entry processed, per source.", []string{"source", "type"}, nil)
 	descPosition  = prometheus.NewDesc("certhunt_source_position", "Next index to read, per log.", []string{"source", "type"}, nil)
 	descTreeSize  = prometheus.NewDesc("certhunt_source_tree_size", "Latest verified tree size, per log.", []string{"source", "type"}, nil)
+	descVerified  = prometheus.NewDesc("certhunt_ct_verified_size", "Entries verified against the log's signed tree heads, per log.", []string{"source", "type"}, nil)
+	descConc      = prometheus.NewDesc("certhunt_ct_concurrency", "Entry requests a log is allowed in flight (lowered after 429 or 503).", []string{"source"}, nil)
+	descVerifyErr = prometheus.NewDesc("certhunt_ct_verification_failures_total", "Logs whose contents or heads failed verification (1 once failed, until restart).", []string{"source"}, nil)
 	descReconn    = prometheus.NewDesc("certhunt_certstream_reconnects_total", "Reconnects per certstream source.", []string{"source"}, nil)
 	descPipeline  = prometheus.NewDesc("certhunt_pipeline_total", "Pipeline totals by stage.", []string{"stage"}, nil)
 	descOpened    = prometheus.NewDesc("certhunt_incidents_opened_total", "Incidents opened.", nil, nil)
@@ -52,6 +55,12 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 				counter(descErrKind, float64(n), name, kind)
 			}
 		}
+		if f, ok := src.(interface{ Concurrency() int }); ok {
+			gauge(descConc, float64(f.Concurrency()), src.Status().Name)
+		}
+		if f, ok := src.(interface{ VerificationFailures() int64 }); ok {
+			counter(descVerifyErr, float64(f.VerificationFailures()), src.Status().Name)
+		}
 	}
 	for _, s := range a.sourceStatuses() {
 		counter(descProcessed, float64(s.EntriesProcessed), s.Name, s.Type)
@@ -64,6 +73,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(descPosition, float64(s.Position), s.Name, s.Type)
 		gauge(descTreeSize, float64(s.TreeSize), s.Name, s.Type)
+		if s.VerifiedSize != nil {
+			gauge(descVerified, float64(*s.VerifiedSize), s.Name, s.Type)
+		}
 	}
 	st := a.Pipeline.Stats()
 	counter(descPipeline, float64(st.Entries.Load()), "entries")

@@ -48,6 +48,10 @@ type Entry struct {
 	// Parsed is set by sources that deliver certificate fields without DER (a certstream lite
 	// message); Parse returns it as is.
 	Parsed *Cert
+	// Unverified is set by a CT follower once the log's contents stop matching its signed
+	// tree heads: the entry is handled like any other (a phishing certificate is one whoever
+	// logged it), and says so.
+	Unverified bool
 }
 
 // Name is the subset of a distinguished name that analysts read.

@@ -3,7 +3,9 @@ package certstream
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +21,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	bo "github.com/certhunt/certhunt/internal/backoff"
+	"github.com/certhunt/certhunt/internal/buildinfo"
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/redact"
 	"github.com/certhunt/certhunt/internal/source"
@@ -82,6 +85,13 @@ type Client struct {
 	processed   atomic.Int64
 	lagMillis   atomic.Int64
 	everDialled atomic.Bool
+	// hashMismatches counts messages whose sha256 is not the hash of their DER (or is the
+	// hash of empty input, which certstream-server-go sends for tiled precerts).
+	hashMismatches atomic.Int64
+	// gaps and missed count jumps in a log's cert_index and the indexes skipped.
+	gaps, missed atomic.Int64
+	// lastIndex is each log's highest cert_index seen; only the session goroutine uses it.
+	lastIndex map[string]int64
 
 	mu        sync.Mutex
 	lastError string
@@ -144,6 +154,9 @@ func (c *Client) Status() source.Status {
 		Connected:        &connected,
 		Messages:         c.messages.Load(),
 		Reconnects:       c.reconnects.Load(),
+		HashMismatches:   c.hashMismatches.Load(),
+		IndexGaps:        c.gaps.Load(),
+		MissedEntries:    c.missed.Load(),
 	}
 }
 
@@ -212,7 +225,7 @@ func CheckURL(raw string) error {
 func (c *Client) session(ctx context.Context, items chan<- item) (delivered bool, err error) {
 	conn, _, err := websocket.Dial(ctx, c.opts.URL, &websocket.DialOptions{
 		HTTPClient: c.opts.HTTPClient,
-		HTTPHeader: http.Header{"User-Agent": {"certhunt"}},
+		HTTPHeader: http.Header{"User-Agent": {buildinfo.UserAgent("")}},
 	})
 	if err != nil {
 		return false, redact.Error(fmt.Errorf("dial %s: %w", c.shown, err), c.opts.URL)
@@ -309,6 +322,7 @@ func (c *Client) decode(typ websocket.MessageType, frame []byte, now time.Time) 
 		if !e.Timestamp.IsZero() {
 			c.lagMillis.Store(max(0, now.Sub(e.Timestamp).Milliseconds()))
 		}
+		c.trackIndex(e.Log.URL, e.Index)
 		return item{entry: e}, true
 	case typeDNSEntries:
 		if msg.Data.kind != '[' {
@@ -354,6 +368,11 @@ func (c *Client) entryFromUpdate(d *updateData) (certs.Entry, error) {
 		e.Type = certs.Precert
 	}
 	if d.LeafCert.AsDER == "" {
+		if plainHex(d.LeafCert.SHA256) == emptySHA256 {
+			// A hash of nothing identifies no certificate: not stored, counted.
+			c.hashMismatches.Add(1)
+			d.LeafCert.SHA256 = ""
+		}
 		e.Parsed = parsedFromWire(d, &e)
 		return e, nil
 	}
@@ -365,6 +384,12 @@ func (c *Client) entryFromUpdate(d *updateData) (certs.Entry, error) {
 	// from TBS.
 	if isCertificate(der) {
 		e.DER = der
+		// certhunt keys certificates by the hash of the DER it read, never the sent one.
+		if sent := plainHex(d.LeafCert.SHA256); sent != "" {
+			if sum := sha256.Sum256(der); sent != hex.EncodeToString(sum[:]) {
+				c.hashMismatches.Add(1)
+			}
+		}
 	} else {
 		e.TBS = der
 	}
@@ -380,6 +405,32 @@ func (c *Client) entryFromUpdate(d *updateData) (certs.Entry, error) {
 		e.Chain = append(e.Chain, der)
 	}
 	return e, nil
+}
+
+// emptySHA256 is the SHA-256 of empty input, in plain lower-case hex.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// maxTrackedLogs bounds the per-log index memory: a feed names a few dozen logs, a hostile
+// one could name millions.
+const maxTrackedLogs = 4096
+
+// trackIndex counts a gap when a log's cert_index jumps past the next one expected. Indexes
+// that go back (a replay, another server's order) are not gaps.
+func (c *Client) trackIndex(log string, index int64) {
+	if index < 0 {
+		return
+	}
+	if c.lastIndex == nil || len(c.lastIndex) >= maxTrackedLogs {
+		c.lastIndex = map[string]int64{}
+	}
+	last, seen := c.lastIndex[log]
+	if seen && index > last+1 {
+		c.gaps.Add(1)
+		c.missed.Add(index - last - 1)
+	}
+	if !seen || index > last {
+		c.lastIndex[log] = index
+	}
 }
 
 func kindName(k jsontext.Kind) string {

@@ -61,7 +61,8 @@ type HubOptions struct {
 	// PingInterval is how often each client is pinged; one that does not answer within the
 	// interval is dropped. Default 30s.
 	PingInterval time.Duration
-	// HeartbeatInterval is how often a heartbeat message is sent to each client. Default 30s.
+	// HeartbeatInterval is how often a heartbeat message is sent to each client. Default 10s:
+	// the CaliDog client drops a connection after 15 s without a frame.
 	HeartbeatInterval time.Duration
 	// OriginPatterns lists the browser origins (host patterns) allowed besides the server's
 	// own; non-browser clients send no Origin and are always accepted.
@@ -119,7 +120,7 @@ func NewHub(opts HubOptions) *Hub {
 		opts.PingInterval = 30 * time.Second
 	}
 	if opts.HeartbeatInterval <= 0 {
-		opts.HeartbeatInterval = 30 * time.Second
+		opts.HeartbeatInterval = 10 * time.Second
 	}
 	h := &Hub{opts: opts, log: opts.Logger, closed: make(chan struct{})}
 	h.clients.Store(&[]*hubClient{})

@@ -51,6 +51,7 @@ type Config struct {
 	Watchlist        Watchlist        `yaml:"watchlist"`
 	Sources          Sources          `yaml:"sources"`
 	Intel            Intel            `yaml:"intel"`
+	Issuance         Issuance         `yaml:"issuance"`
 	Scoring          Scoring          `yaml:"scoring"`
 	Notify           []Notify         `yaml:"notify"`
 	CertstreamServer CertstreamServer `yaml:"certstream_server"`
@@ -106,6 +107,9 @@ type CT struct {
 	// last, partial data tile is read (the spec advises waiting for full tiles); 0s reads
 	// partial tiles at once.
 	PartialTileAge time.Duration `yaml:"partial_tile_age"`
+	// Contact is a URL or e-mail address put in the User-Agent, so that log operators can
+	// reach you instead of rate-limiting an anonymous client.
+	Contact string `yaml:"contact"`
 }
 
 // Log is one extra CT log.
@@ -225,6 +229,9 @@ type CertstreamServer struct {
 	Enabled bool `yaml:"enabled"`
 	// PathPrefix is where the endpoints live (default /certstream).
 	PathPrefix string `yaml:"path_prefix"`
+	// Heartbeat is how often an idle feed sends a heartbeat frame (default 10s): common
+	// clients (CaliDog's) drop a connection after 15 s without one.
+	Heartbeat time.Duration `yaml:"heartbeat"`
 }
 
 // Auth protects the API and UI.
@@ -252,6 +259,7 @@ const (
 	DefaultStart                = "end"
 	DefaultIncidentThreshold    = 60
 	DefaultCertstreamPath       = "/certstream"
+	DefaultHeartbeat            = 10 * time.Second
 )
 
 //go:embed default.yaml
@@ -279,8 +287,9 @@ func Default() *Config {
 			MinBackoff:     ctlog.DefaultMinBackoff,
 			PartialTileAge: ctlog.DefaultPartialTileAge,
 		}},
+		Issuance:         defaultIssuance(),
 		Scoring:          Scoring{IncidentThreshold: DefaultIncidentThreshold},
-		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath},
+		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath, Heartbeat: DefaultHeartbeat},
 	}
 }
 
@@ -387,9 +396,16 @@ func (c *Config) Validate() error {
 	c.validateWatchlist(ps)
 	c.validateSources(ps)
 	ps.addErr("intel.", intel.CheckFeeds(c.FeedConfigs()))
+	c.Issuance.validate(bad)
 	c.validateScoring(ps)
 	ps.addErr("", notifyconf.ValidateAll(c.NotifyConfigs()))
 	ps.addErr("", auth.ValidateTokens(c.Auth.Tokens))
+	if hb := c.CertstreamServer.Heartbeat; hb < 100*time.Millisecond {
+		bad("certstream_server.heartbeat", "%v is shorter than 100ms", hb)
+	}
+	if strings.ContainsAny(c.Sources.CT.Contact, "()\r\n") {
+		bad("sources.ct.contact", "%q must not contain parentheses or line breaks", c.Sources.CT.Contact)
+	}
 	if p := c.CertstreamServer.PathPrefix; !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
 		bad("certstream_server.path_prefix", "%q must start with / and not end with /", p)
 	}
@@ -568,7 +584,8 @@ func (c *Config) logInfo(l Log) (ctlog.LogInfo, error) {
 // FollowerOptions are the CT followers' options (DataDir, HTTPClient and Logger are the caller's).
 func (ct CT) FollowerOptions() ctlog.FollowerOptions {
 	o := ctlog.FollowerOptions{Start: ct.Start, Parallel: ct.Parallel, BatchSize: ct.BatchSize,
-		PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff, PartialTileAge: ct.PartialTileAge}
+		PollInterval: ct.PollInterval, MinBackoff: ct.MinBackoff, PartialTileAge: ct.PartialTileAge,
+		Contact: ct.Contact}
 	if o.PartialTileAge == 0 {
 		o.PartialTileAge = -1 // ctlog reads negative as "at once"; its zero means its default
 	}

@@ -239,3 +239,55 @@ func TestZeroPartialTileAgeMeansAtOnce(t *testing.T) {
 		t.Errorf("default partial_tile_age gives %v", got)
 	}
 }
+
+func TestIssuanceConfig(t *testing.T) {
+	c, err := Parse([]byte(`issuance:
+  allowed_issuers: ["Let's Encrypt", DigiCert Inc]
+  domains:
+    example.org: {allowed_issuers: [Sectigo Limited], known_keys: ["`+strings.Repeat("ab", 32)+`"]}
+  caa: true
+  resolvers: [127.0.0.1:53]
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Issuance.Enabled || len(c.Issuance.AllowedIssuers) != 2 || c.Issuance.Domains["example.org"].AllowedIssuers[0] != "Sectigo Limited" ||
+		c.Issuance.ExpiryWindow != 720*time.Hour || c.Issuance.NotifyNewNames {
+		t.Fatalf("issuance = %+v", c.Issuance)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"issuance:\n  allowed_issuers: ['']\n", "issuance.allowed_issuers[0]: empty issuer name"},
+		{"issuance:\n  known_keys: [abc]\n", `issuance.known_keys[0]: "abc" is not a SHA-256 in hex`},
+		{"issuance:\n  domains: {'bad..name': {}}\n", "issuance.domains.bad..name: domain"},
+		{"issuance:\n  domains: {example.com: {allowed: [x]}}\n", `unknown key "allowed"`},
+		{"issuance:\n  resolvers: [localhost]\n", `issuance.resolvers[0]: "localhost" is not host:port`},
+		{"issuance:\n  expiry_window: -1h\n", "issuance.expiry_window: -1h0m0s is negative"},
+	} {
+		c, err := Parse([]byte(tc.yaml), "test.yaml")
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got error %v, want it to contain %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestIssuanceFlagsAndEnv(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	f := Register(fs)
+	if err := fs.Parse([]string{"-allowed-issuers", "Let's Encrypt, DigiCert Inc", "-issuance-caa"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CERTHUNT_EXPIRY_WINDOW": "48h", "CERTHUNT_ISSUANCE": "true"}
+	c, err := f.load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Issuance.AllowedIssuers, "|") != "Let's Encrypt|DigiCert Inc" || !c.Issuance.CAA || c.Issuance.ExpiryWindow != 48*time.Hour {
+		t.Fatalf("issuance = %+v", c.Issuance)
+	}
+}

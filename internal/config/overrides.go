@@ -94,6 +94,7 @@ var settings = []setting{
 	{"poll-interval", "sources.ct.poll_interval", duration(func(c *Config) *time.Duration { return &c.Sources.CT.PollInterval })},
 	{"min-backoff", "sources.ct.min_backoff", duration(func(c *Config) *time.Duration { return &c.Sources.CT.MinBackoff })},
 	{"partial-tile-age", "sources.ct.partial_tile_age", duration(func(c *Config) *time.Duration { return &c.Sources.CT.PartialTileAge })},
+	{"contact", "sources.ct.contact", str(func(c *Config) *string { return &c.Sources.CT.Contact })},
 	{"certstream", "sources.certstream", func(c *Config, v string) error {
 		c.Sources.Certstream = nil
 		for _, u := range splitList(v) {
@@ -104,6 +105,7 @@ var settings = []setting{
 	{"incident-threshold", "scoring.incident_threshold", integer(func(c *Config) *int { return &c.Scoring.IncidentThreshold })},
 	{"certstream-server", "certstream_server.enabled", boolean(func(c *Config) *bool { return &c.CertstreamServer.Enabled })},
 	{"certstream-path", "certstream_server.path_prefix", str(func(c *Config) *string { return &c.CertstreamServer.PathPrefix })},
+	{"certstream-heartbeat", "certstream_server.heartbeat", duration(func(c *Config) *time.Duration { return &c.CertstreamServer.Heartbeat })},
 	{"auth-tokens", "auth.tokens", func(c *Config, v string) error { c.Auth.Tokens = auth.StringTokens(splitList(v)); return nil }},
 	{"allow-insecure", "auth.allow_insecure", boolean(func(c *Config) *bool { return &c.Auth.AllowInsecure })},
 }

@@ -123,6 +123,8 @@ func TestLyingTreeSizeIsNotSavedAsCursor(t *testing.T) {
 	info := LogInfo{Name: "liar", URL: "http://127.0.0.1:1/liar/", Type: TypeRFC6962}
 	f := &Follower{info: info, opts: opts, client: log, catchUpRound: 64}
 	f.reader = reader{client: log, parallel: 1, opts: opts, logger: slog.New(slog.DiscardHandler), counters: &f.counters}
+	f.verify = newVerification(log, opts, f.reader.logger) // a fake log: nothing to verify against
+	f.limit = newAIMD(1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx, make(chan source.Batch)) }()

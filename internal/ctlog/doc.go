@@ -24,6 +24,17 @@
 // follower never gives up. An entry that cannot be decoded is put in Batch.Malformed with
 // its index, never dropped.
 //
+// Requests in flight adapt per log: halved when the log answers 429 or 503, grown back by
+// one per limit's worth of successes up to FollowerOptions.Parallel. Requests carry the
+// User-Agent "certhunt/VERSION (+CONTACT)".
+//
+// # Verification
+//
+// Entries are checked against the log's signed tree heads before they are handed on, and
+// each head against the previous one (verify.go has the details). A log that fails is
+// reported in Status (VerificationError, VerifiedSize) and still read, its entries marked
+// certs.Entry.Unverified.
+//
 // # Cursors
 //
 // A batch's Commit writes the log's cursor (the next index to read) to a file in the data
@@ -34,5 +45,6 @@
 // # Scanning
 //
 // ScanRange reads a fixed range of one log for `certhunt scan`, partial tiles at once and
-// without cursors.
+// without cursors, verifying it like a follower; ScanBounds checks a range before any work,
+// and FindLog names a log as the log list does.
 package ctlog

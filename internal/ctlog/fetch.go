@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	bo "github.com/certhunt/certhunt/internal/backoff"
+	"github.com/certhunt/certhunt/internal/buildinfo"
 	"github.com/certhunt/certhunt/internal/redact"
 )
 
@@ -58,7 +60,7 @@ func httpGet(ctx context.Context, client *http.Client, rawURL string, limit int6
 		return nil, redact.Error(err, rawURL)
 	}
 	url := redact.URL(rawURL)
-	req.Header.Set("User-Agent", "certhunt")
+	req.Header.Set("User-Agent", buildinfo.UserAgent(""))
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, &FetchError{Kind: KindNetwork, Err: redact.Error(err, rawURL)}
@@ -66,12 +68,16 @@ func httpGet(ctx context.Context, client *http.Client, rawURL string, limit int6
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusTooManyRequests {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, &FetchError{Kind: KindRateLimited, Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After")),
+		return nil, &FetchError{Kind: KindRateLimited, Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 			Err: fmt.Errorf("GET %s: %s", url, resp.Status)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, &FetchError{Kind: KindHTTP, Status: resp.StatusCode, Err: fmt.Errorf("GET %s: %s", url, resp.Status)}
+		fe := &FetchError{Kind: KindHTTP, Status: resp.StatusCode, Err: fmt.Errorf("GET %s: %s", url, resp.Status)}
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			fe.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
+		return nil, fe
 	}
 	if resp.ContentLength > limit {
 		return nil, fetchErr(KindDecode, "GET %s: answer of %d bytes, more than %d", url, resp.ContentLength, limit)
@@ -95,18 +101,53 @@ func httpGet(ctx context.Context, client *http.Client, rawURL string, limit int6
 	return body, nil
 }
 
-// parseRetryAfter reads a Retry-After header in seconds or as an HTTP date.
-func parseRetryAfter(v string) time.Duration {
+// parseRetryAfter reads a Retry-After header (RFC 9110 10.2.3) as of now: delta-seconds or
+// an HTTP-date. Besides the three forms net/http knows (IMF-fixdate with GMT, RFC 850,
+// asctime), it accepts RFC 1123 with another zone name or a numeric offset, since
+// Skylight writes "UTC". Anything else, or a date in the past, is no wait.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(max(min(s, maxRetryAfterSeconds), 0)) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0)
+	t, err := http.ParseTime(v)
+	if err != nil {
+		if t, err = time.Parse(time.RFC1123, v); err != nil {
+			if t, err = time.Parse(time.RFC1123Z, v); err != nil {
+				return 0
+			}
+		}
 	}
-	return 0
+	return max(t.Sub(now), 0)
+}
+
+// maxRetryAfterSeconds keeps a hostile delta from overflowing a Duration; backoff caps the
+// wait at MaxBackoff anyway.
+const maxRetryAfterSeconds = 1 << 32
+
+// withUserAgent returns a copy of client whose requests carry ua.
+func withUserAgent(client *http.Client, ua string) *http.Client {
+	c := *client
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = userAgentTransport{base: base, ua: ua}
+	return &c
+}
+
+type userAgentTransport struct {
+	base http.RoundTripper
+	ua   string
+}
+
+func (t userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("User-Agent", t.ua)
+	return t.base.RoundTrip(req)
 }
 
 // backoff is internal/backoff's schedule between min and max, honouring a log's Retry-After.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,16 +37,64 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
+// Retry-After in both RFC forms: delta-seconds and HTTP-date, in each date format a server
+// writes, "UTC" (Skylight) and numeric offsets included.
 func TestParseRetryAfter(t *testing.T) {
-	if d := parseRetryAfter("7"); d != 7*time.Second {
-		t.Errorf("7: %v", d)
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"7":                                7 * time.Second,
+		" 120 ":                            2 * time.Minute,
+		"Thu, 03 Dec 2026 12:00:30 GMT":    30 * time.Second,
+		"Thu, 03 Dec 2026 12:01:00 UTC":    time.Minute,
+		"Thursday, 03-Dec-26 12:00:05 GMT": 5 * time.Second,
+		"Thu Dec  3 12:00:09 2026":         9 * time.Second,
+		"Thu, 03 Dec 2026 13:00:10 +0100":  10 * time.Second,
+		"Thu, 03 Dec 2026 11:59:00 UTC":    0, // in the past
+		"":                                 0,
+		"soon":                             0,
+		"-3":                               0,
+		"1.5":                              0,
+	} {
+		if got := parseRetryAfter(v, now); got != want {
+			t.Errorf("Retry-After %q: %v, want %v", v, got, want)
+		}
 	}
-	if d := parseRetryAfter(time.Now().Add(time.Minute).UTC().Format(http.TimeFormat)); d < 50*time.Second || d > time.Minute {
-		t.Errorf("date a minute ahead: %v", d)
+	if got := parseRetryAfter("99999999999999999999", now); got != 0 && got < time.Hour {
+		t.Errorf("a huge delta: %v", got)
 	}
-	for _, v := range []string{"", "soon", "-3"} {
-		if d := parseRetryAfter(v); d != 0 {
-			t.Errorf("%q: %v", v, d)
+}
+
+// A 429 or 503 answer's Retry-After reaches the backoff in either form, and requests carry
+// certhunt's User-Agent with the contact.
+func TestRetryAfterAndUserAgent(t *testing.T) {
+	var agents []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		agents = append(agents, r.UserAgent())
+		switch r.URL.Path {
+		case "/429":
+			w.Header().Set("Retry-After", time.Now().Add(time.Hour).UTC().Format("Mon, 02 Jan 2006 15:04:05")+" UTC")
+			w.WriteHeader(http.StatusTooManyRequests)
+		case "/503":
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	client := FollowerOptions{Contact: "mailto:ct@example.org"}.withDefaults().HTTPClient
+	for _, path := range []string{"/429", "/503"} {
+		_, err := httpGet(context.Background(), client, srv.URL+path, 100)
+		var fe *FetchError
+		if !errors.As(err, &fe) || fe.RetryAfter < 50*time.Minute || fe.RetryAfter > time.Hour {
+			t.Errorf("%s: %v, Retry-After %v", path, err, fe)
+		}
+		b := backoff{min: time.Millisecond, max: 2 * time.Hour}
+		if d := b.next(err); d < 50*time.Minute {
+			t.Errorf("%s: backoff %v ignores Retry-After", path, d)
+		}
+	}
+	for _, ua := range agents {
+		if !strings.HasPrefix(ua, "certhunt/") || !strings.HasSuffix(ua, " (+mailto:ct@example.org)") {
+			t.Errorf("User-Agent %q", ua)
 		}
 	}
 }

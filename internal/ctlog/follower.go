@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/buildinfo"
 	"github.com/certhunt/certhunt/internal/redact"
 	"github.com/certhunt/certhunt/internal/source"
 )
@@ -35,7 +36,8 @@ type FollowerOptions struct {
 	// BatchSize is the number of entries asked for per RFC 6962 get-entries request
 	// (default 256); logs may answer with fewer and the reader asks again for the rest.
 	BatchSize int
-	// Parallel is the number of requests in flight per log (default 4).
+	// Parallel is the most requests in flight per log (default 4); fewer while the log
+	// answers 429 or 503 (limiter.go).
 	Parallel int
 	// PollInterval is how often a caught-up follower fetches the tree head (default 10s).
 	PollInterval time.Duration
@@ -48,6 +50,12 @@ type FollowerOptions struct {
 	// MinBackoff and MaxBackoff bound the jittered exponential backoff after a failed
 	// request (defaults 1s and 5m); a log's Retry-After is honoured up to MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
+	// Contact is a URL or e-mail address for the User-Agent, "certhunt/VERSION (+CONTACT)":
+	// log operators rate-limit anonymous clients.
+	Contact string
+	// SkipVerification turns off checking entries and tree heads against each other
+	// (verify.go); only for measuring what verification costs.
+	SkipVerification bool
 }
 
 // Defaults of FollowerOptions, used where a field is zero (the configuration's defaults too).
@@ -70,6 +78,7 @@ func (o FollowerOptions) withDefaults() FollowerOptions {
 		transport.MaxIdleConnsPerHost = max(o.Parallel, 4)
 		o.HTTPClient = &http.Client{Timeout: 60 * time.Second, Transport: transport}
 	}
+	o.HTTPClient = withUserAgent(o.HTTPClient, buildinfo.UserAgent(o.Contact))
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -113,6 +122,8 @@ type Follower struct {
 	opts   FollowerOptions
 	client logClient
 	reader reader
+	verify *verification
+	limit  *aimd
 
 	// catchUpRound is the most entries read between two tree heads.
 	catchUpRound int64
@@ -143,8 +154,13 @@ func NewFollower(info LogInfo, opts FollowerOptions) (*Follower, error) {
 	if info.Type == TypeStatic {
 		f.catchUpRound = catchUpSpans * TileWidth
 	}
-	f.reader = reader{client: client, parallel: opts.Parallel, opts: opts,
+	if sc, ok := client.(*staticClient); ok {
+		sc.counters = &f.counters
+	}
+	f.limit = newAIMD(opts.Parallel)
+	f.reader = reader{client: limitedClient{client, f.limit}, parallel: opts.Parallel, opts: opts,
 		logger: opts.Logger.With("log", info.Name, "url", redact.URL(info.URL)), counters: &f.counters}
+	f.verify = newVerification(client, opts, f.reader.logger)
 	return f, nil
 }
 
@@ -196,6 +212,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 	if !ok {
 		return ctx.Err()
 	}
+	f.verify.onHead(ctx, th)
 	if !saved {
 		cursor = 0
 		if f.opts.Start == "end" {
@@ -209,9 +226,11 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 		}
 	}
 	f.position.Store(cursor)
+	f.verify.start(cursor)
 	next := cursor
 	sizeSince := time.Now()
 	emit := func(b source.Batch, end int64) bool {
+		f.verify.onBatch(ctx, &b, end-int64(len(b.Entries)+len(b.Malformed)), th)
 		b.Commit = f.committer(b, end)
 		select {
 		case out <- b:
@@ -231,6 +250,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			partial := end == th.Size && (f.opts.PartialTileAge < 0 || time.Since(sizeSince) >= f.opts.PartialTileAge)
 			from := next
 			f.readFrom(ctx, next, end, partial, emit)
+			f.verify.onRoundEnd(ctx, th)
 			behind = next > from && next < th.Size
 		}
 		if !behind && !sleep(ctx, f.opts.PollInterval) {
@@ -240,6 +260,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 		if !ok {
 			return ctx.Err()
 		}
+		f.verify.onHead(ctx, newHead)
 		if newHead.Size != th.Size {
 			sizeSince = time.Now()
 		}
@@ -289,6 +310,7 @@ func (f *Follower) Status() source.Status {
 		EntriesProcessed: f.processed.Load(),
 		Malformed:        f.malformed.Load(),
 		Errors:           f.counters.errors.Load(),
+		State:            f.info.State,
 	}
 	f.counters.mu.Lock()
 	st.LastError = f.counters.lastError
@@ -296,11 +318,21 @@ func (f *Follower) Status() source.Status {
 	if ok := f.lastOK.Load(); ok != 0 {
 		st.LastSuccess = time.Unix(0, ok)
 	}
+	verified, verr := f.verify.verified.Load(), f.verify.failed()
+	st.VerifiedSize, st.VerificationError = &verified, &verr
 	if last := f.lastTime.Load(); last != 0 && st.Position < st.TreeSize {
 		st.LagSeconds = max(time.Since(time.UnixMilli(last)).Seconds(), 0)
 	}
 	return st
 }
+
+// VerificationFailures returns 1 once the log's contents or heads have failed verification
+// (a failure is sticky until restart), for the metric.
+func (f *Follower) VerificationFailures() int64 { return f.verify.failures.Load() }
+
+// Concurrency returns the entry requests the log is now allowed in flight: Parallel while
+// it is healthy, less after it answered 429 or 503.
+func (f *Follower) Concurrency() int { return f.limit.current() }
 
 // FetchErrors returns the number of failed requests by kind (KindNetwork, KindHTTP,
 // KindRateLimited, KindDecode, KindSignature).
@@ -428,10 +460,14 @@ func ScanRange(ctx context.Context, info LogInfo, from, to int64, opts FollowerO
 		return fmt.Errorf("scan %s: to %d is before from %d", info.URL, to, from)
 	}
 	var counters counters
-	r := reader{client: client, parallel: opts.Parallel, opts: opts,
+	r := reader{client: limitedClient{client, newAIMD(opts.Parallel)}, parallel: opts.Parallel, opts: opts,
 		logger: opts.Logger.With("log", info.Name, "url", info.URL), counters: &counters}
+	verify := newVerification(client, opts, r.logger)
+	verify.onHead(ctx, th)
+	verify.start(from)
 	done, total := int64(0), to-from
 	r.readRange(ctx, from, to, true, func(b source.Batch) bool {
+		verify.onBatch(ctx, &b, from+done, th)
 		select {
 		case out <- b:
 		case <-ctx.Done():
@@ -445,6 +481,10 @@ func ScanRange(ctx context.Context, info LogInfo, from, to int64, opts FollowerO
 	})
 	if done < total {
 		return ctx.Err()
+	}
+	verify.onRoundEnd(ctx, th)
+	if msg := verify.failed(); msg != "" {
+		return fmt.Errorf("scan %s: entries read, but the log failed verification: %s", info.URL, msg)
 	}
 	return nil
 }

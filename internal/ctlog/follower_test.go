@@ -373,7 +373,9 @@ func TestPartialTileWaits(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	for _, p := range log.Paths() {
-		if strings.Contains(p, ".p/") {
+		// Hash tiles of the tree's right edge are read to verify the full tiles: small, and
+		// needed whatever the tree's age.
+		if strings.HasPrefix(p, "/tile/data/") && strings.Contains(p, ".p/") {
 			t.Fatalf("partial tile %s read before the tree settled", p)
 		}
 	}

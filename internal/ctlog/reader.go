@@ -170,6 +170,7 @@ func (r *reader) fetchSpan(ctx context.Context, s span) (source.Batch, span, boo
 			held += int64(len(m.Data))
 			out.Malformed = append(out.Malformed, m)
 		}
+		out.LeafHashes = append(out.LeafHashes, b.LeafHashes...)
 		pos += n
 	}
 	return out, span{}, true

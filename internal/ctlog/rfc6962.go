@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/redact"
 	"github.com/certhunt/certhunt/internal/source"
@@ -105,11 +107,19 @@ func decodeGetEntries(ref certs.LogRef, s span, body []byte) (source.Batch, int6
 	n := min(int64(len(answer.Entries)), s.end-s.start)
 	var b source.Batch
 	b.Entries = make([]certs.Entry, 0, n)
+	if len(itemErrs) == 0 {
+		// An item that is not JSON has no leaf to hash: the batch then has no hashes, and
+		// the follower reports the range as unverifiable.
+		b.LeafHashes = make([][32]byte, n)
+	}
 	for i, e := range answer.Entries[:n] {
 		index := s.start + int64(i)
 		if err := itemErrs[i]; err != nil {
 			b.Malformed = append(b.Malformed, source.Malformed{Log: ref, Index: index, Err: "get-entries item: " + err.Error(), Data: e.LeafInput})
 			continue
+		}
+		if b.LeafHashes != nil {
+			b.LeafHashes[i] = tlog.RecordHash(e.LeafInput)
 		}
 		entry, err := decodeRFC6962Entry(ref, index, e.LeafInput, e.ExtraData)
 		if err != nil {

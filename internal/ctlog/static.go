@@ -38,8 +38,14 @@ type staticClient struct {
 	fullChain bool
 
 	mu      sync.Mutex
-	issuers map[[32]byte][]byte
+	issuers map[[32]byte][]byte // nil value: the log does not serve that issuer
+	// counters, when set, count issuers the log does not serve.
+	counters *counters
 }
+
+// maxIssuers bounds the issuer cache: a log has a few dozen, a hostile one could name
+// millions of fingerprints.
+const maxIssuers = 1024
 
 func newStaticClient(info LogInfo, client *http.Client, fullChain bool) *staticClient {
 	return &staticClient{info: info, http: client, base: strings.TrimRight(info.URL, "/") + "/",
@@ -113,9 +119,12 @@ func (c *staticClient) fetch(ctx context.Context, s span) (source.Batch, int64, 
 	ref := c.info.Ref()
 	var b source.Batch
 	b.Entries = make([]certs.Entry, 0, s.end-s.start)
+	b.LeafHashes = make([][32]byte, 0, s.end-s.start)
+	h := sha256.New()
 	for i := s.start - tileStart; i < s.end-tileStart; i++ {
 		index := tileStart + i
 		leaf := leaves[i]
+		b.LeafHashes = append(b.LeafHashes, leafHash(h, leaf.raw))
 		entry, err := leaf.toEntry(ref, index)
 		if err == nil && c.fullChain {
 			entry.Chain, err = c.chain(ctx, leaf.fingerprints)
@@ -180,7 +189,10 @@ func maybeGunzip(body []byte, limit int64) ([]byte, error) {
 	return out, nil
 }
 
-// chain returns the issuers named by fingerprints, fetching each one once per client.
+// chain returns the issuers named by fingerprints, fetching each one once per client. An
+// issuer the log does not serve (or serves with the wrong hash) is left out of the chain
+// and counted once, rather than holding the entries back; a failed request is returned,
+// to be retried.
 func (c *staticClient) chain(ctx context.Context, fingerprints [][32]byte) ([][]byte, error) {
 	chain := make([][]byte, 0, len(fingerprints))
 	for _, fp := range fingerprints {
@@ -190,18 +202,31 @@ func (c *staticClient) chain(ctx context.Context, fingerprints [][32]byte) ([][]
 		if !ok {
 			url := c.base + "issuer/" + hex.EncodeToString(fp[:])
 			body, err := httpGet(ctx, c.http, url, maxIssuerBytes)
-			if err != nil {
+			var missing error
+			switch {
+			case err != nil && isTransient(err):
 				return nil, err
+			case err != nil:
+				missing = fmt.Errorf("issuer %x left out of the chain: %w", fp[:8], err)
+			case sha256.Sum256(body) != fp:
+				missing = fetchErr(KindDecode, "%s: content does not match its hash", url)
+			default:
+				der = body
 			}
-			if sha256.Sum256(body) != fp {
-				return nil, fetchErr(KindDecode, "%s: content does not match its hash", url)
-			}
-			der = body
 			c.mu.Lock()
+			if len(c.issuers) >= maxIssuers {
+				clear(c.issuers)
+			}
+			_, raced := c.issuers[fp] // another tile fetched it meanwhile and counted it
 			c.issuers[fp] = der
 			c.mu.Unlock()
+			if missing != nil && !raced && c.counters != nil {
+				c.counters.record(missing)
+			}
 		}
-		chain = append(chain, der)
+		if der != nil {
+			chain = append(chain, der)
+		}
 	}
 	return chain, nil
 }

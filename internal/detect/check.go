@@ -8,6 +8,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/lexicon"
 	"github.com/certhunt/certhunt/internal/names"
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // finding is one asset rule that fired for a name.
@@ -52,13 +53,13 @@ func (ix *Index) CheckName(n names.Name) []Alert { return ix.check(n) }
 func (ix *Index) Evaluate(name string) Alert {
 	n, err := names.Parse(name)
 	if err != nil {
-		return Alert{Domain: name, Severity: severity(0), Reasons: []Reason{}}
+		return Alert{Domain: name, Severity: severity.Of(0), Reasons: []Reason{}}
 	}
 	if alerts := ix.check(n); len(alerts) > 0 {
 		return alerts[0]
 	}
 	return Alert{Domain: n.ASCII, DomainUnicode: n.Unicode, RegisteredDomain: n.RegisteredDomain,
-		Severity: severity(0), Reasons: []Reason{}}
+		Severity: severity.Of(0), Reasons: []Reason{}}
 }
 
 func (ix *Index) check(n names.Name) []Alert {
@@ -129,7 +130,7 @@ func commonWord(s string) bool {
 		return false
 	}
 	if w := strings.Trim(s, "0123456789"); len(w) <= 4 {
-		return lexicon.IsShortWord(w)
+		return lexicon.IsCommon(w)
 	}
 	return lexicon.IsWordDigits(s)
 }
@@ -774,7 +775,7 @@ func (ix *Index) findContainedIn(v *view, i int, sk, orig string, flat bool, fou
 			// "renew-ebay-account"): whatever the other words are, a word equal to the
 			// brand is how combosquats are spelt; honest names hold it inside words
 			rule = "combosquat"
-		case a.runes >= distinctiveBrand && gluedWord(oLeft, oRight, a.runes, lEdge, lSep, rEdge, rSep):
+		case a.runes >= distinctiveBrand && gluedWord(oLeft, oRight, a.runes, a.word, lEdge, lSep, rEdge, rSep):
 			rule = "combosquat"
 		case a.runes <= shortBrand:
 			// Short labels end many words (groups, sandbox, accounting): text glued on
@@ -828,13 +829,13 @@ const longBrand = 8
 // runs: the combosquat shape whatever the words are, since attackers' vocabulary is
 // open-ended ("renewal", "giveaway"). Runs that start with an English suffix (brand+"er"+...) or that are a bare
 // English prefix (un-, re-, dis-...) are how dictionary words contain a brand, and do not count.
-func gluedWord(left, right string, runes int, lEdge, lSep, rEdge, rSep bool) bool {
+func gluedWord(left, right string, runes int, brandIsWord, lEdge, lSep, rEdge, rSep bool) bool {
 	lRun, rRun := letterRun(left, true), letterRun(right, false)
 	lGlued := len(lRun) >= 4 && !englishPrefixes[lRun]
 	rGlued := len(rRun) >= 4 && !wordEnding(right, false)
-	// English compounds put the head word last (home-office, pine-apple): a word glued in
-	// front counts only before a long label
-	return (lEdge || lSep) && rGlued || (rEdge || rSep) && lGlued && runes >= longBrand || lGlued && rGlued
+	// compounds put the head word last (home-office, learnin-office): a word glued in front
+	// counts only before a long label, or a brand that is no word of its own (lottery-revolut)
+	return (lEdge || lSep) && rGlued || (rEdge || rSep) && lGlued && (runes >= longBrand || !brandIsWord) || lGlued && rGlued
 }
 
 // origSides maps the skeleton text left and right of a match back to the label's own letters
@@ -967,8 +968,9 @@ func (ix *Index) side(s, orig string, left bool) (edge, sep, words bool) {
 
 // inWord reports whether the brand at label[start:end] lies inside an ordinary word of the
 // hyphen-separated token around it: the token (digits at its ends aside) is a longer word
-// ("chimes", "boxer"), or a word at least two letters longer than the brand covers it and the
-// rest of the token is a word too ("boxer"+"shorts", "pineapple"+"juice"). Attackers glue
+// ("chimes", "boxer"), or a common word (lexicon.IsCommon) at least two letters longer than
+// the brand covers it and the rest of the token is a common word too ("boxer"+"shorts",
+// "pineapple"+"juice"; pieces of four or more letters, one of six or more). Attackers glue
 // words to a brand; languages grow words around it.
 func inWord(label string, start, end int) bool {
 	if !isASCIIString(label) || start < 0 || end > len(label) || start >= end {
@@ -1001,7 +1003,7 @@ func inWord(label string, start, end int) bool {
 			if r := len(strings.Trim(rest, "0123456789")); r < 4 || max(r, e-s) < 6 {
 				continue // short pieces are words somewhere far too often ("parc"+"elato")
 			}
-			if lexicon.IsWordDigits(rest) && lexicon.IsWord(tok[s:e]) {
+			if lexicon.IsCommon(strings.Trim(rest, "0123456789")) && lexicon.IsCommon(tok[s:e]) {
 				return true
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,4 +286,38 @@ func BenchmarkSTIX1000(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// An issuance incident concerns the organisation's own domain: the indicator is its
+// certificates, never the domain, which a platform would block.
+func TestSTIXOwnDomainCertificate(t *testing.T) {
+	inc := incident.Incident{ID: "9", Asset: "example.com", Domain: "login.example.com", Severity: "critical", Score: 90,
+		RegisteredDomain: "example.com (issuer: evil ca)", Matched: detect.Matched{Kind: "issuance", Value: "Evil CA"},
+		Reasons:      []detect.Reason{{Rule: "unauthorized-issuer", Points: 90, Detail: `issued by "Evil CA"`}},
+		Certificates: []incident.Certificate{{SHA256: "aa"}, {SHA256: "bb"}}, CreatedAt: t0}
+	var buf bytes.Buffer
+	if err := STIX(&buf, []incident.Incident{inc}, t0); err != nil {
+		t.Fatal(err)
+	}
+	var bundle struct{ Objects []stixObj }
+	if err := json.Unmarshal(buf.Bytes(), &bundle); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range bundle.Objects {
+		if o.s("type") != "indicator" {
+			continue
+		}
+		if got := o.s("pattern"); got != "[x509-certificate:hashes.'SHA-256' = 'aa'] OR [x509-certificate:hashes.'SHA-256' = 'bb']" {
+			t.Errorf("pattern = %s", got)
+		}
+		if o.s("name") != "Certificate for own domain example.com: login.example.com" || strings.Contains(o.s("description"), "lookalike") ||
+			!strings.Contains(o.s("description"), "unauthorized-issuer") {
+			t.Errorf("name %q, description %q", o.s("name"), o.s("description"))
+		}
+		if labels := fmt.Sprint(o["labels"]); strings.Contains(labels, "lookalike") || !strings.Contains(labels, "own-domain-certificate") {
+			t.Errorf("labels = %s", labels)
+		}
+		return
+	}
+	t.Fatal("no indicator")
 }

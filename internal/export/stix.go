@@ -224,11 +224,16 @@ func indicator(inc incident.Incident, created, modified, now time.Time) stixIndi
 	if inc.Asset != "" {
 		name = "Lookalike of " + inc.Asset + ": " + inc.Domain
 	}
+	pattern := "[domain-name:value = '" + PatternString(inc.Domain) + "']"
+	description := desc.String()
+	if inc.Matched.Kind == "issuance" {
+		name, description, labels, pattern = ownCertificate(inc, labels, pattern)
+	}
 	return stixIndicator{
 		Type: "indicator", SpecVersion: stixVersion, ID: id, CreatedByRef: identityID,
 		Created: stixTime(created), Modified: stixTime(modified),
-		Name: name, Description: desc.String(), IndicatorTypes: types,
-		Pattern:     "[domain-name:value = '" + PatternString(inc.Domain) + "']",
+		Name: name, Description: description, IndicatorTypes: types,
+		Pattern:     pattern,
 		PatternType: "stix", PatternVersion: stixVersion,
 		ValidFrom:  stixTime(orNow(inc.FirstSeen, orNow(inc.CreatedAt, now))),
 		Confidence: min(max(inc.Score, 0), 100),
@@ -351,4 +356,27 @@ func orNow(t, now time.Time) time.Time {
 		return now
 	}
 	return t
+}
+
+// ownCertificate words an issuance incident (internal/issuance): the domain is the
+// organisation's own, so the indicator is the certificates, never the domain, which a platform
+// would otherwise block.
+func ownCertificate(inc incident.Incident, labels []string, domainPattern string) (name, description string, _ []string, pattern string) {
+	var desc strings.Builder
+	fmt.Fprintf(&desc, "Certificate Transparency shows a certificate for %s, a name of the protected domain %s.", inc.Domain, inc.Asset)
+	for _, r := range inc.Reasons {
+		fmt.Fprintf(&desc, " %s: %s.", r.Rule, r.Detail)
+	}
+	labels = append([]string{"own-domain-certificate"}, labels[1:]...)
+	var terms []string
+	for _, c := range inc.Certificates {
+		if c.SHA256 != "" {
+			terms = append(terms, "[x509-certificate:hashes.'SHA-256' = '"+PatternString(c.SHA256)+"']")
+		}
+	}
+	pattern = domainPattern // no certificate given: the name is all there is
+	if len(terms) > 0 {
+		pattern = strings.Join(terms, " OR ")
+	}
+	return "Certificate for own domain " + inc.Asset + ": " + inc.Domain, desc.String(), labels, pattern
 }

@@ -1,11 +1,12 @@
 // Package lexicon answers whether a token is a common word in the languages CT names are mostly
 // written in (English, German, French, Spanish, Portuguese, Italian, Dutch, Polish, Turkish,
 // Indonesian and transliterated Russian). An honest name is built from such words ("black",
-// "monza", "slackline"); a typosquat is a brand bent out of shape, which is rarely a word.
+// "appel", "slackline"); a typosquat is a brand bent out of shape, which is rarely a word.
 //
 // The words live in an embedded binary fuse filter (words.bin, made by `go generate` from
 // Debian's word-list and hunspell packages; SOURCES.md names each list and its licence): about
-// 18 bits a word, no false negatives, and one false positive in 65,536 lookups.
+// 36 bits a word, no false negatives, and one false positive in four billion lookups (a word
+// mistaken for a typo would hide it).
 package lexicon
 
 import (
@@ -26,8 +27,8 @@ var wordsBin []byte
 // MinLen is the shortest word held: shorter tokens are words in some language almost always.
 const MinLen = 3
 
-var load = sync.OnceValue(func() *xorfilter.BinaryFuse[uint16] {
-	f, err := xorfilter.LoadBinaryFuse[uint16](bytes.NewReader(wordsBin))
+var load = sync.OnceValue(func() *xorfilter.BinaryFuse[uint32] {
+	f, err := xorfilter.LoadBinaryFuse[uint32](bytes.NewReader(wordsBin))
 	if err != nil {
 		panic("lexicon: embedded words.bin is corrupt: " + err.Error()) // a build defect, not input
 	}
@@ -55,18 +56,19 @@ func IsWord(s string) bool {
 	return load().Contains(Key(s))
 }
 
-// ShortPrefix marks the filter keys of the short words that count (IsShortWord).
-const ShortPrefix = "en3:"
+// CommonPrefix marks the filter keys of the common words (IsCommon).
+const CommonPrefix = "c:"
 
-// IsShortWord reports whether s is a three-letter English word ("fox", "bot"), or a
-// four-letter word that is English or shared by two of the languages ("boxe", "inga"). Taken
-// together the languages spell nearly every short string (one random four-letter string in
-// twenty-five), so a short word of one foreign language proves little.
-func IsShortWord(s string) bool {
-	if len(s) < 3 || len(s) > 4 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz") != "" {
+// IsCommon reports whether s is a common word: English, or a word two of the languages share
+// ("boxe", "inga"); of three letters, English only ("fox", "bot"). Taken together the
+// languages spell nearly every short string (one random four-letter string in twenty-five),
+// and split a long one into two rare words easily, so a word of one foreign language alone
+// proves little where a chance match is likely.
+func IsCommon(s string) bool {
+	if len(s) < MinLen || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz") != "" {
 		return false
 	}
-	return load().Contains(Key(ShortPrefix + s))
+	return load().Contains(Key(CommonPrefix + s))
 }
 
 // IsWordDigits reports whether s is a word with digits before or after it ("app1", "2shop"),

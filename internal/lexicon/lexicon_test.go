@@ -22,4 +22,14 @@ func TestWords(t *testing.T) {
 	if IsWordDigits("123") {
 		t.Error("IsWordDigits(123) = true")
 	}
+	for _, w := range []string{"fox", "boxe", "black", "boxer", "shorts", "candle"} {
+		if !IsCommon(w) {
+			t.Errorf("IsCommon(%q) = false", w)
+		}
+	}
+	for _, w := range []string{"inf", "fede", "chiome", "paypa1"} { // Italian only, or not a word
+		if IsCommon(w) {
+			t.Errorf("IsCommon(%q) = true", w)
+		}
+	}
 }

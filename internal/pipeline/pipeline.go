@@ -40,6 +40,12 @@ type Pipeline struct {
 	Publish func(*certs.Cert)
 	// OnChange receives every incident opened, raised or joined; may be nil. It must not block.
 	OnChange func(incident.Change)
+	// Issuance checks certificates for the protected domains' own names, which Index never
+	// alerts on, and inventories them (internal/issuance); may be nil. Its alerts are recorded
+	// like Index's; an error is a store failure, so the batch is not committed.
+	Issuance interface {
+		Check(ctx context.Context, c *certs.Cert) ([]detect.Alert, error)
+	}
 	// Labels, when set, learns from every name read how common each host label is
 	// (labelstats); the detection index reads the same sketch.
 	Labels *labelstats.Sketch
@@ -107,6 +113,13 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 		}
 		n.Parsed.Add(1)
 		n.JunkNames.Add(int64(r.junk))
+		if p.Issuance != nil {
+			own, err := p.Issuance.Check(ctx, r.cert)
+			if err != nil {
+				return fmt.Errorf("issuance check (%s#%d): %w", e.Log.URL, e.Index, err)
+			}
+			r.alerts = append(r.alerts, own...)
+		}
 		for _, a := range r.alerts {
 			n.Alerts.Add(1)
 			if !a.Incident {

@@ -38,6 +38,9 @@ type Server struct {
 	Export func(w io.Writer, format string, incs []incident.Incident) (contentType string, err error)
 	// OnAllow is told when an analyst allows a name, so the index can be rebuilt.
 	OnAllow func(ctx context.Context) error
+	// Inventory holds the windows of GET /api/v1/inventory (issuance.expiry_window and
+	// new_name_window).
+	Inventory InventoryOptions
 	// Certstream is mounted at CertstreamPrefix (e.g. /certstream).
 	Certstream       http.Handler
 	CertstreamPrefix string
@@ -102,6 +105,7 @@ func (s *Server) build() (http.Handler, []string) {
 	mux.HandleFunc("POST /api/v1/check", s.check)
 	mux.HandleFunc("POST /api/v1/homographs", s.homographs)
 	mux.HandleFunc("POST /api/v1/allow", s.allow)
+	mux.HandleFunc("GET /api/v1/inventory", s.inventory)
 	s.workspaceRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))

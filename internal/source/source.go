@@ -27,6 +27,10 @@ type Batch struct {
 	// entries are kept under Source, so that a sender cannot choose the keys they are stored
 	// and capped under. Empty for CT followers, whose entries are their own.
 	Source certs.LogRef
+	// LeafHashes are a CT log's Merkle leaf hashes of every entry in the batch's range,
+	// malformed ones included, in index order: what the follower checks against the log's
+	// signed tree heads before handing the batch on. Other sources leave it nil.
+	LeafHashes [][32]byte
 	// Commit is called by the pipeline, in order, once every entry and malformed record of this
 	// batch is durably handled; a CT follower persists its cursor there. It may be nil.
 	Commit func() error
@@ -55,8 +59,21 @@ type Status struct {
 	// LastSuccess is when the source last got something right (CT: a tree head or a committed
 	// batch); zero before the first. Readiness reads it.
 	LastSuccess time.Time `json:"last_success,omitzero"`
+	// CT sources only: entries verified against a signed tree head (from where this process
+	// started reading), and why verification stopped, empty while the log matches its heads.
+	VerifiedSize *int64 `json:"verified_size,omitempty"`
+	// State is a CT log's state in the log list (usable, qualified, readonly...), empty
+	// for a log configured by URL.
+	State             string  `json:"state,omitempty"`
+	VerificationError *string `json:"verification_error,omitempty"`
 	// certstream sources only
 	Connected  *bool `json:"connected,omitempty"`
 	Messages   int64 `json:"messages,omitempty"`
 	Reconnects int64 `json:"reconnects,omitempty"`
+	// HashMismatches counts messages whose sha256 is not the hash of their DER (certhunt
+	// uses its own); IndexGaps counts jumps in a log's cert_index, MissedEntries the
+	// indexes they skipped.
+	HashMismatches int64 `json:"hash_mismatches,omitempty"`
+	IndexGaps      int64 `json:"index_gaps,omitempty"`
+	MissedEntries  int64 `json:"missed_entries,omitempty"`
 }

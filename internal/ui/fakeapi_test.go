@@ -125,6 +125,7 @@ func (f *fakeAPI) handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/allow", f.allow)
 	mux.HandleFunc("GET /api/v1/sources", f.sources)
 	mux.HandleFunc("GET /api/v1/intel/feeds", f.feeds)
+	mux.HandleFunc("GET /api/v1/inventory", f.inventory)
 	mux.HandleFunc("GET /api/v1/watchlist", f.getWatchlist)
 	mux.HandleFunc("PUT /api/v1/watchlist", f.putWatchlist)
 	mux.HandleFunc("POST /api/v1/watchlist/merge", f.mergeWatchlist)
@@ -293,6 +294,26 @@ func (f *fakeAPI) sources(w http.ResponseWriter, _ *http.Request) {
 		{"name": "Example 'Tiled2026h1'", "url": "https://static.example.net/2026h1/", "type": "static", "position": 5120000, "tree_size": 5210000, "entries_processed": 2310000, "malformed": 3, "errors": 12, "last_error": "GET tile/data/x020/351: 429 Too Many Requests", "lag_seconds": 412},
 		{"name": "certstream <self-hosted>", "url": "wss://certstream.internal/full-stream", "type": "certstream", "connected": true, "messages": 99120, "reconnects": 2, "lag_seconds": 0.8},
 	}})
+}
+
+func (f *fakeAPI) inventory(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.queries = append(f.queries, r.URL.Query())
+	f.mu.Unlock()
+	now := time.Now().UTC()
+	writeJSON(w, http.StatusOK, map[string]any{"domain": r.URL.Query().Get("domain"), "expiry_window": "720h0m0s", "new_name_window": "168h0m0s",
+		"names": []map[string]any{
+			{"asset": "example.org", "name": "login.example.org", "first_seen": now.Add(-time.Hour), "last_seen": now.Add(-time.Hour), "not_after": now.Add(80 * 24 * time.Hour), "new": true},
+			{"asset": "example.org", "name": "old.example.org", "first_seen": now.Add(-80 * 24 * time.Hour), "last_seen": now.Add(-80 * 24 * time.Hour), "not_after": now.Add(5 * 24 * time.Hour), "expiring": true},
+		},
+		"certificates": []map[string]any{
+			{"asset": "example.org", "sha256": "c1", "entry_type": "precert", "issuer": map[string]string{"CN": evilSubject, "O": "Evil Issuer"},
+				"spki_sha256": "43634c4cdaffb0b1e9ea2bda332b75cbedb28d451ae1f6beef17dd9c4d20c9cf", "names": []string{"login.example.org"},
+				"not_after": now.Add(80 * 24 * time.Hour), "verdict": "unauthorized-issuer", "detail": evilSubject, "log": map[string]any{"name": "argon", "index": 7}, "seen_at": now.Add(-time.Hour)},
+			{"asset": "example.org", "sha256": "c2", "entry_type": "x509", "issuer": map[string]string{"CN": "R10", "O": "Let's Encrypt"},
+				"names": []string{"old.example.org"}, "not_after": now.Add(5 * 24 * time.Hour), "verdict": "allowed", "expiring": true,
+				"log": map[string]any{"name": "argon", "index": 3}, "seen_at": now.Add(-80 * 24 * time.Hour)},
+		}})
 }
 
 func (f *fakeAPI) feeds(w http.ResponseWriter, _ *http.Request) {

@@ -435,3 +435,51 @@ func TestBrowserBannerGuidesAFirstRun(t *testing.T) {
 	u.Open("#/watchlist", "#app")
 	u.WaitFor(`document.getElementById('banner').hidden`)
 }
+
+func TestBrowserInventory(t *testing.T) {
+	u := newUITest(t)
+	u.Open("#/inventory", `#inventory-certs`)
+	summary := u.Text("#inventory-summary")
+	for _, want := range []string{"2 names", "2 certificates", "1 new", "1 expiring within 720h0m0s"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary %q lacks %q", summary, want)
+		}
+	}
+	if row := u.Text(`#inventory-names tr[data-name="login.example.org"]`); !strings.Contains(row, "new") {
+		t.Errorf("new name row %q", row)
+	}
+	if row := u.Text(`#inventory-names tr[data-name="old.example.org"]`); !strings.Contains(row, "expiring") {
+		t.Errorf("expiring name row %q", row)
+	}
+	// certificate fields are shown as text, never run
+	if row := u.Text(`#inventory-certs tr[data-sha256="c1"]`); !strings.Contains(row, evilSubject) || !strings.Contains(row, "unauthorized-issuer") {
+		t.Errorf("certificate row %q", row)
+	}
+	if got := u.Eval(`typeof window.__pwned`); got != "undefined" {
+		t.Fatalf("injected markup ran: window.__pwned is %s", u.Eval(`String(window.__pwned)`))
+	}
+	u.Do(chromedp.SetValue(chromedp.CSS("#inventory-domain"), "example.org"), chromedp.Click(chromedp.CSS("#inventory-apply")))
+	u.WaitFor(`location.hash === '#/inventory?domain=example.org' && document.querySelector('#inventory-certs') !== null`)
+	u.WaitFor(`document.querySelector('#inventory-domain') !== null && document.querySelector('#inventory-domain').value === 'example.org'`)
+	if !u.api.sawQuery("domain", "example.org") {
+		t.Error("the domain did not reach the API")
+	}
+	u.Screenshot("ui-inventory.png")
+}
+
+// An issuance incident offers no "allow this name": allowing an own name would not silence it.
+func TestBrowserIssuanceIncidentHasNoAllow(t *testing.T) {
+	u := newUITest(t)
+	inc := u.api.clone("inc-paypal")
+	inc.ID = "inc-own"
+	inc.Asset, inc.Domain, inc.DomainUnicode, inc.RegisteredDomain = "paypal.com", "login.paypal.com", "login.paypal.com", "paypal.com (issuer: evil ca)"
+	inc.Matched.Kind, inc.Matched.Value = "issuance", "Evil CA"
+	u.api.add(&inc)
+	u.Open("#/incidents/inc-own", "#fp-issuance")
+	if got := u.Eval(`String(document.querySelector('#fp-allow') === null)`); got != "true" {
+		t.Error("the allow button is offered on an issuance incident")
+	}
+	if !strings.Contains(u.Text("#fp-issuance"), "issuance.allowed_issuers") {
+		t.Errorf("note: %q", u.Text("#fp-issuance"))
+	}
+}

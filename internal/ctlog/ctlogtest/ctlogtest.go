@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/testcert"
@@ -64,6 +65,9 @@ type Faults struct {
 	TruncatedTiles int
 	// BadSignatures signs the next N tree heads with a key other than the log's.
 	BadSignatures int
+	// MissingIssuers answers 404 for every issuer (static), as a tile directory without
+	// its issuers does.
+	MissingIssuers bool
 	// GzipTiles serves data tiles gzip-compressed without saying so in the headers, as
 	// logs that store compressed tiles in a bucket may.
 	GzipTiles bool
@@ -81,6 +85,7 @@ type Log struct {
 	mu        sync.Mutex
 	leaves    []leaf
 	hashes    [][32]byte
+	stored    []tlog.Hash // the tree's stored hashes (tlog layout), for hash tiles and proofs
 	published int64
 	head      []byte // the signed STH JSON or checkpoint for the published size
 	headTime  uint64
@@ -120,6 +125,10 @@ func NewStaticDir(dir string) (*Log, error) {
 	defer l.mu.Unlock()
 	l.hashes = hashes
 	l.published = int64(len(hashes))
+	if err := l.rebuildLocked(); err != nil {
+		l.Close()
+		return nil, err
+	}
 	if err := l.signLocked(); err != nil {
 		l.Close()
 		return nil, err
@@ -208,9 +217,80 @@ func (l *Log) Add(entries ...Entry) (int64, error) {
 		h.Write(lf.entry)
 		var sum [32]byte
 		h.Sum(sum[:0])
-		l.hashes = append(l.hashes, sum)
+		if err := l.appendHashLocked(sum); err != nil {
+			return 0, err
+		}
 	}
 	return first, nil
+}
+
+// appendHashLocked adds a leaf hash to the tree and its stored hashes.
+func (l *Log) appendHashLocked(h [32]byte) error {
+	hashes, err := tlog.StoredHashesForRecordHash(int64(len(l.hashes)), h, l.hashReader())
+	if err != nil {
+		return err
+	}
+	l.hashes = append(l.hashes, h)
+	l.stored = append(l.stored, hashes...)
+	return nil
+}
+
+// rebuildLocked recomputes the stored hashes from the leaf hashes.
+func (l *Log) rebuildLocked() error {
+	hashes := l.hashes
+	l.hashes, l.stored = nil, nil
+	for _, h := range hashes {
+		if err := l.appendHashLocked(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Log) hashReader() tlog.HashReader {
+	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		for i, x := range indexes {
+			if x < 0 || x >= int64(len(l.stored)) {
+				return nil, fmt.Errorf("ctlogtest: stored hash %d not in the tree", x)
+			}
+			out[i] = l.stored[x]
+		}
+		return out, nil
+	})
+}
+
+// Tamper makes the log serve e at index instead of the entry its tree holds, as a log
+// that altered an entry after signing would; the tree and its heads are unchanged.
+func (l *Log) Tamper(index int64, e Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if index < 0 || index >= int64(len(l.leaves)) {
+		return fmt.Errorf("ctlogtest: no entry %d", index)
+	}
+	lf, err := l.makeLeaf(e, index)
+	if err != nil {
+		return err
+	}
+	l.leaves[index] = lf
+	return nil
+}
+
+// Rewrite replaces the entry at index in the log's tree itself, so that the next Publish
+// signs a head that is not consistent with the earlier ones (a forked log).
+func (l *Log) Rewrite(index int64, e Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if index < 0 || index >= int64(len(l.leaves)) {
+		return fmt.Errorf("ctlogtest: no entry %d", index)
+	}
+	lf, err := l.makeLeaf(e, index)
+	if err != nil {
+		return err
+	}
+	l.leaves[index] = lf
+	l.hashes[index] = tlog.RecordHash(append([]byte{0, 0}, lf.entry...))
+	return l.rebuildLocked()
 }
 
 // Publish signs a tree head covering every entry added so far.
@@ -317,7 +397,15 @@ func (l *Log) signLocked() error {
 
 // headLocked returns the STH JSON or checkpoint for the published size signed with key.
 func (l *Log) headLocked(key *ecdsa.PrivateKey) ([]byte, error) {
-	root := merkleRoot(l.hashes[:l.published])
+	var root [32]byte
+	if l.published == 0 {
+		root = sha256.Sum256(nil)
+	} else {
+		var err error
+		if root, err = tlog.TreeHash(l.published, l.hashReader()); err != nil {
+			return nil, err
+		}
+	}
 	ts := uint64(time.Now().UnixMilli())
 	if ts <= l.headTime {
 		ts = l.headTime + 1
@@ -358,22 +446,6 @@ func (l *Log) headLocked(key *ecdsa.PrivateKey) ([]byte, error) {
 	return fmt.Appendf(nil, "%s\n— %s %s\n", text, origin, base64.StdEncoding.EncodeToString(noteSig)), nil
 }
 
-// merkleRoot is the RFC 6962 Merkle tree hash over leaf hashes.
-func merkleRoot(hashes [][32]byte) [32]byte {
-	switch len(hashes) {
-	case 0:
-		return sha256.Sum256(nil)
-	case 1:
-		return hashes[0]
-	}
-	k := 1
-	for k*2 < len(hashes) {
-		k *= 2
-	}
-	left, right := merkleRoot(hashes[:k]), merkleRoot(hashes[k:])
-	return sha256.Sum256(append(append([]byte{1}, left[:]...), right[:]...))
-}
-
 func (l *Log) serve(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	l.requests++
@@ -399,12 +471,17 @@ func (l *Log) serve(w http.ResponseWriter, r *http.Request) {
 		l.serveHead(w)
 	case l.typ == ctlog.TypeRFC6962 && r.URL.Path == "/ct/v1/get-entries":
 		l.serveEntries(w, r)
+	case l.typ == ctlog.TypeRFC6962 && r.URL.Path == "/ct/v1/get-sth-consistency":
+		l.serveConsistency(w, r)
+	case l.typ == ctlog.TypeRFC6962 && r.URL.Path == "/ct/v1/get-proof-by-hash":
+		l.serveProofByHash(w, r)
 	case l.typ == ctlog.TypeStatic && r.URL.Path == "/checkpoint":
 		l.serveHead(w)
 	case l.typ == ctlog.TypeStatic && strings.HasPrefix(r.URL.Path, "/issuer/"):
 		l.serveIssuer(w, r)
-	case l.typ == ctlog.TypeStatic && l.dir != "" && strings.HasPrefix(r.URL.Path, "/tile/"):
-		l.serveDirTile(w, r)
+	case l.typ == ctlog.TypeStatic && l.dir != "" && strings.HasPrefix(r.URL.Path, "/tile/") && l.serveDirTile(w, r):
+	case l.typ == ctlog.TypeStatic && isHashTilePath(r.URL.Path):
+		l.serveHashTile(w, r)
 	case l.typ == ctlog.TypeStatic && strings.HasPrefix(r.URL.Path, "/tile/data/"):
 		l.serveDataTile(w, r)
 	default:
@@ -464,6 +541,7 @@ func (l *Log) serveIssuer(w http.ResponseWriter, r *http.Request) {
 	copy(fp[:], raw)
 	l.mu.Lock()
 	der, ok := l.issuers[fp]
+	ok = ok && !l.faults.MissingIssuers
 	l.mu.Unlock()
 	if !ok {
 		http.NotFound(w, r)
@@ -506,17 +584,16 @@ func (l *Log) serveDataTile(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// serveDirTile serves a file of the tile directory, truncated when that fault is set.
-func (l *Log) serveDirTile(w http.ResponseWriter, r *http.Request) {
+// serveDirTile serves a file of the tile directory, truncated when that fault is set; it
+// reports false, having written nothing, when there is no such file.
+func (l *Log) serveDirTile(w http.ResponseWriter, r *http.Request) bool {
 	rel := strings.TrimPrefix(r.URL.Path, "/")
 	if strings.Contains(rel, "..") {
-		http.NotFound(w, r)
-		return
+		return false
 	}
 	body, err := readFile(l.dir, rel)
 	if err != nil {
-		http.NotFound(w, r)
-		return
+		return false
 	}
 	l.mu.Lock()
 	if l.faults.TruncatedTiles > 0 && strings.HasPrefix(rel, "tile/data/") {
@@ -525,6 +602,7 @@ func (l *Log) serveDirTile(w http.ResponseWriter, r *http.Request) {
 	}
 	l.mu.Unlock()
 	w.Write(body)
+	return true
 }
 
 // parseTilePath reads "x001/234" or "x001/234.p/17" into a tile number and width.

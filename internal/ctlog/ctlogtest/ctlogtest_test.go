@@ -1,6 +1,8 @@
 package ctlogtest
 
 import (
+	"golang.org/x/mod/sumdb/tlog"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
@@ -87,8 +89,23 @@ func TestMerkleRoot(t *testing.T) {
 		hashes = append(hashes, sha256.Sum256(append([]byte{0}, data...)))
 	}
 	for n, want := range roots {
-		if got := merkleRoot(hashes[:n]); hex.EncodeToString(got[:]) != want {
+		if got := treeRoot(t, hashes[:n]); hex.EncodeToString(got[:]) != want {
 			t.Errorf("root of %d leaves = %x, want %s", n, got, want)
 		}
 	}
+}
+
+// treeRoot is the RFC 6962 root of hashes as the log computes it (tlog's stored hashes).
+func treeRoot(t *testing.T, hashes [][32]byte) [32]byte {
+	l := &Log{}
+	for _, h := range hashes {
+		if err := l.appendHashLocked(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := tlog.TreeHash(int64(len(hashes)), l.hashReader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }

@@ -2,7 +2,7 @@
 // (apt-get install wamerican wbritish wngerman wfrench wspanish wportuguese wbrazilian witalian
 // wdutch hunspell-pl hunspell-tr hunspell-id hunspell-ru). It folds each word to lowercase ASCII
 // (diacritics dropped, Russian transliterated) and keeps words of lexicon.MinLen to 24 letters,
-// and marks the short words that are common enough to count (lexicon.IsShortWord).
+// and marks the words that are common (lexicon.IsCommon): English, or shared by two languages.
 package main
 
 import (
@@ -68,17 +68,17 @@ func main() {
 		keys = append(keys, lexicon.Key(w))
 		switch {
 		case len(w) == 3 && langs["en"]:
-			keys = append(keys, lexicon.Key(lexicon.ShortPrefix+w))
+			keys = append(keys, lexicon.Key(lexicon.CommonPrefix+w))
 			short++
-		case len(w) == 4 && (langs["en"] || len(langs) >= 2):
-			keys = append(keys, lexicon.Key(lexicon.ShortPrefix+w))
+		case len(w) > 3 && (langs["en"] || len(langs) >= 2):
+			keys = append(keys, lexicon.Key(lexicon.CommonPrefix+w))
 			shared++
 		}
 	}
-	log.Printf("%d three-letter English words, %d four-letter English or shared words", short, shared)
+	log.Printf("common: %d three-letter English words, %d longer English or shared words", short, shared)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	f, err := xorfilter.NewBinaryFuse[uint16](keys)
+	f, err := xorfilter.NewBinaryFuse[uint32](keys)
 	if err != nil {
 		log.Fatal(err)
 	}

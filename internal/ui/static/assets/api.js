@@ -91,6 +91,7 @@ export const api = {
   regenerateAsset: (asset) => request('POST', `/api/v1/watchlist/${id(asset)}/regenerate`, {}),
   sources: () => request('GET', '/api/v1/sources'),
   feeds: () => request('GET', '/api/v1/intel/feeds'),
+  inventory: (params) => request('GET', `/api/v1/inventory${query(params)}`),
   watchlist: () => request('GET', '/api/v1/watchlist'),
   putWatchlist: (list) => request('PUT', '/api/v1/watchlist', list),
   mergeWatchlist: (list) => request('POST', '/api/v1/watchlist/merge', list),

@@ -8,6 +8,7 @@ import { renderWatchlist } from './watchlist.js';
 import { renderAsset } from './asset.js';
 import { renderAllow } from './allow.js';
 import { renderSources } from './sources.js';
+import { renderInventory } from './inventory.js';
 import { refreshBanner } from './banner.js';
 
 const main = document.getElementById('app');
@@ -43,6 +44,8 @@ function route() {
       return ['allow', 'Allow list', renderAllow];
     case 'sources':
       return ['sources', 'Sources & feeds', renderSources];
+    case 'inventory':
+      return ['inventory', 'Own certificates', (ctx) => renderInventory(ctx, params)];
     default:
       return [null, 'Not found', (ctx) => { replace(ctx.main, notice('error', `No page "${segments.join('/')}".`)); }];
   }

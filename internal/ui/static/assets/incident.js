@@ -254,9 +254,15 @@ function actionsCard(inc, reload, fail, me) {
   const fpRegistered = registered ? h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow-registered', disabled: viewer, onclick: ask(registered) },
     'Allow the registered domain ', h('span', { class: 'mono' }, registered)) : null;
 
+  // An own-domain certificate (issuance) is not silenced by allowing its name: a false-positive
+  // verdict silences its (domain, issuer) group, whose later certificates join this incident.
+  const own = inc.matched && inc.matched.kind === 'issuance';
+  const fpBox = own
+    ? h('p', { class: 'muted fp', id: 'fp-issuance' }, 'A certificate for a protected domain itself: set the verdict to false positive to stop notifications for this issuer here, or add the issuer to issuance.allowed_issuers.')
+    : h('div', { class: 'fp' }, h('div', { class: 'row' }, fp, fpRegistered), confirmBox, fpMessage);
   return h('section', { class: 'card' },
     h('h2', {}, 'Actions'), form,
-    h('div', { class: 'fp' }, h('div', { class: 'row' }, fp, fpRegistered), confirmBox, fpMessage),
+    fpBox,
     h('h3', {}, 'History'), historyList(inc));
 }
 

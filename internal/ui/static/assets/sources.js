@@ -9,6 +9,7 @@ function health(src) {
   if (src.type === 'certstream') {
     return src.connected ? h('span', { class: 'badge ok' }, 'connected') : h('span', { class: 'badge bad' }, 'disconnected');
   }
+  if (src.verification_error) return h('span', { class: 'badge bad', title: src.verification_error }, 'unverified');
   if (src.last_error) return h('span', { class: 'badge bad' }, 'error');
   if (typeof src.lag_seconds === 'number' && src.lag_seconds > 300) return h('span', { class: 'badge st-investigating' }, 'lagging');
   return h('span', { class: 'badge ok' }, 'ok');
@@ -17,7 +18,10 @@ function health(src) {
 function progress(src) {
   if (src.type === 'certstream') {
     // A counter the server has not sent yet is zero, not "—".
-    return h('span', { class: 'muted' }, `${plural(src.messages || 0, 'message')}, ${plural(src.reconnects || 0, 'reconnect')}`);
+    let text = `${plural(src.messages || 0, 'message')}, ${plural(src.reconnects || 0, 'reconnect')}`;
+    if (src.index_gaps) text += `, ${fmtNumber(src.index_gaps)} index gaps (${fmtNumber(src.missed_entries)} entries missed)`;
+    if (src.hash_mismatches) text += `, ${fmtNumber(src.hash_mismatches)} hash mismatches`;
+    return h('span', { class: 'muted' }, text);
   }
   const pos = src.position;
   const size = src.tree_size;
@@ -25,7 +29,8 @@ function progress(src) {
   const pct = Math.min(100, (pos / size) * 100);
   const bar = h('span', { class: 'bar-fill' });
   bar.style.width = `${pct.toFixed(1)}%`;
-  return h('span', { class: 'progress', title: `${fmtNumber(size - pos)} entries behind` },
+  const verified = typeof src.verified_size === 'number' ? `, ${fmtNumber(src.verified_size)} verified` : '';
+  return h('span', { class: 'progress', title: `${fmtNumber(size - pos)} entries behind${verified}` },
     h('span', { class: 'mono' }, `${fmtNumber(pos)} / ${fmtNumber(size)}`),
     h('span', { class: 'bar' }, bar));
 }
@@ -42,7 +47,7 @@ function sourcesTable(sources) {
       h('td', { class: 'num' }, fmtNumber(src.entries_processed)),
       h('td', { class: `num ${src.malformed ? 'warn-text' : ''}` }, fmtNumber(src.malformed)),
       h('td', { class: `num ${src.errors ? 'warn-text' : ''}` }, fmtNumber(src.errors)),
-      h('td', { class: 'error-text' }, src.last_error || ''))), { id: 'sources' });
+      h('td', { class: 'error-text' }, src.verification_error || src.last_error || ''))), { id: 'sources' });
 }
 
 function feedsTable(feeds) {
