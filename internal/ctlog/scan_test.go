@@ -209,6 +209,7 @@ func BenchmarkScanLoopback(b *testing.B) {
 			}
 			opts := ctlog.FollowerOptions{BatchSize: 1024, SkipVerification: bench.skip}
 			total := 0
+			cpu := cpuTime()
 			for b.Loop() {
 				out := make(chan source.Batch, 16)
 				done := make(chan int)
@@ -234,6 +235,7 @@ func BenchmarkScanLoopback(b *testing.B) {
 				total += n
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "entries/s")
+			reportCPU(b, cpu)
 		})
 	}
 }
