@@ -65,6 +65,9 @@ type Faults struct {
 	TruncatedTiles int
 	// BadSignatures signs the next N tree heads with a key other than the log's.
 	BadSignatures int
+	// NoConsistency answers 404 to get-sth-consistency (RFC 6962), as a log hiding its
+	// history might.
+	NoConsistency bool
 	// MissingIssuers answers 404 for every issuer (static), as a tile directory without
 	// its issuers does.
 	MissingIssuers bool
