@@ -43,6 +43,15 @@ type staticClient struct {
 	counters *counters
 }
 
+// retryable reports a failed request worth repeating: network, 429 or 5xx.
+func retryable(err error) bool {
+	var fe *FetchError
+	if !errors.As(err, &fe) {
+		return true
+	}
+	return fe.Kind == KindNetwork || fe.Kind == KindRateLimited || (fe.Kind == KindHTTP && fe.Status >= 500)
+}
+
 // maxIssuers bounds the issuer cache: a log has a few dozen, a hostile one could name
 // millions of fingerprints.
 const maxIssuers = 1024
@@ -204,7 +213,7 @@ func (c *staticClient) chain(ctx context.Context, fingerprints [][32]byte) ([][]
 			body, err := httpGet(ctx, c.http, url, maxIssuerBytes)
 			var missing error
 			switch {
-			case err != nil && isTransient(err):
+			case err != nil && retryable(err):
 				return nil, err
 			case err != nil:
 				missing = fmt.Errorf("issuer %x left out of the chain: %w", fp[:8], err)
