@@ -36,7 +36,11 @@ import (
 //
 // A mismatch is sticky: the log's verification_error is set, verified_size stops, and
 // every later entry is still handed on (a phishing certificate is one whoever logged it)
-// but marked Unverified.
+// but marked Unverified. Static entries are checked before they are handed on, so the
+// mark is exact; RFC 6962 entries of a round are checked when the round reaches its tree
+// head, so those handed on earlier in the failing round are not marked, though
+// verified_size never covers them. Transient failures (network, HTTP status) are retried
+// a few times and then reported, never waited on forever.
 
 // mismatchError is proof that a log's contents or heads disagree with what it signed, as
 // opposed to a failed request.
