@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/cryptobyte"
 
@@ -36,6 +37,10 @@ type staticClient struct {
 	http      *http.Client
 	base      string
 	fullChain bool
+
+	// size is the latest tree size seen, so that a range ending inside the last tile is
+	// read from the tile the log has (its width is the tree's, not the range's).
+	size atomic.Int64
 
 	mu      sync.Mutex
 	issuers map[[32]byte][]byte // nil value: the log does not serve that issuer
@@ -66,7 +71,11 @@ func (c *staticClient) treeHead(ctx context.Context) (TreeHead, error) {
 	if err != nil {
 		return TreeHead{}, err
 	}
-	return openCheckpoint(c.info, body)
+	th, err := openCheckpoint(c.info, body)
+	if err == nil {
+		c.size.Store(th.Size)
+	}
+	return th, err
 }
 
 // spans yields one span per data tile overlapping [from, to). The last, partial tile is
@@ -117,6 +126,9 @@ func (c *staticClient) fetch(ctx context.Context, s span) (source.Batch, int64, 
 	tile := s.start / TileWidth
 	tileStart := tile * TileWidth
 	width := int(s.end - tileStart)
+	if size := c.size.Load(); size > s.end {
+		width = int(min(TileWidth, size-tileStart))
+	}
 	leaves, err := c.tile(ctx, tile, width)
 	var fe *FetchError
 	if width < TileWidth && errors.As(err, &fe) && fe.Status == http.StatusNotFound {

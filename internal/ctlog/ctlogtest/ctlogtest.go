@@ -563,9 +563,9 @@ func (l *Log) serveDataTile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if width < ctlog.TileWidth && start+ctlog.TileWidth <= l.published {
+	if width < ctlog.TileWidth && start+int64(width) != l.published {
 		l.mu.Unlock()
-		http.NotFound(w, r) // the tile is full now; its partial versions are gone
+		http.NotFound(w, r) // only the tree's own partial tile exists, as on Skylight
 		return
 	}
 	var body []byte
