@@ -195,4 +195,3 @@ func TestJoinErrors(t *testing.T) {
 		t.Fatalf("redactURLs kept a secret: %s", got)
 	}
 }
-
