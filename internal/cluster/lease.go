@@ -64,6 +64,7 @@ type Leases struct {
 
 	mu   sync.Mutex
 	held map[string]bool
+	seen map[string]string // name -> holder, as last seen by a losing contender
 }
 
 // record is a lease's value: who holds it, since when.
@@ -86,7 +87,7 @@ func NewLeases(ctx context.Context, js jetstream.JetStream, node string, o Lease
 	if err != nil {
 		return nil, fmt.Errorf("cluster leases: bucket %s: %w", o.Bucket, err)
 	}
-	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}}, nil
+	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}, seen: map[string]string{}}, nil
 }
 
 // key turns a lease name (a log URL) into a key-value key, which allows few characters.
@@ -109,6 +110,17 @@ func (l *Leases) setHeld(name string, v bool) {
 	} else {
 		delete(l.held, name)
 	}
+}
+
+// Node names the node following name as far as this one knows without asking the server:
+// itself while it holds the lease, else the holder it last saw while contending ("" for none).
+func (l *Leases) Node(name string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held[name] {
+		return l.node
+	}
+	return l.seen[name]
 }
 
 // Holder returns the node that holds name, or "" when none does.
@@ -151,6 +163,11 @@ func (l *Leases) Hold(ctx context.Context, name string, work func(context.Contex
 			}
 			logger.Warn("cluster lease lost, contending again")
 		case errors.Is(err, jetstream.ErrKeyExists):
+			if holder, err := l.Holder(ctx, name); err == nil {
+				l.mu.Lock()
+				l.seen[name] = holder
+				l.mu.Unlock()
+			}
 		case ctx.Err() == nil:
 			logger.Warn("cluster lease: cannot reach the bucket", "err", err)
 		}

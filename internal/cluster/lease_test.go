@@ -127,6 +127,8 @@ func TestTakeoverWhenHolderDies(t *testing.T) {
 		t.Fatalf("Holder(%s) = %q, %v; want %q", logs[0], got, err, holder)
 	}
 
+	waitFor(t, survivor.Name+" sees who holds "+logs[0], func() bool { return survivor.Leases.Node(logs[0]) == holder })
+
 	victim.nc.Close() // dead to the cluster: no renewals, no release
 	for _, l := range logs {
 		waitFor(t, survivor.Name+" holds "+l, func() bool { return survivor.Leases.Holding(l) })
@@ -134,6 +136,9 @@ func TestTakeoverWhenHolderDies(t *testing.T) {
 	for _, l := range logs {
 		if victim.Leases.Holding(l) {
 			t.Errorf("%s still believes it holds %s", victim.Name, l)
+		}
+		if got := survivor.Leases.Node(l); got != survivor.Name {
+			t.Errorf("Node(%s) = %q on the survivor", l, got)
 		}
 		if got, err := survivor.Leases.Holder(context.Background(), l); err != nil || got != survivor.Name {
 			t.Errorf("Holder(%s) = %q, %v; want %q", l, got, err, survivor.Name)
