@@ -193,6 +193,10 @@ func TestJoinErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "JetStream is not enabled") {
 		t.Fatalf("Join without JetStream: %v", err)
 	}
+	if _, err := Join(context.Background(), "nats://127.0.0.1:1", "a", LeaseOptions{}, nil); err == nil ||
+		!strings.HasPrefix(err.Error(), "cluster.nats_url nats://127.0.0.1:1: ") {
+		t.Fatalf("Join with nothing listening: %v", err)
+	}
 	if _, err := (LeaseOptions{TTL: time.Second, Renew: time.Second}).withDefaults(); err == nil {
 		t.Fatal("a renew interval as long as the TTL was accepted")
 	}
