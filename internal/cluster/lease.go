@@ -153,11 +153,12 @@ func (l *Leases) Hold(ctx context.Context, name string, work func(context.Contex
 	defer tick.Stop()
 	for {
 		val, _ := json.Marshal(record{Node: l.node, Since: time.Now().UTC()})
+		sent := time.Now()
 		rev, err := l.acquire(ctx, k, val)
 		switch {
 		case err == nil:
 			logger.Info("cluster lease acquired")
-			done, werr := l.hold(ctx, name, k, val, rev, work, tick.C)
+			done, werr := l.hold(ctx, name, k, val, rev, sent, work, tick.C)
 			if done {
 				return werr
 			}
@@ -186,16 +187,16 @@ func (l *Leases) acquire(ctx context.Context, k string, val []byte) (uint64, err
 	return l.kv.Create(cctx, k, val)
 }
 
-// hold runs work while renewing the lease at rev. done is true when Hold should return (work
+// hold runs work while renewing the lease at rev, written by a request sent at sent. done is true when Hold should return (work
 // returned on its own, or ctx ended), false when the lease was lost.
-func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint64, work func(context.Context) error, tick <-chan time.Time) (done bool, err error) {
+func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint64, sent time.Time, work func(context.Context) error, tick <-chan time.Time) (done bool, err error) {
 	// A lease counts from before the write that made it: the server's TTL starts later, so
 	// stopping work TTL-Renew after the last renewal was sent leaves work a whole Renew
 	// interval to return before another node can win the lease.
 	margin := l.opts.TTL - l.opts.Renew
-	deadline := time.NewTimer(margin)
+	expires := sent.Add(margin)
+	deadline := time.NewTimer(time.Until(expires))
 	defer deadline.Stop()
-	expires := time.Now().Add(margin)
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	finished := make(chan error, 1)
