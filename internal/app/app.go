@@ -150,8 +150,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err := a.joinCluster(ctx, clusterLeases); err != nil {
 		return fail(err)
 	}
+	fail = func(err error) (*App, error) { a.leaveCluster(); store.Close(); return nil, err }
 	if err := a.buildSources(ctx); err != nil {
-		a.leaveCluster()
 		return fail(err)
 	}
 

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,5 +154,16 @@ func TestClusterHandsALogOver(t *testing.T) {
 	b.get("/api/v1/incidents/"+list.Incidents[0].ID, &inc)
 	if len(inc.Certificates) != 2 {
 		t.Fatalf("incident has %d certificates, want both", len(inc.Certificates))
+	}
+}
+
+// A node that cannot reach NATS does not start: it would follow nothing while looking healthy.
+func TestClusterUnreachableStopsServe(t *testing.T) {
+	cfg := testConfig(t, `{"paypal.com": []}`)
+	cfg.Database = clusterDatabase(t)
+	cfg.Cluster.NATSURL = "nats://127.0.0.1:1"
+	_, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "cluster.nats_url nats://127.0.0.1:1") {
+		t.Fatalf("New with NATS unreachable: %v", err)
 	}
 }

@@ -21,7 +21,7 @@ type Readiness struct {
 	// LogList is set when the CT log list in force is the embedded copy; it does not count
 	// against readiness.
 	LogList *LogListPart `json:"log_list,omitempty"`
-	// Cluster says, in a cluster, whether this node is in it; out of it, it is not ready.
+	// Cluster says, in a cluster, whether this node is in it; a node out of it is not ready.
 	Cluster *ClusterPart `json:"cluster,omitempty"`
 }
 
