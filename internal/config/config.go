@@ -56,6 +56,7 @@ type Config struct {
 	Notify           []Notify         `yaml:"notify"`
 	CertstreamServer CertstreamServer `yaml:"certstream_server"`
 	Auth             Auth             `yaml:"auth"`
+	Cluster          Cluster          `yaml:"cluster"`
 
 	// lines maps each key path read from a file to its line, for error messages.
 	lines map[string]int
@@ -290,6 +291,7 @@ func Default() *Config {
 		Issuance:         defaultIssuance(),
 		Scoring:          Scoring{IncidentThreshold: DefaultIncidentThreshold},
 		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath, Heartbeat: DefaultHeartbeat},
+		Cluster:          defaultCluster(),
 	}
 }
 
@@ -397,6 +399,7 @@ func (c *Config) Validate() error {
 	c.validateSources(ps)
 	ps.addErr("intel.", intel.CheckFeeds(c.FeedConfigs()))
 	c.Issuance.validate(bad)
+	c.Cluster.validate(c.Database, bad)
 	c.validateScoring(ps)
 	ps.addErr("", notifyconf.ValidateAll(c.NotifyConfigs()))
 	ps.addErr("", auth.ValidateTokens(c.Auth.Tokens))
