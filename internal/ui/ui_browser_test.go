@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -369,6 +370,13 @@ func TestBrowserSources(t *testing.T) {
 		if !strings.Contains(sources, want) {
 			t.Errorf("sources table lacks %q", want)
 		}
+	}
+	// an error the source got past is history; one it did not is its state
+	if !regexp.MustCompile(`Example 'Recovered'\s*\S*\s*rfc6962\s*recovered`).MatchString(sources) {
+		t.Errorf("a source that read successfully after its error is not shown as recovered:\n%s", sources)
+	}
+	if !regexp.MustCompile(`Example 'Tiled2026h1'\s*\S*\s*static\s*error`).MatchString(sources) {
+		t.Errorf("a source failing now is not shown as error:\n%s", sources)
 	}
 	feeds := u.Text("#feeds")
 	for _, want := range []string{"openphish", "4,012", "connection refused"} {

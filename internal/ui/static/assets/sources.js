@@ -10,7 +10,13 @@ function health(src) {
     return src.connected ? h('span', { class: 'badge ok' }, 'connected') : h('span', { class: 'badge bad' }, 'disconnected');
   }
   if (src.verification_error) return h('span', { class: 'badge bad', title: src.verification_error }, 'unverified');
-  if (src.last_error) return h('span', { class: 'badge bad' }, 'error');
+  if (src.last_error) {
+    // An error the source has got past (a 429 retried, an issuer the log does not serve) is
+    // history, not its state: it read successfully within the last two minutes.
+    const since = src.last_success ? Date.now() - Date.parse(src.last_success) : Infinity;
+    if (since < 120000) return h('span', { class: 'badge st-investigating', title: src.last_error }, 'recovered');
+    return h('span', { class: 'badge bad' }, 'error');
+  }
   if (typeof src.lag_seconds === 'number' && src.lag_seconds > 300) return h('span', { class: 'badge st-investigating' }, 'lagging');
   return h('span', { class: 'badge ok' }, 'ok');
 }
