@@ -90,10 +90,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	p := &pipeline.Pipeline{Store: store, Index: func() *detect.Index { return ix }, Logger: log}
 
 	var bar *progressbar.ProgressBar
-	var total atomic.Int64
+	var read atomic.Int64 // entries done, as ScanRange last reported
 	// ScanRange reports entries done out of the range's length, both counted from -from.
 	progress := func(done, all int64) {
-		total.Store(done)
+		read.Store(done)
 		if bar == nil && isTerminal(stderr) {
 			bar = progressbar.NewOptions64(all, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("scanning"),
 				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("entries"),
@@ -120,7 +120,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	elapsed := time.Since(start)
 	rate := float64(st.Entries.Load()) / max(elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(stdout, "scanned %s (%s) [%d, %d): read %d of %d, entries %d, malformed %d, alerts %d, incidents opened %d, elapsed %s, %.0f entries/s\n",
-		info.Name, info.URL, *from, end, total.Load(), end-*from, st.Entries.Load(), st.Malformed.Load(), st.Alerts.Load(), st.IncidentsOpened.Load(),
+		info.Name, info.URL, *from, end, read.Load(), end-*from, st.Entries.Load(), st.Malformed.Load(), st.Alerts.Load(), st.IncidentsOpened.Load(),
 		elapsed.Round(time.Millisecond), rate)
 	if err == nil {
 		err = runErr

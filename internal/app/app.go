@@ -57,6 +57,7 @@ type App struct {
 	readyEvery time.Duration
 	auth       *auth.Auth
 	labels     *labelstats.Sketch // learned by the pipeline, saved by keepLabels
+	cluster    *clusterPart       // nil unless cluster.nats_url is set (cluster.go)
 }
 
 // DetectOptions maps the configuration to the detection engine's options.
@@ -148,6 +149,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 			return fail(err)
 		}
 	}
+	if err := a.joinCluster(ctx, clusterLeases); err != nil {
+		return fail(err)
+	}
+	fail = func(err error) (*App, error) { a.leaveCluster(); store.Close(); return nil, err }
 	if err := a.buildSources(ctx); err != nil {
 		return fail(err)
 	}
@@ -235,7 +240,7 @@ func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*
 // buildSources makes a follower per usable log and a client per certstream server.
 func (a *App) buildSources(ctx context.Context) error {
 	ct := a.cfg.Sources.CT
-	if ct.Enabled {
+	if ct.Enabled && a.followsCT() {
 		logs, err := ctlog.LoadLogList(ctx, ct.LogList, nil)
 		if err != nil {
 			return fmt.Errorf("sources.ct.log_list: %w", err)
@@ -250,6 +255,14 @@ func (a *App) buildSources(ctx context.Context) error {
 			opts.DataDir, opts.Logger = filepath.Join(a.cfg.DataDir, "cursors"), a.log
 			// The full stream carries each entry's chain; static logs serve it by hash.
 			opts.FullChain = a.Hub != nil
+			if a.cluster != nil {
+				ls, err := a.leasedFollower(info, opts)
+				if err != nil {
+					return err
+				}
+				a.Sources = append(a.Sources, ls)
+				continue
+			}
 			f, err := ctlog.NewFollower(info, opts)
 			if err != nil {
 				return err
@@ -320,6 +333,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Run serves HTTP on ln, or on the configured address when ln is nil.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer a.Store.Close()
+	defer a.leaveCluster()
 	if ln == nil {
 		var err error
 		if ln, err = net.Listen("tcp", a.cfg.Listen); err != nil {

@@ -372,7 +372,8 @@ func TestBrowserRealServer(t *testing.T) {
 
 	t.Run("watchlist and sources pages", func(t *testing.T) {
 		b.T = t
-		b.Open("/#/watchlist", "#watchlist-json")
+		b.Open("/#/watchlist", "#watchlist-json-open")
+		b.Do(chromedp.Click(chromedp.CSS("#watchlist-json-open")), chromedp.WaitVisible(chromedp.CSS("#watchlist-json")))
 		if info := b.Text("#watchlist-info"); !strings.Contains(info, "homographs.json") {
 			t.Errorf("list info %q lacks its source", info)
 		}

@@ -21,6 +21,8 @@ type Readiness struct {
 	// LogList is set when the CT log list in force is the embedded copy; it does not count
 	// against readiness.
 	LogList *LogListPart `json:"log_list,omitempty"`
+	// Cluster says, in a cluster, whether this node is in it; a node out of it is not ready.
+	Cluster *ClusterPart `json:"cluster,omitempty"`
 }
 
 // LogListPart says how old the embedded log list is; Stale when older than staleLogList.
@@ -92,8 +94,12 @@ func (a *App) Readiness(ctx context.Context) Readiness {
 		r.Index.Detail = fmt.Sprintf("%d protected domains from %s", len(st.List), st.Source)
 	}
 	r.Sources = a.sourcesReadiness(time.Now())
+	if r.Sources.Total == 0 && !a.followsCT() {
+		r.Sources.Ready, r.Sources.Detail = true, "not an ingest node: other nodes follow the CT logs"
+	}
 	r.LogList = a.logListPart(time.Now())
-	r.Ready = r.Store.Ready && r.Index.Ready && r.Sources.Ready
+	r.Cluster = a.clusterReadiness()
+	r.Ready = r.Store.Ready && r.Index.Ready && r.Sources.Ready && (r.Cluster == nil || r.Cluster.Ready)
 	return r
 }
 
@@ -124,6 +130,9 @@ func (a *App) sourcesReadiness(now time.Time) SourcesPart {
 func (a *App) unhealthy(src source.Source, st source.Status, now time.Time) string {
 	if err, ok := a.failed.Load(src); ok {
 		return fmt.Sprintf("stopped: %v", err)
+	}
+	if why, decided := leasedHealth(src, st); decided {
+		return why
 	}
 	if st.Connected != nil { // certstream
 		if !*st.Connected {
@@ -224,6 +233,9 @@ func notReadyText(r Readiness) string {
 	}
 	if !r.Sources.Ready {
 		parts = append(parts, r.Sources.Detail)
+	}
+	if r.Cluster != nil && !r.Cluster.Ready {
+		parts = append(parts, r.Cluster.Detail)
 	}
 	return strings.Join(parts, "; ")
 }

@@ -186,7 +186,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 			if a.roleRefuses(w, r, t.role, t.name) {
 				return
 			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), User{Name: t.name, Role: t.role})))
 			return
 		}
 		s, ok := a.session(r)
@@ -205,7 +205,7 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 		if a.roleRefuses(w, r, s.role, s.name) {
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), User{Name: s.name, Role: s.role})))
 	})
 }
 

@@ -101,6 +101,8 @@ func TestRoundTripHubToClient(t *testing.T) {
 			}
 		}
 	}
+	// A write is counted once it returns, which may be after the client has read it.
+	waitFor(t, "30 writes counted", func() bool { return h.Stats().Sent >= 30 })
 	if st := h.Stats(); st.Published != 10 || st.Sent != 30 || st.Dropped != 0 {
 		t.Errorf("stats = %+v, want 10 published, 30 sent, 0 dropped", st)
 	}

@@ -44,6 +44,9 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// LogFormat is text (logfmt-like key=value lines, for people) or json (one JSON object a
+	// line, for log shippers such as journald exporters, Loki or Elastic).
+	LogFormat string `yaml:"log_format"`
 
 	Watchlist        Watchlist        `yaml:"watchlist"`
 	Sources          Sources          `yaml:"sources"`
@@ -54,6 +57,7 @@ type Config struct {
 	Notify           []Notify         `yaml:"notify"`
 	CertstreamServer CertstreamServer `yaml:"certstream_server"`
 	Auth             Auth             `yaml:"auth"`
+	Cluster          Cluster          `yaml:"cluster"`
 
 	// lines maps each key path read from a file to its line, for error messages.
 	lines map[string]int
@@ -249,6 +253,7 @@ const (
 	DefaultListen               = "127.0.0.1:8080"
 	DefaultDataDir              = "./certhunt-data"
 	DefaultLogLevel             = "info"
+	DefaultLogFormat            = "text"
 	DefaultWatchlistFile        = "homographs.json"
 	DefaultUpdateInterval       = 30 * time.Minute
 	DefaultLevenshteinThreshold = 0.85
@@ -265,9 +270,10 @@ var defaultYAML []byte
 // Default returns the defaults: serve runs on these with no config file at all.
 func Default() *Config {
 	return &Config{
-		Listen:   DefaultListen,
-		DataDir:  DefaultDataDir,
-		LogLevel: DefaultLogLevel,
+		Listen:    DefaultListen,
+		DataDir:   DefaultDataDir,
+		LogLevel:  DefaultLogLevel,
+		LogFormat: DefaultLogFormat,
 		Watchlist: Watchlist{
 			File:                 DefaultWatchlistFile,
 			UpdateInterval:       DefaultUpdateInterval,
@@ -287,6 +293,7 @@ func Default() *Config {
 		Enrich:           defaultEnrich(),
 		Scoring:          Scoring{IncidentThreshold: DefaultIncidentThreshold},
 		CertstreamServer: CertstreamServer{Enabled: true, PathPrefix: DefaultCertstreamPath, Heartbeat: DefaultHeartbeat},
+		Cluster:          defaultCluster(),
 	}
 }
 
@@ -387,11 +394,15 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "%q is not debug, info, warn or error", c.LogLevel)
 	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log_format", "%q is not text or json", c.LogFormat)
+	}
 	c.validateWatchlist(ps)
 	c.validateSources(ps)
 	ps.addErr("intel.", intel.CheckFeeds(c.FeedConfigs()))
 	c.Issuance.validate(bad)
 	c.Enrich.validate(bad)
+	c.Cluster.validate(c.Database, bad)
 	c.validateScoring(ps)
 	ps.addErr("", notifyconf.ValidateAll(c.NotifyConfigs()))
 	ps.addErr("", auth.ValidateTokens(c.Auth.Tokens))

@@ -50,6 +50,7 @@ type EnrichDNS struct {
 
 // EnrichRDAP configures registration lookups.
 type EnrichRDAP struct {
+	// Enabled looks up each registered domain's registration (registrar, creation date).
 	Enabled bool `yaml:"enabled"`
 	// Bootstrap is IANA's RDAP bootstrap file for domains (RFC 9224): an http(s) URL or a file.
 	Bootstrap string `yaml:"bootstrap"`
@@ -59,6 +60,7 @@ type EnrichRDAP struct {
 
 // EnrichHTTP is the fetch of the suspect site (not available yet: Enabled must be false).
 type EnrichHTTP struct {
+	// Enabled must be false: suspect sites are not fetched yet.
 	Enabled bool `yaml:"enabled"`
 	// Proxy is the http(s) proxy suspect sites would be fetched through.
 	Proxy string `yaml:"proxy"`
@@ -66,6 +68,7 @@ type EnrichHTTP struct {
 
 // EnrichScreenshot is the headless-browser screenshot (not available yet: Enabled must be false).
 type EnrichScreenshot struct {
+	// Enabled must be false: screenshots are not taken yet.
 	Enabled bool `yaml:"enabled"`
 }
 

@@ -73,6 +73,7 @@ var settings = []setting{
 	{"database", "database", str(func(c *Config) *string { return &c.Database })},
 	{"public-url", "public_url", str(func(c *Config) *string { return &c.PublicURL })},
 	{"log-level", "log_level", str(func(c *Config) *string { return &c.LogLevel })},
+	{"log-format", "log_format", str(func(c *Config) *string { return &c.LogFormat })},
 	{"watchlist", "watchlist.file", str(func(c *Config) *string { return &c.Watchlist.File })},
 	{"watchlist-url", "watchlist.url", str(func(c *Config) *string { return &c.Watchlist.URL })},
 	{"update-interval", "watchlist.update_interval", duration(func(c *Config) *time.Duration { return &c.Watchlist.UpdateInterval })},

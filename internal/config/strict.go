@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/notify/notifyconf"
 )
 
@@ -276,38 +277,13 @@ func whereIs(key, notHere string) string {
 func suggest(key string, known []string) string {
 	best, bestD := "", 1<<30
 	for _, k := range known {
-		if d := editDistance(key, k); d < bestD {
+		if d := detect.EditDistance(key, k, 3); d < bestD {
 			best, bestD = k, d
 		}
 	}
+	// optimal string alignment: "strat" is one edit from "start"
 	if bestD <= max(1, min(3, len(key)/3)) {
 		return best
 	}
 	return ""
-}
-
-// editDistance is the optimal string alignment distance of two keys (Levenshtein plus
-// transpositions of neighbours: "strat" is one edit from "start").
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }

@@ -209,6 +209,7 @@ func BenchmarkScanLoopback(b *testing.B) {
 			}
 			opts := ctlog.FollowerOptions{BatchSize: 1024, SkipVerification: bench.skip}
 			total := 0
+			cpu := cpuTime()
 			for b.Loop() {
 				out := make(chan source.Batch, 16)
 				done := make(chan int)
@@ -234,6 +235,20 @@ func BenchmarkScanLoopback(b *testing.B) {
 				total += n
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "entries/s")
+			reportCPU(b, cpu)
 		})
+	}
+}
+
+// A range ending inside a static log's last, partial tile is read from the tile the log
+// has (the tree's width), not a narrower one the log never wrote.
+func TestScanEndsInsidePartialTile(t *testing.T) {
+	log := newLog(t, ctlog.TypeStatic)
+	addEntries(t, log, 322)
+	for _, r := range [][2]int64{{100, 300}, {256, 257}, {0, 321}} {
+		entries, _, _, err := scan(t, log.Info(), r[0], r[1], fastOptions(""))
+		if err != nil || int64(len(entries)) != r[1]-r[0] || entries[0].Index != r[0] {
+			t.Errorf("scan %v: %d entries, %v", r, len(entries), err)
+		}
 	}
 }

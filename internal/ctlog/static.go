@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/cryptobyte"
 
@@ -37,10 +38,23 @@ type staticClient struct {
 	base      string
 	fullChain bool
 
+	// size is the latest tree size seen, so that a range ending inside the last tile is
+	// read from the tile the log has (its width is the tree's, not the range's).
+	size atomic.Int64
+
 	mu      sync.Mutex
 	issuers map[[32]byte][]byte // nil value: the log does not serve that issuer
 	// counters, when set, count issuers the log does not serve.
 	counters *counters
+}
+
+// retryable reports a failed request worth repeating: network, 429 or 5xx.
+func retryable(err error) bool {
+	var fe *FetchError
+	if !errors.As(err, &fe) {
+		return true
+	}
+	return fe.Kind == KindNetwork || fe.Kind == KindRateLimited || (fe.Kind == KindHTTP && fe.Status >= 500)
 }
 
 // maxIssuers bounds the issuer cache: a log has a few dozen, a hostile one could name
@@ -57,7 +71,11 @@ func (c *staticClient) treeHead(ctx context.Context) (TreeHead, error) {
 	if err != nil {
 		return TreeHead{}, err
 	}
-	return openCheckpoint(c.info, body)
+	th, err := openCheckpoint(c.info, body)
+	if err == nil {
+		c.size.Store(th.Size)
+	}
+	return th, err
 }
 
 // spans yields one span per data tile overlapping [from, to). The last, partial tile is
@@ -108,6 +126,9 @@ func (c *staticClient) fetch(ctx context.Context, s span) (source.Batch, int64, 
 	tile := s.start / TileWidth
 	tileStart := tile * TileWidth
 	width := int(s.end - tileStart)
+	if size := c.size.Load(); size > s.end {
+		width = int(min(TileWidth, size-tileStart))
+	}
 	leaves, err := c.tile(ctx, tile, width)
 	var fe *FetchError
 	if width < TileWidth && errors.As(err, &fe) && fe.Status == http.StatusNotFound {
@@ -204,7 +225,7 @@ func (c *staticClient) chain(ctx context.Context, fingerprints [][32]byte) ([][]
 			body, err := httpGet(ctx, c.http, url, maxIssuerBytes)
 			var missing error
 			switch {
-			case err != nil && isTransient(err):
+			case err != nil && retryable(err):
 				return nil, err
 			case err != nil:
 				missing = fmt.Errorf("issuer %x left out of the chain: %w", fp[:8], err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 
@@ -37,7 +36,11 @@ import (
 //
 // A mismatch is sticky: the log's verification_error is set, verified_size stops, and
 // every later entry is still handed on (a phishing certificate is one whoever logged it)
-// but marked Unverified.
+// but marked Unverified. Static entries are checked before they are handed on, so the
+// mark is exact; RFC 6962 entries of a round are checked when the round reaches its tree
+// head, so those handed on earlier in the failing round are not marked, though
+// verified_size never covers them. Transient failures (network, HTTP status) are retried
+// a few times and then reported, never waited on forever.
 
 // mismatchError is proof that a log's contents or heads disagree with what it signed, as
 // opposed to a failed request.
@@ -49,9 +52,10 @@ func mismatch(format string, args ...any) error {
 	return &mismatchError{msg: fmt.Sprintf(format, args...)}
 }
 
-// isTransient tells a request that may succeed when repeated (network, 429, 5xx, and a
-// 400 from a log frontend that has not seen the newest tree yet) from an answer that
-// proves nothing but trouble.
+// isTransient tells a request that may succeed when repeated (network, 429, any HTTP
+// status: a frontend or CDN that has not seen the newest tree yet answers 400 or 404)
+// from an answer that proves trouble (a proof that fails, an answer that does not parse).
+// Transient failures are retried a bounded number of times (verifyAttempts).
 func isTransient(err error) bool {
 	var me *mismatchError
 	if errors.As(err, &me) {
@@ -62,10 +66,8 @@ func isTransient(err error) bool {
 		return true
 	}
 	switch fe.Kind {
-	case KindNetwork, KindRateLimited:
+	case KindNetwork, KindRateLimited, KindHTTP:
 		return true
-	case KindHTTP:
-		return fe.Status >= 500 || fe.Status == http.StatusBadRequest
 	}
 	return false
 }
@@ -87,6 +89,10 @@ type contentChecker interface {
 // cannot be done is reported, not waited on forever.
 const verifyAttempts = 6
 
+// maxUnproven is how many new heads in a row may go without a consistency proof (each
+// after verifyAttempts tries) before the log is reported as not proving its history.
+const maxUnproven = 3
+
 // verification is one log's verification state: the follower (or a scan) calls it from
 // its own goroutine; Status readers use the atomics and the mutex.
 type verification struct {
@@ -96,6 +102,10 @@ type verification struct {
 
 	head     TreeHead // the newest head accepted as consistent
 	haveHead bool
+	// unproven counts consecutive new heads whose consistency could not be fetched; a log
+	// that never proves consistency fails at maxUnproven.
+	unproven int
+	tried    TreeHead // the last head whose proof could not be had, not asked for again
 
 	verified atomic.Int64
 	failures atomic.Int64
@@ -167,18 +177,25 @@ func (v *verification) onHead(ctx context.Context, th TreeHead) {
 		return
 	}
 	prev := v.head
-	if th.Size == prev.Size && th.RootHash == prev.RootHash {
+	if (th.Size == prev.Size && th.RootHash == prev.RootHash) || (v.unproven > 0 && th == v.tried) {
 		return
 	}
 	err := v.retry(ctx, "consistency", func() error { return v.checker.consistent(ctx, prev, th) })
 	switch {
 	case err == nil:
+		v.unproven = 0
 		if th.Size >= prev.Size {
 			v.head = th
 		}
 	case ctx.Err() != nil:
 	case isTransient(err):
-		// Not proof of anything: the next head is checked against the last good one.
+		// Not proof of anything: the next head is checked against the last good one, up to
+		// a point.
+		v.tried = th
+		if v.unproven++; v.unproven >= maxUnproven {
+			v.fail(fmt.Errorf("the log gave no consistency proof for %d tree heads in a row after size %d: %w", v.unproven, prev.Size, err))
+			return
+		}
 		v.logger.Warn("ct consistency proof unavailable, checking the next head instead", "from", prev.Size, "to", th.Size, "err", err)
 	default:
 		v.fail(fmt.Errorf("tree head of size %d is not consistent with the head of size %d: %w", th.Size, prev.Size, err))

@@ -53,6 +53,7 @@ func BenchmarkFollowRFC6962(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			total := 0
+			cpu := cpuTime()
 			for b.Loop() {
 				f, err := ctlog.NewFollower(log.Info(), ctlog.FollowerOptions{Start: "beginning", SkipVerification: skip})
 				if err != nil {
@@ -77,6 +78,7 @@ func BenchmarkFollowRFC6962(b *testing.B) {
 				total += n
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "entries/s")
+			reportCPU(b, cpu)
 		})
 	}
 }

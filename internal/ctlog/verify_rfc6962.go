@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -178,6 +179,10 @@ var errDuplicateLeaf = errors.New("the leaf hash occurs earlier in the log")
 // path's left siblings.
 func (c *rfc6962Checker) authenticate(ctx context.Context, m int64, h tlog.Hash, th TreeHead) ([]tlog.Hash, error) {
 	index, path, err := c.client.proofByHash(ctx, h, th.Size)
+	var fe *FetchError
+	if errors.As(err, &fe) && fe.Status == http.StatusNotFound {
+		return nil, mismatch("entry %d: the log finds no leaf with its hash in tree %d (get-proof-by-hash: 404)", m, th.Size)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -14,15 +14,15 @@ import (
 const (
 	tileHeight       = 8
 	maxHashTileBytes = TileWidth * tlog.HashSize
-	// maxCachedTiles bounds the verified hash tiles kept (8 KiB each): the upper levels
-	// and right edges that every data tile's check reads again.
+	// maxCachedTiles bounds the verified hash tiles kept (at most 8 KiB each): the upper
+	// levels and right edges (partial tiles) that every data tile's check reads again.
 	maxCachedTiles = 1024
 )
 
 // staticChecker verifies a static-ct-api log's data tiles through its hash tiles.
 type staticChecker struct {
 	client *staticClient
-	cache  map[tlog.Tile][]byte // verified hash tiles of level 1 and above
+	cache  map[tlog.Tile][]byte // verified hash tiles: upper levels and right edges
 }
 
 func (c *staticChecker) consistent(ctx context.Context, prev, next TreeHead) error {
@@ -123,8 +123,8 @@ func (r *tileReader) fromLeaves(t tlog.Tile) []byte {
 func (r *tileReader) SaveTiles(tiles []tlog.Tile, data [][]byte) {
 	cache := r.checker.cache
 	for i, t := range tiles {
-		if t.L == 0 {
-			continue
+		if t.L == 0 && t.W == TileWidth {
+			continue // a full data tile's hashes are never asked for again
 		}
 		if len(cache) >= maxCachedTiles {
 			clear(cache)

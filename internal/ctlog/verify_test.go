@@ -216,3 +216,24 @@ func TestVerifyDuplicateLeaves(t *testing.T) {
 		}
 	}
 }
+
+// A log that never proves its new heads consistent with the old ones is reported after a
+// few heads; one missing proof is only a warning.
+func TestVerifyLogWithoutConsistencyProofs(t *testing.T) {
+	log := newLog(t, ctlog.TypeRFC6962)
+	addEntries(t, log, 50)
+	log.SetFaults(ctlogtest.Faults{NoConsistency: true})
+	r := start(t, log.Info(), fastOptions(""))
+	r.collect(t, 50)
+	for i := range 3 {
+		addEntries(t, log, 10)
+		r.collect(t, 10)
+		_, err := verification(t, r.f)
+		if i < 2 && err != "" {
+			t.Fatalf("failed after %d unproven heads: %s", i+1, err)
+		}
+		if i == 2 && !strings.Contains(err, "no consistency proof") {
+			t.Fatalf("after 3 unproven heads: %q", err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/lexicon"
 	"github.com/certhunt/certhunt/internal/names"
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // finding is one asset rule that fired for a name.
@@ -52,13 +53,13 @@ func (ix *Index) CheckName(n names.Name) []Alert { return ix.check(n) }
 func (ix *Index) Evaluate(name string) Alert {
 	n, err := names.Parse(name)
 	if err != nil {
-		return Alert{Domain: name, Severity: severity(0), Reasons: []Reason{}}
+		return Alert{Domain: name, Severity: severity.Of(0), Reasons: []Reason{}}
 	}
 	if alerts := ix.check(n); len(alerts) > 0 {
 		return alerts[0]
 	}
 	return Alert{Domain: n.ASCII, DomainUnicode: n.Unicode, RegisteredDomain: n.RegisteredDomain,
-		Severity: severity(0), Reasons: []Reason{}}
+		Severity: severity.Of(0), Reasons: []Reason{}}
 }
 
 func (ix *Index) check(n names.Name) []Alert {
@@ -774,7 +775,7 @@ func (ix *Index) findContainedIn(v *view, i int, sk, orig string, flat bool, fou
 			// "renew-ebay-account"): whatever the other words are, a word equal to the
 			// brand is how combosquats are spelt; honest names hold it inside words
 			rule = "combosquat"
-		case a.runes >= distinctiveBrand && gluedWord(oLeft, oRight, a.runes, lEdge, lSep, rEdge, rSep):
+		case a.runes >= distinctiveBrand && gluedWord(oLeft, oRight, a.runes, a.word, lEdge, lSep, rEdge, rSep):
 			rule = "combosquat"
 		case a.runes <= shortBrand:
 			// Short labels end many words (groups, sandbox, accounting): text glued on
@@ -828,13 +829,13 @@ const longBrand = 8
 // runs: the combosquat shape whatever the words are, since attackers' vocabulary is
 // open-ended ("renewal", "giveaway"). Runs that start with an English suffix (brand+"er"+...) or that are a bare
 // English prefix (un-, re-, dis-...) are how dictionary words contain a brand, and do not count.
-func gluedWord(left, right string, runes int, lEdge, lSep, rEdge, rSep bool) bool {
+func gluedWord(left, right string, runes int, brandIsWord, lEdge, lSep, rEdge, rSep bool) bool {
 	lRun, rRun := letterRun(left, true), letterRun(right, false)
 	lGlued := len(lRun) >= 4 && !englishPrefixes[lRun]
 	rGlued := len(rRun) >= 4 && !wordEnding(right, false)
-	// English compounds put the head word last (home-office, pine-apple): a word glued in
-	// front counts only before a long label
-	return (lEdge || lSep) && rGlued || (rEdge || rSep) && lGlued && runes >= longBrand || lGlued && rGlued
+	// compounds put the head word last (home-office, learnin-office): a word glued in front
+	// counts only before a long label, or a brand that is no word of its own (lottery-revolut)
+	return (lEdge || lSep) && rGlued || (rEdge || rSep) && lGlued && (runes >= longBrand || !brandIsWord) || lGlued && rGlued
 }
 
 // origSides maps the skeleton text left and right of a match back to the label's own letters

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/certhunt/certhunt/internal/homograph"
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 var testList = homograph.List{
@@ -135,7 +136,7 @@ func TestCheckRules(t *testing.T) {
 			if min(sum, 100) != a.Score {
 				t.Errorf("Check(%q): reasons sum to %d, score is %d", tt.name, sum, a.Score)
 			}
-			if a.Severity != severity(a.Score) {
+			if a.Severity != severity.Of(a.Score) {
 				t.Errorf("Check(%q): severity %s for score %d", tt.name, a.Severity, a.Score)
 			}
 		})
@@ -291,7 +292,7 @@ func FuzzCheck(f *testing.F) {
 	ix := mustBuild(f, testList, Options{Intel: fakeIntel{"evil.com": {{Feed: "f", Indicator: "evil.com"}}}})
 	f.Fuzz(func(t *testing.T, name string) {
 		for _, a := range ix.Check(name) {
-			if a.Score < 0 || a.Score > 100 || len(a.Reasons) == 0 || a.Severity != severity(a.Score) {
+			if a.Score < 0 || a.Score > 100 || len(a.Reasons) == 0 || a.Severity != severity.Of(a.Score) {
 				t.Fatalf("Check(%q) = malformed alert %+v", name, a)
 			}
 		}

@@ -7,6 +7,9 @@ func osaDistance(a, b string, limit int) int {
 	return editDistance(a, b, limit, true)
 }
 
+// EditDistance is osaDistance for other packages (the config's "did you mean").
+func EditDistance(a, b string, limit int) int { return osaDistance(a, b, limit) }
+
 // levenshtein is the plain edit distance in runes (the XSOAR rule's measure), bounded like
 // osaDistance.
 func levenshtein(a, b string, limit int) int {

@@ -92,6 +92,7 @@ import (
 	"github.com/coregx/ahocorasick"
 
 	"github.com/certhunt/certhunt/internal/homograph"
+	"github.com/certhunt/certhunt/internal/lexicon"
 	"github.com/certhunt/certhunt/internal/names"
 )
 
@@ -152,6 +153,7 @@ type asset struct {
 	flat         string // label without hyphens
 	skel         string // skeleton of labelUnicode without hyphens
 	runes        int    // rune length of flat
+	word         bool   // the label is itself an ordinary word (office, orange, apple)
 	homs         []hom  // sorted by label rune length
 }
 
@@ -474,6 +476,7 @@ func newAsset(key string) (asset, error) {
 	a.flat = strings.ReplaceAll(a.label, "-", "")
 	a.skel = strings.ReplaceAll(names.Skeleton(a.labelUnicode), "-", "")
 	a.runes = runeLen(strings.ReplaceAll(a.labelUnicode, "-", ""))
+	a.word = lexicon.IsCommon(a.flat)
 	return a, nil
 }
 

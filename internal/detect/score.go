@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/certhunt/certhunt/internal/names"
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // score turns the findings into one alert per asset: the strongest rule in full, further rules
@@ -59,7 +60,7 @@ func (ix *Index) scoreAsset(v *view, fs []finding) Alert {
 		ix.addContext(v, a, fs, add)
 	}
 	alert.Score = min(max(alert.Score, 0), 100)
-	alert.Severity = severity(alert.Score)
+	alert.Severity = severity.Of(alert.Score)
 	alert.Incident = alert.Score >= ix.incidentAt
 	return alert
 }
@@ -163,19 +164,6 @@ var phishingKeywords = func() map[string]bool {
 	return m
 }()
 
-// severity maps a score to low (<40), medium (<60), high (<80) or critical.
-func severity(score int) string {
-	switch {
-	case score < 40:
-		return "low"
-	case score < 60:
-		return "medium"
-	case score < 80:
-		return "high"
-	}
-	return "critical"
-}
-
 // addIntel adds threat-intel hits: a reason on every asset alert, or an alert of its own.
 func (ix *Index) addIntel(n names.Name, alerts []Alert) []Alert {
 	if ix.intel == nil {
@@ -206,7 +194,7 @@ func (ix *Index) addIntel(n names.Name, alerts []Alert) []Alert {
 		al.IntelHits = hits
 		al.Reasons = append(al.Reasons, Reason{Rule: "intel", Points: points, Detail: detail})
 		al.Score = min(al.Score+points, 100)
-		al.Severity = severity(al.Score)
+		al.Severity = severity.Of(al.Score)
 		al.Incident = al.Score >= ix.incidentAt
 	}
 	slices.SortStableFunc(alerts, func(x, y Alert) int {

@@ -115,7 +115,14 @@ type stixRelationship struct {
 	TargetRef        string `json:"target_ref"`
 }
 
-// STIX writes incs as one STIX 2.1 bundle: certhunt's identity; per incident an indicator whose
+// Indicates says whether inc may be shared as an indicator: an analyst's false_positive or
+// benign verdict means the domain is not a threat, and a feed consumer would block it.
+func Indicates(inc incident.Incident) bool {
+	return inc.Verdict != incident.VerdictFalsePositive && inc.Verdict != incident.VerdictBenign
+}
+
+// STIX writes incs as one STIX 2.1 bundle, leaving out incidents judged false_positive or
+// benign (see Indicates): certhunt's identity; per incident an indicator whose
 // pattern matches the domain, the domain-name observable and one x509-certificate observable per
 // certificate (from Incident.Certificates), each tied to the indicator by a related-to
 // relationship. now stands in for timestamps an incident lacks.
@@ -136,6 +143,9 @@ func STIX(w io.Writer, incs []incident.Incident, now time.Time) error {
 		objects = append(objects, obj)
 	}
 	for _, inc := range incs {
+		if !Indicates(inc) {
+			continue
+		}
 		if inc.Domain == "" {
 			return fmt.Errorf("incident %q has no domain", inc.ID)
 		}
@@ -205,8 +215,6 @@ func indicator(inc incident.Incident, created, modified, now time.Time) stixIndi
 	switch inc.Verdict {
 	case incident.VerdictTruePositive:
 		types = []string{"malicious-activity"}
-	case incident.VerdictFalsePositive, incident.VerdictBenign:
-		types = []string{"benign"}
 	}
 	labels := []string{"lookalike-domain"}
 	if inc.Matched.Kind != "" {

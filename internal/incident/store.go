@@ -470,9 +470,11 @@ func (s *Store) MalformedCount(ctx context.Context, logURL string) (int64, error
 // domain (either form), the registered domain or the asset.
 type Filter struct {
 	Status, Severity, Asset, Query string
-	Since, Until                   time.Time
-	Limit                          int
-	Cursor                         string
+	// Verdict accepts a comma-separated list too; "none" stands for no verdict yet.
+	Verdict      string
+	Since, Until time.Time
+	Limit        int
+	Cursor       string
 }
 
 // Validate checks the filter's values, so that a request cannot make List build a query of
@@ -486,7 +488,10 @@ func (f Filter) Validate() error {
 		}
 		return nil
 	}
-	if len(f.Status) > 256 || len(f.Severity) > 256 {
+	if err := check("verdict", f.Verdict, "none", VerdictTruePositive, VerdictFalsePositive, VerdictBenign); err != nil {
+		return err
+	}
+	if len(f.Status) > 256 || len(f.Severity) > 256 || len(f.Verdict) > 256 {
 		return fmt.Errorf("%w: status or severity list too long", ErrBadFilter)
 	}
 	if err := check("status", f.Status, StatusNew, StatusInvestigating, StatusClosed); err != nil {
@@ -525,6 +530,35 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) 
 	}
 	inList("status", f.Status)
 	inList("severity", f.Severity)
+	if f.Verdict != "" {
+		var vs []string
+		for v := range strings.SplitSeq(f.Verdict, ",") {
+			switch v = strings.TrimSpace(v); v {
+			case "":
+				continue
+			case "none":
+				v = VerdictNone
+			}
+			vs = append(vs, v)
+		}
+		// inList skips empty values, so "no verdict" gets its own clause.
+		var ors []string
+		if slices.Contains(vs, VerdictNone) {
+			ors = append(ors, "verdict = ''")
+		}
+		var ph []string
+		for _, v := range vs {
+			if v != VerdictNone {
+				ph = append(ph, arg(v))
+			}
+		}
+		if len(ph) > 0 {
+			ors = append(ors, "verdict IN ("+strings.Join(ph, ",")+")")
+		}
+		if len(ors) > 0 {
+			where = append(where, "("+strings.Join(ors, " OR ")+")")
+		}
+	}
 	if f.Asset != "" {
 		where = append(where, "asset = "+arg(f.Asset))
 	}

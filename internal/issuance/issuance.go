@@ -37,6 +37,7 @@ import (
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/names"
+	"github.com/certhunt/certhunt/internal/severity"
 	"github.com/certhunt/certhunt/internal/watchlist"
 )
 
@@ -366,23 +367,10 @@ func (c *Checker) alert(asset string, n names.Name, rule, group string, m detect
 		RegisteredDomain: asset + " (" + group + ")",
 		Matched:          m,
 		Reasons:          []detect.Reason{{Rule: rule, Points: points, Detail: detail}},
-		Score:            points, Severity: severity(points),
+		Score:            points, Severity: severity.Of(points),
 		// Issuance alerts are policy, not a guess: they always make an incident.
 		Incident: true,
 	}
-}
-
-// severity uses the detector's bands (internal/detect).
-func severity(score int) string {
-	switch {
-	case score < 40:
-		return "low"
-	case score < 60:
-		return "medium"
-	case score < 80:
-		return "high"
-	}
-	return "critical"
 }
 
 // matchIssuer reports whether the issuer's O or CN is one of the allowed values (lowercase).

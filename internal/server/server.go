@@ -64,9 +64,37 @@ type Server struct {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+// router is a ServeMux that remembers its patterns, so that a test can hold the OpenAPI
+// document to the routes really served.
+type router struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (m *router) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// Routes lists the patterns Handler serves ("GET /api/v1/incidents", ...).
+func (s *Server) Routes() []string {
+	_, patterns := s.build()
+	return patterns
+}
+
 // Handler returns the whole HTTP surface.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	h, _ := s.build()
+	return h
+}
+
+func (s *Server) build() (http.Handler, []string) {
+	mux := &router{ServeMux: http.NewServeMux()}
 	mux.HandleFunc("GET /api/v1/incidents", s.listIncidents)
 	mux.HandleFunc("GET /api/v1/incidents/export", s.exportIncidents)
 	mux.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
@@ -83,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/homographs", s.homographs)
 	mux.HandleFunc("POST /api/v1/allow", s.allow)
 	mux.HandleFunc("GET /api/v1/inventory", s.inventory)
+	s.workspaceRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -101,7 +130,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Auth != nil {
 		h = s.Auth(h)
 	}
-	outer := http.NewServeMux()
+	outer := &router{ServeMux: http.NewServeMux(), patterns: mux.patterns}
 	outer.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -119,7 +148,7 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, status, body)
 	})
 	outer.Handle("/", h)
-	return securityHeaders(outer)
+	return securityHeaders(outer), outer.patterns
 }
 
 func securityHeaders(next http.Handler) http.Handler {
@@ -167,8 +196,8 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
 
 func (s *Server) filter(r *http.Request) (incident.Filter, error) {
 	q := r.URL.Query()
-	f := incident.Filter{Status: q.Get("status"), Severity: q.Get("severity"), Asset: q.Get("asset"),
-		Query: q.Get("q"), Cursor: q.Get("cursor")}
+	f := incident.Filter{Status: q.Get("status"), Severity: q.Get("severity"), Verdict: q.Get("verdict"),
+		Asset: q.Get("asset"), Query: q.Get("q"), Cursor: q.Get("cursor")}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
@@ -284,6 +313,7 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, 128<<10, &p) {
 		return
 	}
+	p.Author = author(r)
 	inc, err := s.Store.Update(r.Context(), r.PathValue("id"), p)
 	switch {
 	case errors.Is(err, incident.ErrNotFound):
@@ -465,6 +495,8 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Domain string `json:"domain"`
 		Reason string `json:"reason"`
+		// Incident is the incident the name was allowed from; the change goes into its history.
+		Incident string `json:"incident"`
 	}
 	if !readJSON(w, r, 1<<16, &req) {
 		return
@@ -475,10 +507,26 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := names.Parse(req.Domain)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, fmt.Errorf("domain %q: %w", req.Domain, err))
 		return
 	}
-	if err := s.Store.Allow(r.Context(), n.ASCII, req.Reason); err != nil {
+	if n.ASCII == n.PublicSuffix || !strings.Contains(n.ASCII, ".") {
+		// Allowing "com" or "co.uk" would silence every lookalike under it.
+		writeError(w, http.StatusBadRequest, fmt.Errorf("domain %q is a public suffix, not a domain one can allow", req.Domain))
+		return
+	}
+	if req.Incident != "" {
+		if _, err := s.Store.Get(r.Context(), req.Incident); errors.Is(err, incident.ErrNotFound) {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("incident %q not found", req.Incident))
+			return
+		} else if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+	}
+	added, err := s.Store.AddAllow(r.Context(), incident.AllowEntry{Domain: n.ASCII, Reason: req.Reason,
+		Author: author(r), Incident: req.Incident})
+	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
@@ -488,5 +536,6 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"allowed": n.ASCII})
+	s.audit(r, "allow entry added", "domain", n.ASCII, "incident", req.Incident)
+	writeJSON(w, http.StatusOK, map[string]any{"allowed": n.ASCII, "added": added})
 }

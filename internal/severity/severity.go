@@ -28,3 +28,17 @@ func Rank(s string) int {
 	}
 	return 0
 }
+
+// Of maps a score (0..100) to its severity: low below 40, medium below 60, high below 80,
+// critical from 80.
+func Of(score int) string {
+	switch {
+	case score < 40:
+		return Low
+	case score < 60:
+		return Medium
+	case score < 80:
+		return High
+	}
+	return Critical
+}

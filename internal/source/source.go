@@ -66,6 +66,8 @@ type Status struct {
 	// for a log configured by URL.
 	State             string  `json:"state,omitempty"`
 	VerificationError *string `json:"verification_error,omitempty"`
+	// Node is, in a cluster, the node following this CT log (empty while none holds its lease).
+	Node string `json:"node,omitempty"`
 	// certstream sources only
 	Connected  *bool `json:"connected,omitempty"`
 	Messages   int64 `json:"messages,omitempty"`

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -129,6 +130,10 @@ func (f *fakeAPI) handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/watchlist", f.putWatchlist)
 	mux.HandleFunc("POST /api/v1/watchlist/merge", f.mergeWatchlist)
 	mux.HandleFunc("GET /api/v1/watchlist/info", f.watchlistInfo)
+	mux.HandleFunc("GET /api/v1/watchlist/assets", f.watchlistAssets)
+	mux.HandleFunc("GET /api/v1/me", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"name": "", "role": "admin", "authenticated": false})
+	})
 	mux.HandleFunc("POST /api/v1/homographs", f.homographs)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
@@ -287,6 +292,8 @@ func (f *fakeAPI) sources(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"sources": []map[string]any{
 		{"name": "Example 'Argon2026h1'", "url": "https://ct.example.net/2026h1/", "type": "rfc6962", "position": 812345, "tree_size": 812400, "entries_processed": 401234, "malformed": 0, "errors": 0, "last_error": "", "lag_seconds": 2.4},
 		{"name": "Example 'Tiled2026h1'", "url": "https://static.example.net/2026h1/", "type": "static", "position": 5120000, "tree_size": 5210000, "entries_processed": 2310000, "malformed": 3, "errors": 12, "last_error": "GET tile/data/x020/351: 429 Too Many Requests", "lag_seconds": 412},
+		{"name": "Example 'Recovered'", "url": "https://ct.example.org/r/", "type": "rfc6962", "position": 10, "tree_size": 10, "entries_processed": 10, "errors": 1,
+			"last_error": "GET get-entries: 503 Service Unavailable", "last_success": time.Now().UTC().Format(time.RFC3339), "lag_seconds": 0},
 		{"name": "certstream <self-hosted>", "url": "wss://certstream.internal/full-stream", "type": "certstream", "connected": true, "messages": 99120, "reconnects": 2, "lag_seconds": 0.8},
 	}})
 }
@@ -362,6 +369,16 @@ func (f *fakeAPI) mergeWatchlist(w http.ResponseWriter, r *http.Request) {
 		f.watchlist[key] = append(f.watchlist[key], values...)
 	}
 	writeJSON(w, http.StatusOK, f.watchlist)
+}
+
+func (f *fakeAPI) watchlistAssets(w http.ResponseWriter, _ *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []map[string]any{}
+	for _, k := range slices.Sorted(maps.Keys(f.watchlist)) {
+		out = append(out, map[string]any{"asset": k, "homographs": len(f.watchlist[k])})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"assets": out})
 }
 
 func (f *fakeAPI) watchlistInfo(w http.ResponseWriter, _ *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -125,6 +126,24 @@ func TestBrowserFilterReachesAPI(t *testing.T) {
 	u.WaitFor(`document.querySelectorAll('#incidents tbody tr').length === 1 && document.querySelector('tr[data-id="inc-4"]') !== null`)
 	if !u.api.sawQuery("q", "secure-verify") {
 		t.Error("search did not reach the API as q=secure-verify")
+	}
+}
+
+// The export links carry the list's filters, the verdict among them.
+func TestBrowserExportFollowsFilters(t *testing.T) {
+	u := newUITest(t)
+	u.Open("#/incidents?verdict=true_positive&asset=paypal.com&q=pay", `#filters`)
+	if got := u.Eval(`document.querySelector('#filter-verdict').value`); got != "true_positive" {
+		t.Errorf("verdict filter shows %q", got)
+	}
+	exports := u.Eval(`[...document.querySelectorAll('a[download]')].map(a => a.getAttribute('href')).join(' ')`)
+	for _, want := range []string{"format=csv", "format=stix", "verdict=true_positive", "asset=paypal.com", "q=pay"} {
+		if !strings.Contains(exports, want) {
+			t.Errorf("export links %q lack %q", exports, want)
+		}
+	}
+	if !u.api.sawQuery("verdict", "true_positive") {
+		t.Error("the verdict filter did not reach the API")
 	}
 }
 
@@ -302,7 +321,15 @@ func TestBrowserLoginAndCSRF(t *testing.T) {
 
 func TestBrowserWatchlist(t *testing.T) {
 	u := newUITest(t)
-	u.Open("#/watchlist", "#watchlist-json")
+	u.Open("#/watchlist", "#watchlist-json-open")
+	if got := u.Text("#watchlist-count"); got != "2 protected domains, 2 homographs" {
+		t.Errorf("count %q", got)
+	}
+	if got := u.Eval(`[...document.querySelectorAll('#assets tbody tr')].map(tr => tr.dataset.asset + ':' + tr.cells[1].textContent).join(' ')`); got != "example.org:0 paypal.com:2" {
+		t.Errorf("assets table %q", got)
+	}
+	// The whole list is loaded only on request.
+	u.Do(chromedp.Click(chromedp.CSS("#watchlist-json-open")), chromedp.WaitVisible(chromedp.CSS("#watchlist-json")))
 	if info := u.Text("#watchlist-info"); !strings.Contains(info, "homographs.json") {
 		t.Errorf("list info %q lacks its source", info)
 	}
@@ -343,6 +370,13 @@ func TestBrowserSources(t *testing.T) {
 		if !strings.Contains(sources, want) {
 			t.Errorf("sources table lacks %q", want)
 		}
+	}
+	// an error the source got past is history; one it did not is its state
+	if !regexp.MustCompile(`Example 'Recovered'\s*\S*\s*rfc6962\s*recovered`).MatchString(sources) {
+		t.Errorf("a source that read successfully after its error is not shown as recovered:\n%s", sources)
+	}
+	if !regexp.MustCompile(`Example 'Tiled2026h1'\s*\S*\s*static\s*error`).MatchString(sources) {
+		t.Errorf("a source failing now is not shown as error:\n%s", sources)
 	}
 	feeds := u.Text("#feeds")
 	for _, want := range []string{"openphish", "4,012", "connection refused"} {

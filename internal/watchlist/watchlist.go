@@ -208,6 +208,28 @@ func (m *Manager) installLocked(list homograph.List, src string) error {
 func (m *Manager) Replace(list homograph.List) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.replaceLocked(list)
+}
+
+// Edit replaces the list in force with fn's answer for it, as Replace does. The lock is held
+// from read to write, so that two analysts editing different assets at once lose nothing. fn
+// gets a shallow copy: it may add and delete keys, but must not modify the slices in place.
+func (m *Manager) Edit(fn func(homograph.List) (homograph.List, error)) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.current.Load().List
+	cp := make(homograph.List, len(cur))
+	for k, v := range cur {
+		cp[k] = v
+	}
+	list, err := fn(cp)
+	if err != nil {
+		return err
+	}
+	return m.replaceLocked(list)
+}
+
+func (m *Manager) replaceLocked(list homograph.List) error {
 	if err := homograph.Validate(list); err != nil {
 		return err
 	}

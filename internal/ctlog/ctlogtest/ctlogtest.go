@@ -65,6 +65,9 @@ type Faults struct {
 	TruncatedTiles int
 	// BadSignatures signs the next N tree heads with a key other than the log's.
 	BadSignatures int
+	// NoConsistency answers 404 to get-sth-consistency (RFC 6962), as a log hiding its
+	// history might.
+	NoConsistency bool
 	// MissingIssuers answers 404 for every issuer (static), as a tile directory without
 	// its issuers does.
 	MissingIssuers bool
@@ -560,9 +563,9 @@ func (l *Log) serveDataTile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if width < ctlog.TileWidth && start+ctlog.TileWidth <= l.published {
+	if width < ctlog.TileWidth && start+int64(width) != l.published {
 		l.mu.Unlock()
-		http.NotFound(w, r) // the tile is full now; its partial versions are gone
+		http.NotFound(w, r) // only the tree's own partial tile exists, as on Skylight
 		return
 	}
 	var body []byte

@@ -17,6 +17,10 @@ func (l *Log) serveConsistency(w http.ResponseWriter, r *http.Request) {
 	second, err2 := strconv.ParseInt(r.URL.Query().Get("second"), 10, 64)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.faults.NoConsistency {
+		http.NotFound(w, r)
+		return
+	}
 	if err1 != nil || err2 != nil || first <= 0 || second < first || second > l.published {
 		http.Error(w, "bad first or second", http.StatusBadRequest)
 		return

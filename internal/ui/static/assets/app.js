@@ -1,16 +1,19 @@
 // The app shell: hash routing, the login form on 401, and page lifecycle (each page returns a
 // cleanup function that stops its timers when the analyst navigates away).
-import { AuthError, login } from './api.js';
+import { AuthError, api, login, request } from './api.js';
 import { h, notice, replace } from './dom.js';
 import { renderIncidents } from './incidents.js';
 import { renderIncident } from './incident.js';
 import { renderWatchlist } from './watchlist.js';
+import { renderAsset } from './asset.js';
+import { renderAllow } from './allow.js';
 import { renderSources } from './sources.js';
 import { renderInventory } from './inventory.js';
 import { refreshBanner } from './banner.js';
 
 const main = document.getElementById('app');
 const banner = document.getElementById('banner');
+const userBox = document.getElementById('user');
 let cleanup = null;
 let generation = 0;
 
@@ -36,7 +39,9 @@ function route() {
     case 'incidents':
       return id ? ['incidents', 'Incident', (ctx) => renderIncident(ctx, id)] : ['incidents', 'Incidents', (ctx) => renderIncidents(ctx, params)];
     case 'watchlist':
-      return ['watchlist', 'Watchlist', renderWatchlist];
+      return id ? ['watchlist', 'Watchlist', (ctx) => renderAsset(ctx, id, params)] : ['watchlist', 'Watchlist', renderWatchlist];
+    case 'allow':
+      return ['allow', 'Allow list', renderAllow];
     case 'sources':
       return ['sources', 'Sources & feeds', renderSources];
     case 'inventory':
@@ -83,6 +88,34 @@ function failed(err, mine) {
   replace(main, notice('error', err.message || String(err)));
 }
 
+// showUser names who is signed in (the token's name and role), with a sign-out button; without
+// tokens there is no one to name.
+async function showUser() {
+  let me;
+  try {
+    me = await api.me();
+  } catch {
+    userBox.hidden = true;
+    return;
+  }
+  if (!me || !me.authenticated) {
+    userBox.hidden = true;
+    return;
+  }
+  const out = h('button', { type: 'button', class: 'small', id: 'logout' }, 'Sign out');
+  out.addEventListener('click', async () => {
+    try {
+      await request('POST', '/logout');
+    } catch {
+      // Already signed out: show the login form anyway.
+    }
+    userBox.hidden = true;
+    showLogin();
+  });
+  replace(userBox, h('span', { id: 'user-name' }, me.name), h('span', { class: 'role' }, me.role), out);
+  userBox.hidden = false;
+}
+
 function showLogin() {
   const message = h('div', { class: 'login-message' });
   const input = h('input', { type: 'password', name: 'token', id: 'login-token', autocomplete: 'current-password', required: true });
@@ -99,6 +132,7 @@ function showLogin() {
     try {
       await login(input.value);
       show();
+      showUser();
     } catch (err) {
       replace(message, notice('error', err.message));
     }
@@ -110,3 +144,4 @@ function showLogin() {
 window.addEventListener('hashchange', show);
 setInterval(() => refreshBanner(banner), 30000);
 show();
+showUser();

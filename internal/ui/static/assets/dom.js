@@ -155,6 +155,11 @@ export function fmtNumber(n) {
   return typeof n === 'number' && Number.isFinite(n) ? n.toLocaleString('en-US') : '—';
 }
 
+// plural says "1 protected domain", "2 protected domains", with the count formatted.
+export function plural(n, noun, many) {
+  return `${fmtNumber(n)} ${n === 1 ? noun : many || `${noun}s`}`;
+}
+
 // fmtDuration renders seconds as e.g. "3m 12s".
 export function fmtDuration(secs) {
   if (typeof secs !== 'number' || !Number.isFinite(secs)) return '—';

@@ -186,13 +186,16 @@ function deliveriesCard(inc) {
       d.last_error ? h('div', { class: 'error-text' }, d.last_error) : null))));
 }
 
-function actionsCard(inc, reload, fail) {
-  const message = h('div', { class: 'action-message' });
+function actionsCard(inc, reload, fail, me) {
+  // A viewer may read but not triage: the controls say so instead of failing on use.
+  const viewer = Boolean(me && me.role === 'viewer');
+  const message = h('div', { class: 'action-message' },
+    viewer ? h('span', { class: 'muted', id: 'action-readonly' }, 'Read-only: triage needs the analyst role.') : null);
   const status = h('select', { id: 'action-status', name: 'status' }, statuses.map(([v, t]) => h('option', { value: v, selected: v === inc.status }, t)));
   const verdict = h('select', { id: 'action-verdict', name: 'verdict' }, verdicts.map(([v, t]) => h('option', { value: v, selected: v === (inc.verdict || '') }, t)));
   const note = h('textarea', { id: 'action-note', name: 'note', rows: 3, placeholder: 'Analyst note' });
   note.value = inc.note || '';
-  const save = h('button', { type: 'submit', class: 'primary', id: 'action-save' }, 'Save');
+  const save = h('button', { type: 'submit', class: 'primary', id: 'action-save', disabled: viewer }, 'Save');
 
   const form = h('form', { class: 'actions-form' },
     h('label', { class: 'field' }, h('span', {}, 'Status'), status),
@@ -220,16 +223,21 @@ function actionsCard(inc, reload, fail) {
     }
   });
 
+  // A false positive can allow the exact name or its whole registered domain (every name under
+  // it); the allow entry names this incident, so the change joins its history.
   const name = inc.domain || '';
+  const registered = inc.registered_domain && inc.registered_domain !== name ? inc.registered_domain : '';
   const fpMessage = h('div', {});
+  let target = name;
+  const targetText = h('span', { class: 'mono' }, name);
   const confirmBox = h('div', { class: 'confirm', hidden: true },
-    h('p', {}, 'Close as false positive and never alert on ', h('span', { class: 'mono' }, name), ' again?'),
+    h('p', {}, 'Close as false positive and never alert on ', targetText, ' (and names under it) again?'),
     h('button', { type: 'button', class: 'danger', id: 'fp-confirm', onclick: async (ev) => {
       ev.target.disabled = true;
       try {
         await api.updateIncident(inc.id, { verdict: 'false_positive', status: 'closed' });
-        await api.allow(name);
-        await reload(`Closed; ${name} is now allowed.`);
+        await api.allow(target, inc.id);
+        await reload(`Closed; ${target} is now allowed.`);
       } catch (err) {
         ev.target.disabled = false;
         if (err.name === 'AuthError') fail(err);
@@ -237,15 +245,22 @@ function actionsCard(inc, reload, fail) {
       }
     } }, 'Close and allow'),
     h('button', { type: 'button', onclick: () => { confirmBox.hidden = true; } }, 'Cancel'));
-  const fp = h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow', disabled: !name, onclick: () => { confirmBox.hidden = false; } },
+  const ask = (domain) => () => {
+    target = domain;
+    targetText.textContent = domain;
+    confirmBox.hidden = false;
+  };
+  const fp = h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow', disabled: !name || viewer, onclick: ask(name) },
     'False positive: allow this name');
+  const fpRegistered = registered ? h('button', { type: 'button', class: 'danger-outline', id: 'fp-allow-registered', disabled: viewer, onclick: ask(registered) },
+    'Allow the registered domain ', h('span', { class: 'mono' }, registered)) : null;
 
   // An own-domain certificate (issuance) is not silenced by allowing its name: a false-positive
   // verdict silences its (domain, issuer) group, whose later certificates join this incident.
   const own = inc.matched && inc.matched.kind === 'issuance';
   const fpBox = own
     ? h('p', { class: 'muted fp', id: 'fp-issuance' }, 'A certificate for a protected domain itself: set the verdict to false positive to stop notifications for this issuer here, or add the issuer to issuance.allowed_issuers.')
-    : h('div', { class: 'fp' }, fp, confirmBox, fpMessage);
+    : h('div', { class: 'fp' }, h('div', { class: 'row' }, fp, fpRegistered), confirmBox, fpMessage);
   return h('section', { class: 'card' },
     h('h2', {}, 'Actions'), form,
     fpBox,
@@ -274,7 +289,7 @@ function relatedCard(title, id, load, selfID, ctx) {
 }
 
 export async function renderIncident(ctx, id, flash) {
-  const [inc, types] = await Promise.all([api.incident(id), logTypes()]);
+  const [inc, types, me] = await Promise.all([api.incident(id), logTypes(), api.me().catch(() => null)]);
   if (!ctx.alive()) return null;
   const reload = async (message) => {
     await renderIncident(ctx, id, message);
@@ -301,7 +316,7 @@ export async function renderIncident(ctx, id, flash) {
         certs.length ? certs.map((c, i) => certificateCard(c, types, certs.length > 1 ? `${i + 1} of ${certs.length}` : ''))
           : h('p', { class: 'muted' }, 'No certificates recorded.')),
       h('div', { class: 'col-side' },
-        actionsCard(inc, reload, ctx.fail),
+        actionsCard(inc, reload, ctx.fail, me),
         evidenceCard(inc, reload, ctx.fail),
         deliveriesCard(inc),
         inc.registered_domain ? relatedCard(`Same registered domain`, 'related-domain', () => api.incidents({ q: inc.registered_domain, limit: 20 }), inc.id, ctx) : null,

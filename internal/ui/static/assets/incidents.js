@@ -5,7 +5,7 @@ import { domainCell, fmtNumber, fmtTime, h, notice, replace, severityBadge, stat
 
 const pollMillis = 5000;
 const pageSize = 100;
-const filterKeys = ['status', 'severity', 'asset', 'q', 'since', 'until'];
+const filterKeys = ['status', 'severity', 'verdict', 'asset', 'q', 'since', 'until'];
 
 // toAPITime turns a date input's YYYY-MM-DD into an RFC 3339 bound: the start of that UTC day,
 // or for an end date the start of the next day (the API's until is exclusive).
@@ -20,6 +20,7 @@ function apiParams(filters) {
   return {
     status: filters.status,
     severity: filters.severity,
+    verdict: filters.verdict,
     asset: filters.asset,
     q: filters.q,
     since: toAPITime(filters.since, false),
@@ -43,6 +44,7 @@ function filterForm(filters) {
     input('q', 'Search', 'search', filters.q, 'domain, asset, indicator…'),
     select('status', 'Status', [['', 'Any'], ['new', 'New'], ['investigating', 'Investigating'], ['closed', 'Closed']], filters.status),
     select('severity', 'Severity', [['', 'Any'], ['critical', 'Critical'], ['high', 'High'], ['medium', 'Medium'], ['low', 'Low']], filters.severity),
+    select('verdict', 'Verdict', [['', 'Any'], ['none', 'None yet'], ['true_positive', 'True positive'], ['false_positive', 'False positive'], ['benign', 'Benign']], filters.verdict),
     input('asset', 'Asset', 'text', filters.asset, 'paypal.com'),
     input('since', 'From', 'date', filters.since),
     input('until', 'To', 'date', filters.until),
@@ -144,7 +146,7 @@ export async function renderIncidents(ctx, params) {
       h('h1', {}, 'Incidents'), count,
       h('div', { class: 'spacer' }),
       h('a', { class: 'button', href: api.exportURL('csv', exportParams), download: '' }, 'Export CSV'),
-      h('a', { class: 'button', href: api.exportURL('stix', exportParams), download: '' }, 'Export STIX')),
+      h('a', { class: 'button', href: api.exportURL('stix', exportParams), download: '', title: 'Indicators for the incidents shown; false positives and benign verdicts are never included' }, 'Export STIX')),
     filterForm(filters),
     h('div', { class: 'card flush' }, grid, empty),
     h('div', { class: 'pager' }, more),

@@ -1,7 +1,7 @@
 // The sources and feeds page: how far each CT log and certstream source has read, how far behind
 // it is and what went wrong, and each threat-intel feed's state. Refreshed every few seconds.
 import { api } from './api.js';
-import { fmtDuration, fmtNumber, fmtTime, h, notice, replace, table } from './dom.js';
+import { fmtDuration, fmtNumber, fmtTime, h, notice, plural, replace, table } from './dom.js';
 
 const refreshMillis = 5000;
 
@@ -10,14 +10,21 @@ function health(src) {
     return src.connected ? h('span', { class: 'badge ok' }, 'connected') : h('span', { class: 'badge bad' }, 'disconnected');
   }
   if (src.verification_error) return h('span', { class: 'badge bad', title: src.verification_error }, 'unverified');
-  if (src.last_error) return h('span', { class: 'badge bad' }, 'error');
+  if (src.last_error) {
+    // An error the source has got past (a 429 retried, an issuer the log does not serve) is
+    // history, not its state: it read successfully within the last two minutes.
+    const since = src.last_success ? Date.now() - Date.parse(src.last_success) : Infinity;
+    if (since < 120000) return h('span', { class: 'badge st-investigating', title: src.last_error }, 'recovered');
+    return h('span', { class: 'badge bad' }, 'error');
+  }
   if (typeof src.lag_seconds === 'number' && src.lag_seconds > 300) return h('span', { class: 'badge st-investigating' }, 'lagging');
   return h('span', { class: 'badge ok' }, 'ok');
 }
 
 function progress(src) {
   if (src.type === 'certstream') {
-    let text = `${fmtNumber(src.messages)} messages, ${fmtNumber(src.reconnects)} reconnects`;
+    // A counter the server has not sent yet is zero, not "—".
+    let text = `${plural(src.messages || 0, 'message')}, ${plural(src.reconnects || 0, 'reconnect')}`;
     if (src.index_gaps) text += `, ${fmtNumber(src.index_gaps)} index gaps (${fmtNumber(src.missed_entries)} entries missed)`;
     if (src.hash_mismatches) text += `, ${fmtNumber(src.hash_mismatches)} hash mismatches`;
     return h('span', { class: 'muted' }, text);

@@ -1,8 +1,10 @@
-// The watchlist page: the homograph list as editable JSON (the server validates and names the bad
-// key), when it was last loaded, and generating a new protected domain's homographs to preview and
-// merge.
+// The watchlist page: the protected domains with their counts (each opens its own paged page, see
+// asset.js), when the list was last loaded, generating a new protected domain's homographs to
+// preview and merge, and, on request only, the whole list as editable JSON (the server validates
+// and names the bad key). A 20-brand list holds 200,000 names, so nothing here renders it whole
+// unless asked.
 import { api } from './api.js';
-import { fmtNumber, fmtTime, h, kv, markedDomain, notice, replace, table } from './dom.js';
+import { fmtNumber, fmtTime, h, kv, markedDomain, notice, plural, replace, table } from './dom.js';
 
 function pretty(list) {
   return JSON.stringify(list || {}, null, 2);
@@ -13,7 +15,7 @@ function infoCard(info) {
     h('h2', {}, 'Loaded list'),
     kv([
       ['Loaded', fmtTime(info.loaded_at)],
-      ['Source', info.source ? h('span', { class: 'mono' }, info.source) : ''],
+      ['Source', info.source ? h('span', { class: 'mono wrap', title: info.source }, info.source) : ''],
       ['Assets', fmtNumber(info.assets)],
       ['Homographs', fmtNumber(info.homographs)],
       ['Last error', info.last_error ? h('span', { class: 'error-text' }, info.last_error) : h('span', { class: 'muted' }, 'none')],
@@ -35,12 +37,13 @@ function parseList(text) {
   return list;
 }
 
-function assetsTable(list) {
-  const rows = Object.keys(list).sort().map((asset) => h('tr', {},
-    h('td', {}, markedDomain(asset)),
-    h('td', { class: 'num' }, fmtNumber(list[asset].length)),
-    h('td', { class: 'sample' }, list[asset].slice(0, 6).flatMap((v, i) => [i ? ', ' : '', markedDomain(v, asset)]), list[asset].length > 6 ? ' …' : '')));
-  return rows.length ? table(['Asset', 'Homographs#', 'Sample'], rows, { class: 'grid compact' }) : h('p', { class: 'muted' }, 'The list is empty.');
+function assetsTable(assets) {
+  const rows = assets.map((a) => h('tr', { dataset: { asset: a.asset } },
+    h('td', { class: 'nowrap' }, h('a', { href: `#/watchlist/${encodeURIComponent(a.asset)}` }, markedDomain(a.asset))),
+    h('td', { class: 'num' }, fmtNumber(a.homographs)),
+    h('td', {}, h('a', { class: 'button small', href: `#/watchlist/${encodeURIComponent(a.asset)}` }, 'Open'))));
+  return rows.length ? table(['Protected domain', 'Homographs#', ''], rows, { class: 'grid compact', id: 'assets' })
+    : h('p', { class: 'muted' }, 'The list is empty: add a protected domain.');
 }
 
 function generator(onMerged) {
@@ -86,56 +89,81 @@ function generator(onMerged) {
     form, out);
 }
 
-export async function renderWatchlist(ctx, flash) {
-  const [list, info] = await Promise.all([api.watchlist(), api.watchlistInfo().catch(() => ({}))]);
-  if (!ctx.alive()) return null;
-  const again = (message) => renderWatchlist(ctx, message).catch(ctx.fail);
-
-  const editor = h('textarea', { id: 'watchlist-json', class: 'mono editor', spellcheck: 'false' });
-  editor.value = pretty(list);
-  editor.rows = Math.min(36, Math.max(12, editor.value.split('\n').length + 2));
-  const message = h('div', { id: 'watchlist-message' });
-  const save = h('button', { type: 'button', class: 'primary', id: 'watchlist-save' }, 'Save list');
-  save.addEventListener('click', async () => {
-    let parsed;
+// jsonEditor loads the whole list into a textarea only when the analyst asks for it.
+function jsonEditor(ctx, again, total) {
+  const box = h('div', { id: 'watchlist-json-box' });
+  const open = h('button', { type: 'button', id: 'watchlist-json-open' }, 'Edit the whole list as JSON');
+  open.addEventListener('click', async () => {
+    open.disabled = true;
+    replace(box, h('p', { class: 'muted' }, 'Loading…'));
+    let list;
     try {
-      parsed = parseList(editor.value);
+      list = await api.watchlist();
     } catch (err) {
-      replace(message, notice('error', err.message));
+      open.disabled = false;
+      if (err.name === 'AuthError') ctx.fail(err);
+      else replace(box, notice('error', err.message));
       return;
     }
-    save.disabled = true;
-    try {
-      await api.putWatchlist(parsed);
-      await again('List saved.');
-    } catch (err) {
-      save.disabled = false;
-      if (err.name === 'AuthError') ctx.fail(err);
-      else replace(message, notice('error', `The server refused the list: ${err.message}`));
-    }
+    if (!ctx.alive()) return;
+    const editor = h('textarea', { id: 'watchlist-json', class: 'mono editor', spellcheck: 'false' });
+    editor.value = pretty(list);
+    editor.rows = Math.min(36, Math.max(12, editor.value.split('\n').length + 2));
+    const message = h('div', { id: 'watchlist-message' });
+    const save = h('button', { type: 'button', class: 'primary', id: 'watchlist-save' }, 'Save list');
+    save.addEventListener('click', async () => {
+      let parsed;
+      try {
+        parsed = parseList(editor.value);
+      } catch (err) {
+        replace(message, notice('error', err.message));
+        return;
+      }
+      save.disabled = true;
+      try {
+        await api.putWatchlist(parsed);
+        await again('List saved.');
+      } catch (err) {
+        save.disabled = false;
+        if (err.name === 'AuthError') ctx.fail(err);
+        else replace(message, notice('error', `The server refused the list: ${err.message}`));
+      }
+    });
+    const format = h('button', { type: 'button', onclick: () => {
+      try {
+        editor.value = pretty(parseList(editor.value));
+        replace(message);
+      } catch (err) {
+        replace(message, notice('error', err.message));
+      }
+    } }, 'Format');
+    const revert = h('button', { type: 'button', onclick: () => { editor.value = pretty(list); replace(message); } }, 'Revert');
+    open.hidden = true;
+    replace(box, editor, h('div', { class: 'row' }, save, format, revert, message));
   });
-  const format = h('button', { type: 'button', onclick: () => {
-    try {
-      editor.value = pretty(parseList(editor.value));
-      replace(message);
-    } catch (err) {
-      replace(message, notice('error', err.message));
-    }
-  } }, 'Format');
-  const revert = h('button', { type: 'button', onclick: () => { editor.value = pretty(list); replace(message); } }, 'Revert');
+  return h('section', { class: 'card' },
+    h('h2', {}, 'Homograph list (JSON)'),
+    h('p', { class: 'muted' }, 'Each key is a protected domain; its value lists lookalikes (Unicode or punycode, TLD optional). ',
+      total > 20000 ? `The list holds ${fmtNumber(total)} names: editing it whole is slow; open a protected domain instead. ` : '',
+      h('a', { href: '/api/v1/watchlist', download: 'homographs.json' }, 'Download it')),
+    open, box);
+}
+
+export async function renderWatchlist(ctx, flash) {
+  const [page, info] = await Promise.all([api.watchlistAssets(), api.watchlistInfo().catch(() => ({}))]);
+  if (!ctx.alive()) return null;
+  const again = (message) => renderWatchlist(ctx, message).catch(ctx.fail);
+  const assets = page.assets || [];
+  const total = assets.reduce((n, a) => n + a.homographs, 0);
 
   replace(ctx.main,
     h('div', { class: 'page-head' }, h('h1', {}, 'Watchlist'),
-      h('span', { class: 'muted' }, `${fmtNumber(Object.keys(list || {}).length)} protected domains`)),
+      h('span', { class: 'muted', id: 'watchlist-count' }, `${plural(assets.length, 'protected domain')}, ${plural(total, 'homograph')}`)),
     flash ? notice('ok', flash) : null,
     h('div', { class: 'columns' },
       h('div', { class: 'col-main' },
-        h('section', { class: 'card' },
-          h('h2', {}, 'Homograph list (JSON)'),
-          h('p', { class: 'muted' }, 'Each key is a protected domain; its value lists lookalikes (Unicode or punycode, TLD optional).'),
-          editor,
-          h('div', { class: 'row' }, save, format, revert, message)),
-        h('section', { class: 'card' }, h('h2', {}, 'Protected domains'), assetsTable(list || {}))),
+        h('section', { class: 'card' }, h('h2', {}, 'Protected domains'), assetsTable(assets)),
+        jsonEditor(ctx, again, total)),
       h('div', { class: 'col-side' }, infoCard(info || {}), generator(again))));
   return null;
 }

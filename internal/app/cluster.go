@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/certhunt/certhunt/internal/cluster"
+	"github.com/certhunt/certhunt/internal/config"
+	"github.com/certhunt/certhunt/internal/ctlog"
+	"github.com/certhunt/certhunt/internal/source"
+)
+
+// clusterPart is what serve keeps of the cluster (SPEC.md "Cluster"); nil without
+// cluster.nats_url, when nothing here runs and serve is one process as before.
+type clusterPart struct {
+	node    *cluster.Node
+	cursors *cluster.Cursors
+}
+
+// joinCluster joins the cluster named by the configuration, if any, and opens the shared CT
+// cursors. Failing to reach NATS or PostgreSQL stops serve at start: a node that cannot join
+// would follow nothing while looking healthy.
+func (a *App) joinCluster(ctx context.Context, lo cluster.LeaseOptions) error {
+	cl := a.cfg.Cluster
+	if !cl.Enabled() {
+		return nil
+	}
+	name, err := cl.NodeName()
+	if err != nil {
+		return err
+	}
+	node, err := cluster.Join(ctx, cl.NATSURL, name, lo, a.log.With("part", "cluster"))
+	if err != nil {
+		return err
+	}
+	cursors, err := cluster.OpenCursors(ctx, a.cfg.Database, name)
+	if err != nil {
+		node.Close()
+		return err
+	}
+	a.cluster = &clusterPart{node: node, cursors: cursors}
+	a.log.Info("joined the cluster", "node", name, "roles", cl.Roles)
+	return nil
+}
+
+// leaveCluster closes what joinCluster opened; the leases were released as followers stopped.
+func (a *App) leaveCluster() {
+	if a.cluster == nil {
+		return
+	}
+	a.cluster.cursors.Close()
+	a.cluster.node.Close()
+}
+
+// followsCT says whether this process follows CT logs: always alone, only as an ingest node in
+// a cluster.
+func (a *App) followsCT() bool {
+	return a.cluster == nil || a.cfg.Cluster.Has(config.RoleIngest)
+}
+
+// leasedFollower follows a CT log only while this node holds its lease, each tenure with a
+// fresh follower that resumes from the shared cursor.
+func (a *App) leasedFollower(info ctlog.LogInfo, opts ctlog.FollowerOptions) (source.Source, error) {
+	opts.Cursors = a.cluster.cursors
+	first, err := ctlog.NewFollower(info, opts) // configuration errors now, not at the first lease
+	if err != nil {
+		return nil, err
+	}
+	return &leasedSource{leases: a.cluster.node.Leases, cur: first,
+		make: func() (*ctlog.Follower, error) { return ctlog.NewFollower(info, opts) }}, nil
+}
+
+// leasedSource is a CT source that runs under a cluster lease named by the log's URL.
+type leasedSource struct {
+	leases *cluster.Leases
+	make   func() (*ctlog.Follower, error)
+	mu     sync.Mutex
+	cur    *ctlog.Follower // the last tenure's (or, before any, an idle one for Status)
+}
+
+func (s *leasedSource) follower() *ctlog.Follower {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+// Run follows the log during each tenure of its lease, until ctx ends.
+func (s *leasedSource) Run(ctx context.Context, out chan<- source.Batch) error {
+	url := s.follower().Info().URL
+	return s.leases.Hold(ctx, url, func(ctx context.Context) error {
+		f, err := s.make()
+		if err != nil {
+			return fmt.Errorf("log %s: %w", url, err)
+		}
+		s.mu.Lock()
+		s.cur = f
+		s.mu.Unlock()
+		return f.Run(ctx, out)
+	})
+}
+
+// Status is the follower's, with the node following the log.
+func (s *leasedSource) Status() source.Status {
+	f := s.follower()
+	st := f.Status()
+	st.Node = s.leases.Node(f.Info().URL)
+	return st
+}
+
+// Following says whether this node holds the log's lease now.
+func (s *leasedSource) Following() bool { return s.leases.Holding(s.follower().Info().URL) }
+
+// The follower's metrics (metrics.go), for the current tenure.
+func (s *leasedSource) FetchErrors() map[string]int64 { return s.follower().FetchErrors() }
+func (s *leasedSource) Concurrency() int              { return s.follower().Concurrency() }
+func (s *leasedSource) VerificationFailures() int64   { return s.follower().VerificationFailures() }
+
+// ClusterPart is /readyz's view of the cluster: whether this node is in it.
+type ClusterPart struct {
+	Ready  bool   `json:"ready"`
+	Node   string `json:"node"`
+	Detail string `json:"detail,omitempty"`
+	// Following is the number of CT logs whose lease this node holds.
+	Following int `json:"following"`
+}
+
+// clusterReadiness is nil outside a cluster.
+func (a *App) clusterReadiness() *ClusterPart {
+	if a.cluster == nil {
+		return nil
+	}
+	p := &ClusterPart{Node: a.cluster.node.Name, Ready: true}
+	if err := a.cluster.node.Ready(); err != nil {
+		p.Ready, p.Detail = false, "not in the cluster: "+err.Error()
+	}
+	for _, src := range a.Sources {
+		if ls, ok := src.(*leasedSource); ok && ls.Following() {
+			p.Following++
+		}
+	}
+	return p
+}
+
+// leasedHealth decides a leased log's health for readiness: a log another node follows is that
+// node's to report, so it does not count against this one. decided is false when this node
+// follows it (the usual checks apply).
+func leasedHealth(src source.Source, st source.Status) (why string, decided bool) {
+	ls, ok := src.(*leasedSource)
+	if !ok || ls.Following() {
+		return "", false
+	}
+	if st.Node == "" {
+		return "no node follows it yet", true
+	}
+	return "", true
+}
+
+// clusterLeases are the lease timings serve uses: the defaults (tests shorten them).
+var clusterLeases = cluster.LeaseOptions{}

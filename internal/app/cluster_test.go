@@ -1,0 +1,169 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/certhunt/certhunt/internal/cluster"
+	"github.com/certhunt/certhunt/internal/config"
+	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
+	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/testcert"
+)
+
+// clusterDatabase is a fresh schema on the machine's PostgreSQL ($CERTHUNT_TEST_POSTGRES, as in
+// internal/incident), dropped after the test; the test skips when no server answers.
+func clusterDatabase(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("CERTHUNT_TEST_POSTGRES")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		u, _ := url.Parse(base)
+		t.Skipf("cluster test skipped: no PostgreSQL at %s (set CERTHUNT_TEST_POSTGRES to a reachable postgres:// URL): %v", u.Redacted(), err)
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := "certhunt_test_" + hex.EncodeToString(b)
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if db, err := sql.Open("pgx", base); err == nil {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func startNATS(t *testing.T) string {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
+		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("in-process NATS server did not start")
+	}
+	t.Cleanup(s.Shutdown)
+	return s.ClientURL()
+}
+
+func sourcesOf(h *harness) []source.Status {
+	var resp struct{ Sources []source.Status }
+	h.get("/api/v1/sources", &resp)
+	return resp.Sources
+}
+
+// TestClusterHandsALogOver: two nodes on one loopback log, NATS and PostgreSQL; exactly one
+// follows the log (both say which in /api/v1/sources), both are ready; when it stops, the
+// other takes the log over from the shared cursor, and the planted lookalike is one incident
+// with both its certificates.
+func TestClusterHandsALogOver(t *testing.T) {
+	db := clusterDatabase(t)
+	nats := startNATS(t)
+	saved := clusterLeases
+	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
+	defer func() { clusterLeases = saved }()
+
+	ca, rfc := newRFC6962(t)
+	entries, err := benign(ca, 600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := ca.Pair([]string{"paypa1.com"}, testcert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries[100] = ctlogtest.Entry{Precert: pair.Precert, Chain: [][]byte{pair.Issuer, ca.RootDER}}
+	entries[500] = ctlogtest.Entry{Cert: pair.Final, Chain: ca.Chain()}
+	addPublish(t, rfc, entries[:300]...) // the rest once node-a has stopped
+	rfc.SetFaults(ctlogtest.Faults{BatchCap: 5})
+
+	node := func(name string) *config.Config {
+		cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
+		cfg.Database = db
+		cfg.Cluster = config.Cluster{NATSURL: nats, Node: name, Roles: []string{config.RoleIngest, config.RoleDetect, config.RoleAPI}}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	a := start(t, node("node-a"))
+	a.waitFor("node-a follows the log", func() bool {
+		s := sourcesOf(a)
+		return s[0].Node == "node-a" && s[0].Position == 300
+	})
+	b := start(t, node("node-b"))
+	b.waitFor("node-b sees node-a following the log", func() bool { return sourcesOf(b)[0].Node == "node-a" })
+	for _, h := range []*harness{a, b} {
+		h.waitFor("ready", func() bool { code, _ := h.readyz(); return code == 200 })
+		if _, r := h.readyz(); r.Cluster == nil || !r.Cluster.Ready || r.Cluster.Node != h.cfg.Cluster.Node {
+			t.Fatalf("%s /readyz cluster part = %+v", h.cfg.Cluster.Node, r.Cluster)
+		}
+	}
+	if _, r := b.readyz(); r.Cluster.Following != 0 {
+		t.Fatalf("node-b follows %d logs while node-a holds the only one", r.Cluster.Following)
+	}
+
+	a.stop()
+	byA := a.app.Sources[0].Status().EntriesProcessed
+	addPublish(t, rfc, entries[300:]...)
+	b.waitFor("node-b takes the log over and reads it to the end", func() bool {
+		s := sourcesOf(b)
+		return s[0].Node == "node-b" && s[0].Position == 600
+	})
+	byB := sourcesOf(b)[0].EntriesProcessed
+	t.Logf("node-a processed %d entries, node-b %d", byA, byB)
+	if byA != 300 || byB >= 600 || byA+byB < 600 {
+		t.Fatalf("node-a processed %d, node-b %d of 600: node-b did not resume from the shared cursor, or entries were lost", byA, byB)
+	}
+	var list struct{ Incidents []incident.Incident }
+	b.get("/api/v1/incidents", &list)
+	if len(list.Incidents) != 1 {
+		t.Fatalf("want one incident, got %+v", list.Incidents)
+	}
+	var inc incident.Incident
+	b.get("/api/v1/incidents/"+list.Incidents[0].ID, &inc)
+	if len(inc.Certificates) != 2 {
+		t.Fatalf("incident has %d certificates, want both", len(inc.Certificates))
+	}
+}
+
+// A node that cannot reach NATS does not start: it would follow nothing while looking healthy.
+func TestClusterUnreachableStopsServe(t *testing.T) {
+	cfg := testConfig(t, `{"paypal.com": []}`)
+	cfg.Database = clusterDatabase(t)
+	cfg.Cluster.NATSURL = "nats://127.0.0.1:1"
+	_, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "cluster.nats_url nats://127.0.0.1:1") {
+		t.Fatalf("New with NATS unreachable: %v", err)
+	}
+}

@@ -1,0 +1,259 @@
+package cluster
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Lease defaults: a holder that dies is replaced within DefaultTTL + DefaultRenew (20 s), inside
+// the 30 s SPEC.md promises.
+const (
+	DefaultBucket = "certhunt_leases"
+	DefaultTTL    = 15 * time.Second
+	DefaultRenew  = 5 * time.Second
+)
+
+// LeaseOptions tune the leases; the zero value gives the defaults.
+type LeaseOptions struct {
+	// Bucket is the JetStream key-value bucket of the leases (created when missing).
+	Bucket string
+	// TTL is how long a lease outlives its holder's last renewal: the bucket's TTL, so the
+	// server itself forgets a dead holder's leases.
+	TTL time.Duration
+	// Renew is how often a holder renews and a contender tries again; less than TTL/2, so
+	// that one failed renewal does not lose the lease.
+	Renew time.Duration
+	// Logger receives lease changes; nil discards them.
+	Logger *slog.Logger
+}
+
+func (o LeaseOptions) withDefaults() (LeaseOptions, error) {
+	if o.Bucket == "" {
+		o.Bucket = DefaultBucket
+	}
+	if o.TTL == 0 {
+		o.TTL = DefaultTTL
+	}
+	if o.Renew == 0 {
+		o.Renew = min(DefaultRenew, o.TTL/3)
+	}
+	if o.Renew <= 0 || 2*o.Renew >= o.TTL {
+		return o, fmt.Errorf("cluster leases: renew interval %v must be positive and under half the TTL %v", o.Renew, o.TTL)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// Leases hands out named leases (one per CT log) among the nodes sharing a bucket: at most one
+// node holds a name at a time, renewing it while it works.
+type Leases struct {
+	kv   jetstream.KeyValue
+	node string
+	opts LeaseOptions
+
+	mu   sync.Mutex
+	held map[string]bool
+	seen map[string]string // name -> holder, as last seen by a losing contender
+}
+
+// record is a lease's value: who holds it, since when.
+type record struct {
+	Node  string    `json:"node"`
+	Since time.Time `json:"since"`
+}
+
+// NewLeases opens (creating when missing) the lease bucket; node names this process in it.
+func NewLeases(ctx context.Context, js jetstream.JetStream, node string, o LeaseOptions) (*Leases, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if node == "" {
+		return nil, errors.New("cluster leases: empty node name")
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: o.Bucket, TTL: o.TTL,
+		Description: "certhunt: which node follows each CT log", History: 1})
+	if err != nil {
+		return nil, fmt.Errorf("cluster leases: bucket %s: %w", o.Bucket, err)
+	}
+	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}, seen: map[string]string{}}, nil
+}
+
+// key turns a lease name (a log URL) into a key-value key, which allows few characters.
+func key(name string) string {
+	return "lease." + base64.RawURLEncoding.EncodeToString([]byte(name))
+}
+
+// Holding says whether this node holds the lease name now.
+func (l *Leases) Holding(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held[name]
+}
+
+func (l *Leases) setHeld(name string, v bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v {
+		l.held[name] = true
+	} else {
+		delete(l.held, name)
+	}
+}
+
+// Node names the node following name as far as this one knows without asking the server:
+// itself while it holds the lease, else the holder it last saw while contending ("" for none).
+func (l *Leases) Node(name string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held[name] {
+		return l.node
+	}
+	return l.seen[name]
+}
+
+// Holder returns the node that holds name, or "" when none does.
+func (l *Leases) Holder(ctx context.Context, name string) (string, error) {
+	e, err := l.kv.Get(ctx, key(name))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("lease %s: %w", name, err)
+	}
+	var r record
+	if err := json.Unmarshal(e.Value(), &r); err != nil {
+		return "", fmt.Errorf("lease %s: unreadable holder record: %w", name, err)
+	}
+	return r.Node, nil
+}
+
+// Hold runs work whenever this node holds the lease name, until ctx ends. It contends for the
+// lease every Renew interval; once it holds it, work runs with a context that is cancelled
+// when the lease is lost (taken by another node after this one failed to renew it for about a
+// TTL), and Hold contends again once work has returned. The lease is stopped early enough that
+// work has stopped before another node can win it. When work returns on its own, the lease is
+// released and Hold returns work's error. When ctx ends, the lease is released (so that another
+// node takes over at once) and Hold returns nil.
+func (l *Leases) Hold(ctx context.Context, name string, work func(context.Context) error) error {
+	k := key(name)
+	logger := l.opts.Logger.With("lease", name, "node", l.node)
+	tick := time.NewTicker(l.opts.Renew)
+	defer tick.Stop()
+	for {
+		val, _ := json.Marshal(record{Node: l.node, Since: time.Now().UTC()})
+		sent := time.Now()
+		rev, err := l.acquire(ctx, k, val)
+		switch {
+		case err == nil:
+			logger.Info("cluster lease acquired")
+			done, werr := l.hold(ctx, name, k, val, rev, sent, work, tick.C)
+			if done {
+				return werr
+			}
+			logger.Warn("cluster lease lost, contending again")
+		case errors.Is(err, jetstream.ErrKeyExists):
+			if holder, err := l.Holder(ctx, name); err == nil {
+				l.mu.Lock()
+				l.seen[name] = holder
+				l.mu.Unlock()
+			}
+		case ctx.Err() == nil:
+			logger.Warn("cluster lease: cannot reach the bucket", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// acquire creates the lease when nobody holds it; ErrKeyExists when somebody does.
+func (l *Leases) acquire(ctx context.Context, k string, val []byte) (uint64, error) {
+	cctx, cancel := context.WithTimeout(ctx, l.opts.Renew)
+	defer cancel()
+	return l.kv.Create(cctx, k, val)
+}
+
+// hold runs work while renewing the lease at rev, written by a request sent at sent. done is true when Hold should return (work
+// returned on its own, or ctx ended), false when the lease was lost.
+func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint64, sent time.Time, work func(context.Context) error, tick <-chan time.Time) (done bool, err error) {
+	// A lease counts from before the write that made it: the server's TTL starts later, so
+	// stopping work TTL-Renew after the last renewal was sent leaves work a whole Renew
+	// interval to return before another node can win the lease.
+	margin := l.opts.TTL - l.opts.Renew
+	expires := sent.Add(margin)
+	deadline := time.NewTimer(time.Until(expires))
+	defer deadline.Stop()
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	finished := make(chan error, 1)
+	l.setHeld(name, true)
+	go func() { finished <- work(wctx) }()
+	lose := func() {
+		if wctx.Err() == nil {
+			l.setHeld(name, false) // at once, though work may take a moment to return
+			stop()
+		}
+	}
+	for {
+		select {
+		case err := <-finished:
+			l.setHeld(name, false)
+			switch {
+			case ctx.Err() != nil:
+				l.release(k, rev)
+				return true, nil
+			case wctx.Err() != nil: // lost
+				return false, nil
+			}
+			l.release(k, rev)
+			return true, err
+		case <-deadline.C:
+			lose()
+		case <-tick:
+			if wctx.Err() != nil {
+				continue // waiting for work to return
+			}
+			sent := time.Now()
+			by := sent.Add(l.opts.Renew)
+			if expires.Before(by) {
+				by = expires
+			}
+			cctx, cancel := context.WithDeadline(ctx, by)
+			next, err := l.kv.Update(cctx, k, val, rev)
+			cancel()
+			switch {
+			case err == nil:
+				rev, expires = next, sent.Add(margin)
+				deadline.Reset(time.Until(expires))
+			case errors.Is(err, jetstream.ErrKeyRevisionMismatch), errors.Is(err, jetstream.ErrKeyExists):
+				lose() // another node holds it: this one was presumed dead
+			case ctx.Err() == nil:
+				l.opts.Logger.Warn("cluster lease: renewal failed, retrying", "lease", name, "err", err)
+			}
+		}
+	}
+}
+
+// release deletes the lease if this node still holds it at rev, so another node need not wait
+// for the TTL.
+func (l *Leases) release(k string, rev uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.opts.Renew)
+	defer cancel()
+	if err := l.kv.Delete(ctx, k, jetstream.LastRevision(rev)); err != nil && !strings.Contains(err.Error(), "closed") {
+		l.opts.Logger.Debug("cluster lease: release failed (it expires on its own)", "err", err)
+	}
+}
