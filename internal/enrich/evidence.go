@@ -5,6 +5,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // Evidence rules and their points: a name registered days ago is what a phishing campaign
@@ -89,19 +90,5 @@ func Raise(inc *incident.Incident, e incident.Enrichment) (a detect.Alert, ok bo
 	score = min(score, 100)
 	return detect.Alert{Domain: inc.Domain, DomainUnicode: inc.DomainUnicode, RegisteredDomain: inc.RegisteredDomain, Asset: inc.Asset,
 		Matched: inc.Matched, Reasons: append(append([]detect.Reason{}, inc.Reasons...), add...), IntelHits: inc.IntelHits,
-		Score: score, Severity: severityOf(score), Incident: true}, true
-}
-
-// severityOf is detect's mapping of a score to a severity (low < 40 ≤ medium < 60 ≤ high < 80 ≤
-// critical), which detect does not export.
-func severityOf(score int) string {
-	switch {
-	case score < 40:
-		return "low"
-	case score < 60:
-		return "medium"
-	case score < 80:
-		return "high"
-	}
-	return "critical"
+		Score: score, Severity: severity.Of(score), Incident: true}, true
 }
