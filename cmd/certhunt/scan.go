@@ -137,8 +137,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // -type or a guess.
 func scanLogInfo(ctx context.Context, cfg *config.Config, u, typ string, der []byte) (ctlog.LogInfo, error) {
 	var known []ctlog.LogInfo
-	if logs, err := ctlog.LoadLogList(ctx, cfg.Sources.CT.LogList, nil); err == nil {
-		known = logs
+	// serve's list: for "default" its saved copy (else the embedded one), without the network.
+	w := &ctlog.LogListWatcher{Source: cfg.Sources.CT.LogList, DataDir: cfg.DataDir}
+	if l, err := w.Start(ctx); err == nil {
+		known = append(l.Logs, l.Expired...)
 	}
 	for _, l := range cfg.Sources.CT.Logs {
 		key, err := ctlog.DecodeKey(l.Key)

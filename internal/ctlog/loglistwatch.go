@@ -47,6 +47,8 @@ type LogList struct {
 	// NotFollowed maps the URL of each listed log that is not followed to why: its list state
 	// (retired, rejected, pending...) or StateExpired.
 	NotFollowed map[string]string
+	// Expired are the shards dropped for their ended interval (scan still names them).
+	Expired []LogInfo
 }
 
 // listHead and listEntry are the fields the watcher reads beyond ParseLogList's.
@@ -97,10 +99,12 @@ func ParseLogListAt(data []byte, now time.Time) (*LogList, error) {
 		}
 	}
 	for _, l := range logs {
-		if !expired[l.URL] {
-			out.Logs = append(out.Logs, l)
-			delete(out.NotFollowed, l.URL)
+		if expired[l.URL] {
+			out.Expired = append(out.Expired, l)
+			continue
 		}
+		out.Logs = append(out.Logs, l)
+		delete(out.NotFollowed, l.URL)
 	}
 	return out, nil
 }
