@@ -104,7 +104,8 @@ type CT struct {
 	Parallel int `yaml:"parallel"`
 	// BatchSize is the number of entries asked for per get-entries request.
 	BatchSize int `yaml:"batch_size"`
-	// PollInterval is how often a caught-up follower asks for a new tree head.
+	// PollInterval is the longest wait between tree heads of a caught-up follower: a log that
+	// just grew is asked again after a second, an idle one ever less often up to this.
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// MinBackoff is the first retry delay after a failed request; it doubles (with jitter) up
 	// to 5m while the log keeps failing. A log's Retry-After is honoured.
