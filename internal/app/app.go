@@ -294,12 +294,14 @@ func (a *App) buildServer() *server.Server {
 			return r.Ready, r
 		},
 		Metrics: a.metricsHandler(),
-		LogList: a.logListStatus,
 		Logger:  a.log.With("part", "server"),
 	}
 	s.Inventory = server.InventoryOptions{ExpiryWindow: a.cfg.Issuance.ExpiryWindow, NewWindow: a.cfg.Issuance.NewNameWindow}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }
+	}
+	if a.ll != nil {
+		s.LogList = a.logListStatus
 	}
 	if a.Hub != nil {
 		s.Certstream, s.CertstreamPrefix = a.Hub.Handler(), a.cfg.CertstreamServer.PathPrefix

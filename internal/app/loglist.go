@@ -209,11 +209,8 @@ func (a *App) applyLogList(l *ctlog.LogList, start func(source.Source)) {
 	}
 }
 
-// logListStatus is GET /api/v1/loglist.
+// logListStatus is GET /api/v1/loglist (only when CT logs are followed here).
 func (a *App) logListStatus() any {
-	if a.ll == nil {
-		return map[string]any{"source": nil, "logs": 0, "last_error": "CT logs are not followed here"}
-	}
 	st := a.ll.w.Status()
 	a.srcMu.Lock()
 	st.Logs = 0

@@ -209,3 +209,16 @@ func TestDefaultLogListFallsBackThenFetches(t *testing.T) {
 	}
 }
 
+
+// Without CT there is no log list to describe.
+func TestLogListRouteWithoutCT(t *testing.T) {
+	h := start(t, testConfig(t, `{"paypal.com": []}`))
+	resp, err := http.Get(h.base + "/api/v1/loglist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /api/v1/loglist without CT: %s", resp.Status)
+	}
+}
