@@ -209,7 +209,6 @@ func TestDefaultLogListFallsBackThenFetches(t *testing.T) {
 	}
 }
 
-
 // Without CT there is no log list to describe.
 func TestLogListRouteWithoutCT(t *testing.T) {
 	h := start(t, testConfig(t, `{"paypal.com": []}`))
