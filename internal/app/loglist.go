@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -21,7 +22,13 @@ type logLists struct {
 	listed map[string]source.Source
 	// kick asks for a refresh now (tests).
 	kick chan struct{}
+	// fileEvery is how often a file list is checked for changes (a stat; it is re-read only
+	// when it changed), so that an edit applies within seconds, not at the next refresh.
+	fileEvery time.Duration
 }
+
+// logListFileCheck is fileEvery's default, as the homograph list file's.
+const logListFileCheck = 2 * time.Second
 
 // sourceCtl is how Run controls one running source.
 type sourceCtl struct {
@@ -40,7 +47,7 @@ func (a *App) loadLogList(ctx context.Context) ([]ctlog.LogInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.ll = &logLists{w: w, listed: map[string]source.Source{}, kick: make(chan struct{}, 1)}
+	a.ll = &logLists{w: w, listed: map[string]source.Source{}, kick: make(chan struct{}, 1), fileEvery: logListFileCheck}
 	return l.Logs, nil
 }
 
@@ -131,12 +138,19 @@ func (a *App) watchLogList(ctx context.Context, start func(source.Source)) {
 	first := src == ctlog.LogListDefault
 	t := time.NewTicker(a.cfg.Sources.CT.LogListRefresh)
 	defer t.Stop()
+	var fileTick <-chan time.Time
+	if !first && !strings.Contains(src, "://") {
+		ft := time.NewTicker(ll.fileEvery)
+		defer ft.Stop()
+		fileTick = ft.C
+	}
 	for {
 		if !first {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			case <-fileTick:
 			case <-ll.kick:
 			}
 		}

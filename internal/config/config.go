@@ -93,8 +93,8 @@ type CT struct {
 	// copy and then the embedded one as fallbacks), "embedded", a file path, or an http(s)
 	// URL of a v3 log_list.json.
 	LogList string `yaml:"log_list"`
-	// LogListRefresh is how often a URL (or "default") list is fetched again and a file list
-	// checked for changes; changes apply without a restart.
+	// LogListRefresh is how often a URL (or "default") list is fetched again (a file list is
+	// re-read within seconds of a change); changes apply without a restart.
 	LogListRefresh time.Duration `yaml:"log_list_refresh"`
 	// Logs are followed in addition to the log list's.
 	Logs []Log `yaml:"logs"`
