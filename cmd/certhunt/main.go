@@ -28,7 +28,7 @@ Usage:
   certhunt serve [-config FILE] [flags]      follow CT logs and certstream, open incidents, serve API and UI
   certhunt check [-config FILE] [-watchlist FILE] [-json] [DOMAIN...]
                                              score domains (arguments, or one per line on stdin)
-  certhunt scan -log URL [-type rfc6962|static] [-from N] [-to M]
+  certhunt scan -log URL [-type rfc6962|static] [-from N | -since 24h] [-to M]
                                              read a range of one CT log through the pipeline
   certhunt homographs generate [-o FILE] [-fuzzers LIST] [-format json|csv|list] DOMAIN...
   certhunt homographs validate FILE          check a homograph list

@@ -32,6 +32,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	from := fs.Int64("from", 0, "first index to read")
 	to := fs.Int64("to", -1, "index to stop before (default: the current tree size)")
 	key := fs.String("key", "", "the log's public key, base64 DER, to verify its tree head")
+	since := fs.Duration("since", 0, "read the entries logged in this last while (e.g. 24h) instead of from -from")
 	cfg, code := parseFlags(fs, args, stderr, "(-log URL is required)")
 	if cfg == nil {
 		return code
@@ -43,6 +44,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Argument errors come before any work: the range here, against the log's tree next.
 	if *from < 0 || (*to >= 0 && *to < *from) {
 		fmt.Fprintf(stderr, "certhunt scan: -from %d -to %d is not a range of entries\n", *from, *to)
+		return 2
+	}
+	fromSet := false
+	fs.Visit(func(f *flag.Flag) { fromSet = fromSet || f.Name == "from" })
+	if *since < 0 || (*since > 0 && fromSet) {
+		fmt.Fprintln(stderr, "certhunt scan: -since takes a positive duration and replaces -from")
 		return 2
 	}
 	der, err := ctlog.DecodeKey(*key)
@@ -58,6 +65,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	scanOpts := cfg.Sources.CT.FollowerOptions()
 	scanOpts.Logger = log
+	if *since > 0 {
+		first, _, err := ctlog.FindSince(ctx, info, time.Now().Add(-*since), scanOpts)
+		if err != nil {
+			fmt.Fprintf(stderr, "certhunt scan: -since: %v\n", err)
+			return 1
+		}
+		if *to >= 0 && first > *to {
+			first = *to
+		}
+		*from = first
+	}
 	end, err := ctlog.ScanBounds(ctx, info, *from, *to, scanOpts)
 	if err != nil {
 		fmt.Fprintf(stderr, "certhunt scan: %v\n", err)
@@ -137,8 +155,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // -type or a guess.
 func scanLogInfo(ctx context.Context, cfg *config.Config, u, typ string, der []byte) (ctlog.LogInfo, error) {
 	var known []ctlog.LogInfo
-	if logs, err := ctlog.LoadLogList(ctx, cfg.Sources.CT.LogList, nil); err == nil {
-		known = logs
+	// serve's list: for "default" its saved copy (else the embedded one), without the network.
+	w := &ctlog.LogListWatcher{Source: cfg.Sources.CT.LogList, DataDir: cfg.DataDir}
+	if l, err := w.Start(ctx); err == nil {
+		known = append(l.Logs, l.Expired...)
 	}
 	for _, l := range cfg.Sources.CT.Logs {
 		key, err := ctlog.DecodeKey(l.Key)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
@@ -16,7 +17,7 @@ import (
 )
 
 // scanLog is a loopback log of n entries and a log list naming it "Test Log 2026".
-func scanLog(t *testing.T, typ string, n int) (*ctlogtest.Log, string) {
+func scanLog(t *testing.T, typ string, n int, stamps ...time.Time) (*ctlogtest.Log, string) {
 	t.Helper()
 	newLog := ctlogtest.NewRFC6962
 	if typ == ctlog.TypeStatic {
@@ -38,6 +39,9 @@ func scanLog(t *testing.T, typ string, n int) (*ctlogtest.Log, string) {
 	entries := make([]ctlogtest.Entry, n)
 	for i := range entries {
 		entries[i] = ctlogtest.Entry{Cert: der, Chain: ca.Chain()}
+		if i < len(stamps) {
+			entries[i].Timestamp = stamps[i]
+		}
 	}
 	if _, err := log.Add(entries...); err != nil {
 		t.Fatal(err)
@@ -132,5 +136,38 @@ func TestScanArgumentErrors(t *testing.T) {
 	}
 	if code, _, stderr := runScanArgs(t); code != 2 || !strings.Contains(stderr, "-log URL is required") {
 		t.Errorf("scan without -log: exit %d, %s", code, stderr)
+	}
+}
+
+// -since reads the entries logged in the last while, found by binary search, and refuses to
+// be combined with -from.
+func TestScanSince(t *testing.T) {
+	for _, typ := range []string{ctlog.TypeRFC6962, ctlog.TypeStatic} {
+		t.Run(typ, func(t *testing.T) {
+			now := time.Now()
+			stamps := make([]time.Time, 600)
+			for i := range stamps {
+				// 500 entries of two days ago, then 100 of the last hour.
+				stamps[i] = now.Add(-48 * time.Hour).Add(time.Duration(i) * time.Second)
+				if i >= 500 {
+					stamps[i] = now.Add(-time.Hour).Add(time.Duration(i-500) * time.Second)
+				}
+			}
+			log, list := scanLog(t, typ, len(stamps), stamps...)
+			u := log.Info().URL
+			code, stdout, stderr := runScanArgs(t, "-log", u, "-log-list", list, "-since", "24h")
+			if code != 0 || !strings.Contains(stdout, "[500, 600): read 100 of 100, entries 100,") {
+				t.Errorf("-since 24h: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			code, stdout, _ = runScanArgs(t, "-log", u, "-log-list", list, "-since", "72h", "-to", "10")
+			if code != 0 || !strings.Contains(stdout, "[0, 10): read 10 of 10") {
+				t.Errorf("-since 72h -to 10: exit %d\nstdout: %s", code, stdout)
+			}
+			before := len(log.Paths())
+			code, stdout, stderr = runScanArgs(t, "-log", u, "-log-list", list, "-since", "24h", "-from", "3")
+			if code != 2 || stdout != "" || !strings.Contains(stderr, "replaces -from") || len(log.Paths()) != before {
+				t.Errorf("-since with -from: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+		})
 	}
 }

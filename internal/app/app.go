@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -23,7 +22,6 @@ import (
 	"github.com/certhunt/certhunt/internal/auth"
 	"github.com/certhunt/certhunt/internal/certstream"
 	"github.com/certhunt/certhunt/internal/config"
-	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/enrich"
 	"github.com/certhunt/certhunt/internal/homograph"
@@ -58,6 +56,10 @@ type App struct {
 	auth       *auth.Auth
 	labels     *labelstats.Sketch // learned by the pipeline, saved by keepLabels
 	cluster    *clusterPart       // nil unless cluster.nats_url is set (cluster.go)
+	// srcMu guards Sources and ctl, which change while the log list does (loglist.go).
+	srcMu sync.Mutex
+	ctl   map[source.Source]*sourceCtl
+	ll    *logLists // nil unless CT logs are followed here
 }
 
 // DetectOptions maps the configuration to the detection engine's options.
@@ -237,39 +239,34 @@ func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*
 	})
 }
 
-// buildSources makes a follower per usable log and a client per certstream server.
+// buildSources makes a follower per followed log and a client per certstream server.
 func (a *App) buildSources(ctx context.Context) error {
 	ct := a.cfg.Sources.CT
 	if ct.Enabled && a.followsCT() {
-		logs, err := ctlog.LoadLogList(ctx, ct.LogList, nil)
+		logs, err := a.loadLogList(ctx)
 		if err != nil {
 			return fmt.Errorf("sources.ct.log_list: %w", err)
+		}
+		for _, info := range logs {
+			src, err := a.newCTSource(info)
+			if err != nil {
+				return err
+			}
+			a.Sources = append(a.Sources, src)
+			a.ll.listed[info.URL] = src
 		}
 		extra, err := a.cfg.LogInfos()
 		if err != nil {
 			return err
 		}
-		logs = append(logs, extra...)
-		for _, info := range logs {
-			opts := ct.FollowerOptions()
-			opts.DataDir, opts.Logger = filepath.Join(a.cfg.DataDir, "cursors"), a.log
-			// The full stream carries each entry's chain; static logs serve it by hash.
-			opts.FullChain = a.Hub != nil
-			if a.cluster != nil {
-				ls, err := a.leasedFollower(info, opts)
-				if err != nil {
-					return err
-				}
-				a.Sources = append(a.Sources, ls)
-				continue
-			}
-			f, err := ctlog.NewFollower(info, opts)
+		for _, info := range extra {
+			src, err := a.newCTSource(info)
 			if err != nil {
 				return err
 			}
-			a.Sources = append(a.Sources, f)
+			a.Sources = append(a.Sources, src)
 		}
-		a.log.Info("following CT logs", "logs", len(logs), "start", ct.Start)
+		a.log.Info("following CT logs", "logs", len(logs)+len(extra), "start", ct.Start, "log_list", a.ll.w.Status().Source)
 	}
 	for _, cs := range a.cfg.Sources.Certstream {
 		a.Sources = append(a.Sources, certstream.NewClient(certstream.ClientOptions{URL: cs.URL, Name: cs.Name,
@@ -279,9 +276,10 @@ func (a *App) buildSources(ctx context.Context) error {
 }
 
 func (a *App) sourceStatuses() []source.Status {
-	out := make([]source.Status, len(a.Sources))
-	for i, s := range a.Sources {
-		out[i] = s.Status()
+	srcs := a.sources()
+	out := make([]source.Status, len(srcs))
+	for i, s := range srcs {
+		out[i] = a.status(s)
 	}
 	return out
 }
@@ -305,6 +303,9 @@ func (a *App) buildServer() *server.Server {
 	s.Inventory = server.InventoryOptions{ExpiryWindow: a.cfg.Issuance.ExpiryWindow, NewWindow: a.cfg.Issuance.NewNameWindow}
 	if a.Intel != nil {
 		s.Feeds = func() any { return a.Intel.Status() }
+	}
+	if a.ll != nil {
+		s.LogList = a.logListStatus
 	}
 	if a.Hub != nil {
 		s.Certstream, s.CertstreamPrefix = a.Hub.Handler(), a.cfg.CertstreamServer.PathPrefix
@@ -374,23 +375,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.Enricher != nil {
 		g.Go(func() error { a.Enricher.Run(ctx); return nil })
 	}
-	for _, src := range a.Sources {
-		ch := make(chan source.Batch, 4)
-		g.Go(func() error {
-			err := src.Run(ctx, ch)
-			if err != nil && ctx.Err() == nil {
-				a.failed.Store(src, err)
-				a.log.Error("source stopped for good; the others go on", "source", src.Status().Name, "err", err)
-			}
-			return nil
-		})
-		g.Go(func() error {
-			if err := a.Pipeline.Run(ctx, ch); err != nil && ctx.Err() == nil {
-				return fmt.Errorf("pipeline: %w", err)
-			}
-			return nil
-		})
+	for _, src := range a.sources() {
+		a.runSource(ctx, g, src)
 	}
+	g.Go(func() error { a.watchLogList(ctx, func(src source.Source) { a.runSource(ctx, g, src) }); return nil })
 	srv := newHTTPServer(ctx, a.handler)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

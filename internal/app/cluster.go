@@ -134,7 +134,7 @@ func (a *App) clusterReadiness() *ClusterPart {
 	if err := a.cluster.node.Ready(); err != nil {
 		p.Ready, p.Detail = false, "not in the cluster: "+err.Error()
 	}
-	for _, src := range a.Sources {
+	for _, src := range a.sources() {
 		if ls, ok := src.(*leasedSource); ok && ls.Following() {
 			p.Following++
 		}

@@ -48,7 +48,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	for _, src := range a.Sources {
+	for _, src := range a.sources() {
 		if f, ok := src.(interface{ FetchErrors() map[string]int64 }); ok {
 			name := src.Status().Name
 			for kind, n := range f.FetchErrors() {

@@ -40,7 +40,10 @@ const staleLogList = 60 * 24 * time.Hour
 // logListPart describes the embedded list in force, or nil when another list is.
 func (a *App) logListPart(now time.Time) *LogListPart {
 	ct := a.cfg.Sources.CT
-	if !ct.Enabled || ct.LogList != "embedded" {
+	// "default" falls back to the embedded copy while it has no other.
+	embedded := ct.LogList == ctlog.LogListEmbedded ||
+		ct.LogList == ctlog.LogListDefault && (a.ll == nil || a.ll.w.Status().Source == ctlog.LogListEmbedded)
+	if !ct.Enabled || !embedded {
 		return nil
 	}
 	ts := ctlog.EmbeddedLogListTime()
@@ -104,8 +107,12 @@ func (a *App) Readiness(ctx context.Context) Readiness {
 }
 
 func (a *App) sourcesReadiness(now time.Time) SourcesPart {
-	p := SourcesPart{Total: len(a.Sources), Unhealthy: map[string]string{}}
-	for _, src := range a.Sources {
+	p := SourcesPart{Unhealthy: map[string]string{}}
+	for _, src := range a.sources() {
+		if a.stoppedSource(src) {
+			continue // left the log list or retired: not expected to be healthy
+		}
+		p.Total++
 		st := src.Status()
 		if why := a.unhealthy(src, st, now); why != "" {
 			p.Unhealthy[st.Name] = why
@@ -160,7 +167,7 @@ func lastErr(st source.Status) string {
 func (a *App) logSummary(url string) {
 	info := a.Watchlist.Info()
 	var ct, cs int
-	for _, s := range a.Sources {
+	for _, s := range a.sources() {
 		if s.Status().Type == certstream.SourceType {
 			cs++
 		} else {
@@ -175,12 +182,13 @@ func (a *App) logSummary(url string) {
 		a.log.Warn("no protected domains yet: nothing can match but threat-intel feeds; add domains in the UI at " + url +
 			" or write a list with: certhunt homographs generate -o " + a.cfg.Watchlist.File + " example.com")
 	}
-	if ll := a.logListPart(time.Now()); ll != nil && ll.Stale {
+	// With "default", watchLogList warns once the fetch fails instead.
+	if ll := a.logListPart(time.Now()); ll != nil && ll.Stale && a.cfg.Sources.CT.LogList == ctlog.LogListEmbedded {
 		a.log.Warn(fmt.Sprintf("the CT log list in use is the copy built into certhunt, %d days old: logs opened since are not followed;"+
-			" set sources.ct.log_list to https://www.gstatic.com/ct/log_list/v3/log_list.json (or a fresh file)", ll.AgeDays),
+			" set sources.ct.log_list to default (or a fresh file)", ll.AgeDays),
 			"list_timestamp", ll.Timestamp.Format(time.DateOnly))
 	}
-	if len(a.Sources) == 0 {
+	if len(a.sources()) == 0 {
 		a.log.Warn("no sources: enable sources.ct or add sources.certstream, or nothing will be read")
 	}
 	if len(a.cfg.Auth.Tokens) == 0 {

@@ -90,8 +90,13 @@ type Sources struct {
 // CT configures the Certificate Transparency followers.
 type CT struct {
 	Enabled bool `yaml:"enabled"`
-	// LogList is "embedded", a file path, or an http(s) URL of a v3 log_list.json.
+	// LogList is "default" (Chrome's current list, fetched and refreshed, with the last good
+	// copy and then the embedded one as fallbacks), "embedded", a file path, or an http(s)
+	// URL of a v3 log_list.json.
 	LogList string `yaml:"log_list"`
+	// LogListRefresh is how often a URL (or "default") list is fetched again (a file list is
+	// re-read within seconds of a change); changes apply without a restart.
+	LogListRefresh time.Duration `yaml:"log_list_refresh"`
 	// Logs are followed in addition to the log list's.
 	Logs []Log `yaml:"logs"`
 	// Start is where a log without a saved cursor is read from: end or beginning.
@@ -100,7 +105,8 @@ type CT struct {
 	Parallel int `yaml:"parallel"`
 	// BatchSize is the number of entries asked for per get-entries request.
 	BatchSize int `yaml:"batch_size"`
-	// PollInterval is how often a caught-up follower asks for a new tree head.
+	// PollInterval is the longest wait between tree heads of a caught-up follower: a log that
+	// just grew is asked again after a second, an idle one ever less often up to this.
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// MinBackoff is the first retry delay after a failed request; it doubles (with jitter) up
 	// to 5m while the log keeps failing. A log's Retry-After is honoured.
@@ -257,7 +263,8 @@ const (
 	DefaultWatchlistFile        = "homographs.json"
 	DefaultUpdateInterval       = 30 * time.Minute
 	DefaultLevenshteinThreshold = 0.85
-	DefaultLogList              = "embedded"
+	DefaultLogList              = "default"
+	DefaultLogListRefresh       = 24 * time.Hour
 	DefaultStart                = "end"
 	DefaultIncidentThreshold    = 60
 	DefaultCertstreamPath       = "/certstream"
@@ -282,6 +289,7 @@ func Default() *Config {
 		Sources: Sources{CT: CT{
 			Enabled:        true,
 			LogList:        DefaultLogList,
+			LogListRefresh: DefaultLogListRefresh,
 			Start:          DefaultStart,
 			Parallel:       ctlog.DefaultParallel,
 			BatchSize:      ctlog.DefaultBatchSize,
@@ -440,7 +448,10 @@ func (c *Config) validateSources(ps *problems) {
 		ps.add("sources.ct.start", "%q is not end or beginning", ct.Start)
 	}
 	if ct.LogList == "" {
-		ps.add("sources.ct.log_list", "must be embedded, a path or a URL")
+		ps.add("sources.ct.log_list", "must be default, embedded, a path or a URL")
+	}
+	if ct.LogListRefresh < time.Second {
+		ps.add("sources.ct.log_list_refresh", "%v is shorter than 1s", ct.LogListRefresh)
 	}
 	if ct.Parallel < 1 || ct.Parallel > 64 {
 		ps.add("sources.ct.parallel", "%d is not between 1 and 64", ct.Parallel)

@@ -22,7 +22,7 @@ func TestDefaultsAreValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./certhunt-data" || c.Watchlist.LevenshteinThreshold != 0.85 ||
-		c.Watchlist.UpdateInterval != 30*time.Minute || c.Sources.CT.LogList != "embedded" || c.Sources.CT.Start != "end" ||
+		c.Watchlist.UpdateInterval != 30*time.Minute || c.Sources.CT.LogList != "default" || c.Sources.CT.LogListRefresh != 24*time.Hour || c.Sources.CT.Start != "end" ||
 		c.Scoring.IncidentThreshold != 60 || !c.CertstreamServer.Enabled || !c.Sources.CT.Enabled {
 		t.Fatalf("defaults differ from SPEC.md: %+v", c)
 	}

@@ -88,6 +88,7 @@ var settings = []setting{
 	{"allow", "watchlist.allow", list(func(c *Config) *[]string { return &c.Watchlist.Allow })},
 	{"ct", "sources.ct.enabled", boolean(func(c *Config) *bool { return &c.Sources.CT.Enabled })},
 	{"log-list", "sources.ct.log_list", str(func(c *Config) *string { return &c.Sources.CT.LogList })},
+	{"log-list-refresh", "sources.ct.log_list_refresh", duration(func(c *Config) *time.Duration { return &c.Sources.CT.LogListRefresh })},
 	{"start", "sources.ct.start", str(func(c *Config) *string { return &c.Sources.CT.Start })},
 	{"parallel", "sources.ct.parallel", integer(func(c *Config) *int { return &c.Sources.CT.Parallel })},
 	{"batch-size", "sources.ct.batch_size", integer(func(c *Config) *int { return &c.Sources.CT.BatchSize })},

@@ -41,8 +41,11 @@ type FollowerOptions struct {
 	// Parallel is the most requests in flight per log (default 4); fewer while the log
 	// answers 429 or 503 (limiter.go).
 	Parallel int
-	// PollInterval is how often a caught-up follower fetches the tree head (default 10s).
+	// PollInterval is the longest wait between tree heads of a caught-up follower (default
+	// 10s); a log that just grew is asked again after MinPollInterval (pollpace.go).
 	PollInterval time.Duration
+	// MinPollInterval is the wait after a head that grew the log (default 1s).
+	MinPollInterval time.Duration
 	// PartialTileAge is how long a static log's tree must stay at one size before its
 	// last, partial tile is read (default 30s); negative reads partial tiles at once.
 	PartialTileAge time.Duration
@@ -92,6 +95,9 @@ func (o FollowerOptions) withDefaults() FollowerOptions {
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
+	}
+	if o.MinPollInterval <= 0 {
+		o.MinPollInterval = DefaultMinPollInterval
 	}
 	if o.PartialTileAge == 0 {
 		o.PartialTileAge = DefaultPartialTileAge
@@ -242,6 +248,8 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			return false
 		}
 	}
+	pace := newPollPace(f.opts.MinPollInterval, f.opts.PollInterval)
+	grew := true
 	for {
 		behind := false
 		if th.Size < next {
@@ -255,7 +263,7 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			f.verify.onRoundEnd(ctx, th)
 			behind = next > from && next < th.Size
 		}
-		if !behind && !sleep(ctx, f.opts.PollInterval) {
+		if !behind && !sleep(ctx, pace.next(grew)) {
 			return ctx.Err()
 		}
 		newHead, ok := head()
@@ -263,7 +271,8 @@ func (f *Follower) Run(ctx context.Context, out chan<- source.Batch) error {
 			return ctx.Err()
 		}
 		f.verify.onHead(ctx, newHead)
-		if newHead.Size != th.Size {
+		grew = newHead.Size != th.Size
+		if grew {
 			sizeSince = time.Now()
 		}
 		th = newHead

@@ -192,12 +192,13 @@ func EmbeddedLogListTime() time.Time {
 	return head.Timestamp
 }
 
-// LoadLogList loads a v3 log list from src: "embedded" (the copy built into certhunt), an
+// LoadLogList loads a v3 log list from src: "embedded" or "default" (the copy built into certhunt), an
 // http(s) URL fetched with client (nil: http.DefaultClient), or a file path.
 func LoadLogList(ctx context.Context, src string, client *http.Client) ([]LogInfo, error) {
 	var data []byte
 	switch {
-	case src == "" || src == "embedded":
+	case src == "" || src == LogListEmbedded || src == LogListDefault:
+		// "default" is the embedded copy here: only LogListWatcher fetches the live list.
 		data = embeddedLogList
 	case strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://"):
 		if client == nil {

@@ -32,6 +32,8 @@ type Server struct {
 	Sources func() []source.Status
 	// Feeds reports the threat-intel feeds' status (a JSON-marshalable slice).
 	Feeds func() any
+	// LogList reports the CT log list in force (GET /api/v1/loglist); nil: 404.
+	LogList func() any
 	// Generate makes homograph lists (POST /api/v1/homographs).
 	Generate func(domains, fuzzers []string) (homograph.List, error)
 	// Export writes incidents as CSV or STIX (GET /api/v1/incidents/export?format=).
@@ -103,6 +105,7 @@ func (s *Server) build() (http.Handler, []string) {
 	mux.HandleFunc("POST /api/v1/incidents/{id}/enrich", s.enrich)
 	mux.HandleFunc("GET /api/v1/sources", s.sources)
 	mux.HandleFunc("GET /api/v1/intel/feeds", s.feeds)
+	mux.HandleFunc("GET /api/v1/loglist", s.logList)
 	mux.HandleFunc("GET /api/v1/watchlist", s.getWatchlist)
 	mux.HandleFunc("PUT /api/v1/watchlist", s.putWatchlist)
 	mux.HandleFunc("POST /api/v1/watchlist/merge", s.mergeWatchlist)
@@ -341,6 +344,14 @@ func (s *Server) feeds(w http.ResponseWriter, r *http.Request) {
 		feeds = s.Feeds()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"feeds": feeds})
+}
+
+func (s *Server) logList(w http.ResponseWriter, r *http.Request) {
+	if s.LogList == nil {
+		writeError(w, http.StatusNotFound, errors.New("no CT log list: CT logs are not followed here"))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.LogList())
 }
 
 func (s *Server) getWatchlist(w http.ResponseWriter, r *http.Request) {

@@ -5,7 +5,13 @@ import { fmtDuration, fmtNumber, fmtTime, h, notice, plural, replace, table } fr
 
 const refreshMillis = 5000;
 
+// A CT log in another state has retired, expired or left the log list: it is stopped until restart.
+const followedStates = new Set(['', 'usable', 'qualified', 'readonly', 'monitoring_only']);
+
 function health(src) {
+  if (src.type !== 'certstream' && src.state && !followedStates.has(src.state)) {
+    return h('span', { class: 'badge', title: 'stopped: no longer followed by the log list' }, `stopped (${src.state})`);
+  }
   if (src.type === 'certstream') {
     return src.connected ? h('span', { class: 'badge ok' }, 'connected') : h('span', { class: 'badge bad' }, 'disconnected');
   }
