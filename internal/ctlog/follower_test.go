@@ -451,3 +451,32 @@ func TestForeignTreeHeadsAreRejected(t *testing.T) {
 		})
 	}
 }
+
+// A log that caps get-entries answers is read in spans of its cap once the cap is seen, so
+// that the spans in flight side by side are each one request.
+func TestBatchCapDiscovered(t *testing.T) {
+	log := newLog(t, ctlog.TypeRFC6962)
+	wants := addEntries(t, log, 400)
+	log.SetFaults(ctlogtest.Faults{BatchCap: 10})
+	opts := fastOptions(t.TempDir())
+	opts.BatchSize, opts.Parallel = 64, 4
+	r := start(t, log.Info(), opts)
+	entries, _ := r.collect(t, 400)
+	checkEntries(t, entries, 0, wants, log.Info())
+	var asked []int64
+	for _, u := range log.RequestURIs() {
+		var from, to int64
+		if _, err := fmt.Sscanf(u, "/ct/v1/get-entries?start=%d&end=%d", &from, &to); err == nil {
+			asked = append(asked, to-from+1)
+		}
+	}
+	if len(asked) < 40 {
+		t.Fatalf("%d get-entries requests for 400 entries under a cap of 10", len(asked))
+	}
+	// the first answers (as many as are in flight) teach the cap; every later span fits it
+	for i, n := range asked[2*opts.Parallel:] {
+		if n > 10 {
+			t.Fatalf("request %d asked for %d entries after the log had answered 10 at most: %v", i+2*opts.Parallel, n, asked)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -27,6 +28,10 @@ type rfc6962Client struct {
 	http      *http.Client
 	base      string
 	batchSize int64
+	// batchCap is the most entries the log has been seen to answer with when asked for
+	// more (0 until then): logs cap get-entries, and spans sized to the cap are fetched in
+	// one request each, side by side, instead of request after request within a span.
+	batchCap atomic.Int64
 }
 
 func newRFC6962Client(info LogInfo, client *http.Client, batchSize int) *rfc6962Client {
@@ -50,7 +55,11 @@ func (c *rfc6962Client) treeHead(ctx context.Context) (TreeHead, error) {
 func (c *rfc6962Client) spans(from, to int64, _ bool) iter.Seq[span] {
 	return func(yield func(span) bool) {
 		for start := from; start < to; {
-			end := min((start/c.batchSize+1)*c.batchSize, to)
+			size := c.batchSize
+			if learned := c.batchCap.Load(); learned > 0 && learned < size {
+				size = learned
+			}
+			end := min((start/size+1)*size, to)
 			if !yield(span{start, end}) {
 				return
 			}
@@ -71,12 +80,24 @@ type getEntriesItem struct {
 // fetch makes one get-entries request for s and returns what the log gave, which may be
 // fewer entries than asked: logs cap their batches.
 func (c *rfc6962Client) fetch(ctx context.Context, s span) (source.Batch, int64, error) {
+	if learned := c.batchCap.Load(); learned > 0 && s.end-s.start > learned {
+		s.end = s.start + learned // asking for more only brings the cap back
+	}
 	url := fmt.Sprintf("%sct/v1/get-entries?start=%d&end=%d", c.base, s.start, s.end-1)
 	body, err := httpGet(ctx, c.http, url, maxEntriesBytes)
 	if err != nil {
 		return source.Batch{}, 0, err
 	}
-	return decodeGetEntries(c.info.Ref(), s, body)
+	b, n, err := decodeGetEntries(c.info.Ref(), s, body)
+	if err == nil && n > 0 && n < s.end-s.start {
+		for {
+			old := c.batchCap.Load()
+			if n <= old || c.batchCap.CompareAndSwap(old, n) {
+				break
+			}
+		}
+	}
+	return b, n, err
 }
 
 // decodeGetEntries decodes a get-entries answer for s: entries that do not decode are

@@ -95,6 +95,7 @@ type Log struct {
 	faults    Faults
 	requests  int
 	paths     []string
+	uris      []string // paths with their queries
 	issuers   map[[32]byte][]byte
 	dir       string // a static log served from a directory of real tiles
 }
@@ -184,6 +185,13 @@ func (l *Log) SetFaults(f Faults) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.faults = f
+}
+
+// RequestURIs returns the paths and queries requested so far, in order.
+func (l *Log) RequestURIs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.uris...)
 }
 
 // Paths returns the paths requested so far, in order.
@@ -453,6 +461,7 @@ func (l *Log) serve(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	l.requests++
 	l.paths = append(l.paths, r.URL.Path)
+	l.uris = append(l.uris, r.URL.RequestURI())
 	f := l.faults
 	n := l.requests
 	l.mu.Unlock()
