@@ -54,19 +54,25 @@ func (c *rfc6962Client) treeHead(ctx context.Context) (TreeHead, error) {
 // a log serve them from its cache. A static-only notion of partial does not apply.
 func (c *rfc6962Client) spans(from, to int64, _ bool) iter.Seq[span] {
 	return func(yield func(span) bool) {
-		for start := from; start < to; {
+		for n := 0; from < to; n++ {
+			start := from
 			size := c.batchSize
-			if learned := c.batchCap.Load(); learned > 0 && learned < size {
+			// every probeEvery-th span keeps the configured size, so that a cap learned too
+			// small (a short answer that was not the cap) grows back to the log's real one
+			if learned := c.batchCap.Load(); learned > 0 && learned < size && n%probeEvery != 0 {
 				size = learned
 			}
 			end := min((start/size+1)*size, to)
 			if !yield(span{start, end}) {
 				return
 			}
-			start = end
+			from = end
 		}
 	}
 }
+
+// probeEvery is how often a span asks for the configured batch size despite a learned cap.
+const probeEvery = 16
 
 type getEntriesJSON struct {
 	Entries []getEntriesItem `json:"entries"`
@@ -80,9 +86,6 @@ type getEntriesItem struct {
 // fetch makes one get-entries request for s and returns what the log gave, which may be
 // fewer entries than asked: logs cap their batches.
 func (c *rfc6962Client) fetch(ctx context.Context, s span) (source.Batch, int64, error) {
-	if learned := c.batchCap.Load(); learned > 0 && s.end-s.start > learned {
-		s.end = s.start + learned // asking for more only brings the cap back
-	}
 	url := fmt.Sprintf("%sct/v1/get-entries?start=%d&end=%d", c.base, s.start, s.end-1)
 	body, err := httpGet(ctx, c.http, url, maxEntriesBytes)
 	if err != nil {
