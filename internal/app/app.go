@@ -98,10 +98,13 @@ func NewDetection(ctx context.Context, cfg *config.Config, allowed []string, log
 		loadIntelFirst(ctx, m, log)
 		d.Intel, opts.Intel = m, m
 	}
-	d.Watchlist = watchlist.New(watchlist.Options{
+	d.Watchlist, err = watchlist.New(watchlist.Options{
 		File: cfg.Watchlist.File, URL: cfg.Watchlist.URL, Optional: cfg.Watchlist.File == config.DefaultWatchlistFile,
 		Interval: cfg.Watchlist.UpdateInterval, Detect: opts, Logger: log.With("part", "watchlist"),
 	})
+	if err != nil {
+		return nil, err
+	}
 	if err := d.Watchlist.SetAllow(allowed); err != nil {
 		return nil, err
 	}

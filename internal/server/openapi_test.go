@@ -24,7 +24,11 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi %q, want 3.x", doc.OpenAPI)
 	}
-	s := &Server{Watchlist: watchlist.New(watchlist.Options{}), Metrics: http.NotFoundHandler()}
+	wl, err := watchlist.New(watchlist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Watchlist: wl, Metrics: http.NotFoundHandler()}
 	served := map[string]bool{}
 	for _, p := range s.Routes() {
 		method, path, ok := strings.Cut(p, " ")

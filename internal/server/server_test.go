@@ -37,7 +37,10 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { store.Close() })
 	file := filepath.Join(dir, "homographs.json")
 	os.WriteFile(file, []byte(`{"paypal.com": ["paypa1.com"]}`), 0o644)
-	wl := watchlist.New(watchlist.Options{File: file, Detect: detect.Options{LevenshteinThreshold: 0.85, IncidentThreshold: 60}})
+	wl, err := watchlist.New(watchlist.Options{File: file, Detect: detect.Options{LevenshteinThreshold: 0.85, IncidentThreshold: 60}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := wl.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}

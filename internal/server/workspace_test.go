@@ -67,7 +67,10 @@ func newWorkspace(t *testing.T, list homograph.List) *workspace {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	wl := watchlist.New(watchlist.Options{File: file, Detect: detect.Options{LevenshteinThreshold: 0.85, IncidentThreshold: 60}})
+	wl, err := watchlist.New(watchlist.Options{File: file, Detect: detect.Options{LevenshteinThreshold: 0.85, IncidentThreshold: 60}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := wl.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ type Manager struct {
 }
 
 // New makes a Manager with an empty list in force; call Load to read the configured one.
-func New(opts Options) *Manager {
+func New(opts Options) (*Manager, error) {
 	if opts.FileCheck == 0 {
 		opts.FileCheck = 2 * time.Second
 	}
@@ -89,10 +89,10 @@ func New(opts Options) *Manager {
 	m := &Manager{opts: opts, reloadNow: make(chan struct{}, 1), intel: opts.Detect.Intel}
 	ix, err := detect.Build(homograph.List{}, opts.Detect)
 	if err != nil {
-		panic("watchlist: empty list does not build: " + err.Error())
+		return nil, fmt.Errorf("detection options: %w", err)
 	}
 	m.current.Store(&State{List: homograph.List{}, Index: ix, LoadedAt: time.Now(), Source: "empty"})
-	return m
+	return m, nil
 }
 
 // Index returns the detection index in force.

@@ -35,7 +35,10 @@ func TestFileChangeReloadsAndBadListKeepsPrevious(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "homographs.json")
 	os.WriteFile(file, []byte(`{"paypal.com": []}`), 0o644)
-	m := New(Options{File: file, FileCheck: 5 * time.Millisecond, Detect: opts})
+	m, err := New(Options{File: file, FileCheck: 5 * time.Millisecond, Detect: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,10 @@ func TestFileChangeReloadsAndBadListKeepsPrevious(t *testing.T) {
 
 func TestReplaceWritesFileAndValidates(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "sub", "homographs.json")
-	m := New(Options{File: file, Optional: true, Detect: opts})
+	m, err := New(Options{File: file, Optional: true, Detect: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Load(context.Background()); err != nil {
 		t.Fatalf("an optional missing file is not an error: %v", err)
 	}
@@ -94,7 +100,10 @@ func TestURLSource(t *testing.T) {
 	body := `{"paypal.com": []}`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
 	defer srv.Close()
-	m := New(Options{URL: srv.URL, Detect: opts})
+	m, err := New(Options{URL: srv.URL, Detect: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Load(context.Background()); err != nil || !alerts(m, "paypa1.com") {
 		t.Fatalf("load from URL: %v", err)
 	}
@@ -113,12 +122,15 @@ func TestURLSourceSecretsAreRedacted(t *testing.T) {
 	}))
 	defer srv.Close()
 	raw := strings.Replace(srv.URL, "http://", "http://bob:hunter22@", 1) + "/list.json?token=tok-sekrit"
-	m := New(Options{URL: raw, Detect: opts})
+	m, err := New(Options{URL: raw, Detect: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	status = http.StatusForbidden
-	err := m.Load(context.Background())
+	err = m.Load(context.Background())
 	info := m.Info()
 	shown := info.Source + " " + info.LastError + " " + err.Error()
 	for _, secret := range []string{"bob", "hunter22", "tok-sekrit"} {
@@ -128,5 +140,12 @@ func TestURLSourceSecretsAreRedacted(t *testing.T) {
 	}
 	if !strings.Contains(info.Source, "token=REDACTED") {
 		t.Errorf("source %q", info.Source)
+	}
+}
+
+func TestNewRefusesBadDetectionOptions(t *testing.T) {
+	if _, err := New(Options{Detect: detect.Options{Weights: map[string]int{"no-such-rule": 1}}}); err == nil ||
+		!strings.Contains(err.Error(), "no-such-rule") {
+		t.Fatalf("New with an unknown rule weight: %v, want an error naming it", err)
 	}
 }
