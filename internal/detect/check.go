@@ -30,7 +30,6 @@ type view struct {
 	mixed   bool
 	hasPuny bool
 	quiet   uint64 // bit i: label i is one of the Index's quiet labels
-	common  uint64 // bit i: label i is a host label thousands of domains use (Options.Labels)
 }
 
 // Check returns the alerts for one DNS name (Unicode or punycode, "*." allowed): at most one per
@@ -100,9 +99,6 @@ func (ix *Index) check(n names.Name) []Alert {
 			v.flatSk[i] = withoutHyphens(v.skel[i])
 			if i < 64 && ix.quiet[n.Labels[i]] {
 				v.quiet |= 1 << i
-			}
-			if i < 64 && i < v.reg && ix.labels != nil && ix.labels.Domains(n.Labels[i]) >= CommonLabel {
-				v.common |= 1 << i
 			}
 			if u != n.Labels[i] {
 				v.hasPuny = true
@@ -270,15 +266,13 @@ func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 		f := finding{asset: int(id), label: i, matched: Matched{Value: a.label, Similarity: 1}}
 		switch {
 		case label == a.label && i == v.reg:
-			f.rule, f.matched.Kind = "brand-tld", "levenshtein"
 			f.rule, f.matched.Kind = "brand-tld", "typo"
 			f.detail = fmt.Sprintf("TLD swap .%s→.%s: %s is the label of %s", a.suffix, n.PublicSuffix, n.RegisteredDomain, a.domain)
 		case label == a.label || flat == a.flat && i < v.reg:
 			f.rule, f.matched.Kind = "subdomain-label", "subdomain"
 			f.detail = fmt.Sprintf("subdomain trick: label %q is the label of %s, under %s", label, a.domain, n.RegisteredDomain)
 		case flat == a.flat:
-			f.rule, f.matched.Kind = "typo", "levenshtein"
-			f.matched.Kind = "typo"
+			f.rule, f.matched.Kind = "typo", "typo"
 			f.detail = fmt.Sprintf("hyphenation: label %q is %s with hyphens added", label, a.label)
 		default:
 			f.rule, f.matched.Kind = "confusable", "confusable"
@@ -291,7 +285,8 @@ func (ix *Index) findLabel(v *view, i int, found []finding) []finding {
 	if uni != label {
 		uniDels = &labelKeys{s: uni, n: -1}
 	}
-	if i >= 64 || v.common&(1<<i) == 0 {
+	if i == v.reg || ix.labels == nil || ix.labels.Domains(label) < CommonLabel {
+		// a host label thousands of unrelated domains use is no typo of anything
 		found = ix.findTypos(v, i, &dels, uniDels, found)
 	}
 	if i == v.reg {
@@ -409,6 +404,13 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 	if v.flatSk[i] != label {
 		more(v.flatSk[i])
 	}
+	var wordBuf [8]bool
+	isWord := wordBuf[:0] // commonWord of each variant, once some asset is within reach
+	if len(cands) > 0 {
+		for _, variant := range variants {
+			isWord = append(isWord, commonWord(variant))
+		}
+	}
 	for _, id := range cands {
 		a := &ix.assets[id]
 		limit := 1
@@ -418,8 +420,8 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 		best := limit + 1
 		bestVariant := ""
 		followed := i < v.reg && followedBySuffix(n.Labels[i+1:], a.suffixLabels)
-		for _, variant := range variants {
-			if commonWord(variant) && !followed && strings.Trim(variant, "0123456789") != a.label {
+		for k, variant := range variants {
+			if isWord[k] && !followed && strings.Trim(variant, "0123456789") != a.label {
 				continue // "black" is not a typo of slack, nor "app1" of apple
 			}
 			for _, target := range uniq(a.label, a.flat) {

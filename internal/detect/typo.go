@@ -32,18 +32,7 @@ func typoKind(label, brand string) string {
 		if label[i+1:] != brand[i+1:] {
 			return ""
 		}
-		a, b := label[i], brand[i]
-		switch {
-		case adjacentKeys(a, b):
-			return "keyboard neighbour"
-		case a^b != 0 && (a^b)&(a^b-1) == 0:
-			return "bit flip"
-		case isVowel(a) && isVowel(b):
-			return "vowel swap"
-		case asciiLookalike(a, b):
-			return "lookalike character"
-		}
-		return ""
+		return substitutionKind(label[i], brand[i])
 	case len(label) == len(brand)+1:
 		i := 0
 		for i < len(brand) && label[i] == brand[i] {
@@ -151,21 +140,32 @@ func describeEdit(label, brand string) string {
 	return strings.Join(edits, ", ")
 }
 
-// substitution names one replaced letter: a homoglyph, a lookalike, a keyboard slip, a bit
-// flip, a vowel swap, or just the two letters.
+// substitution names one replaced letter: a homoglyph, a plausible slip (substitutionKind),
+// or just the two letters.
 func substitution(x, y rune) string {
-	ascii := x < 0x80 && y < 0x80
-	switch {
-	case x >= 0x80:
+	if x >= 0x80 {
 		return fmt.Sprintf("homoglyph %U for %q", x, string(y))
-	case ascii && asciiLookalike(byte(x), byte(y)):
-		return fmt.Sprintf("lookalike %q for %q", string(x), string(y))
-	case ascii && adjacentKeys(byte(x), byte(y)):
-		return fmt.Sprintf("keyboard slip %q for %q", string(x), string(y))
-	case ascii && x^y != 0 && (x^y)&(x^y-1) == 0:
-		return fmt.Sprintf("bit flip %q for %q", string(x), string(y))
-	case ascii && isVowel(byte(x)) && isVowel(byte(y)):
-		return fmt.Sprintf("vowel swap %q for %q", string(x), string(y))
+	}
+	if y < 0x80 {
+		if kind := substitutionKind(byte(x), byte(y)); kind != "" {
+			return fmt.Sprintf("%s %q for %q", kind, string(x), string(y))
+		}
 	}
 	return fmt.Sprintf("%q for %q", string(x), string(y))
+}
+
+// substitutionKind names a replaced letter people or attackers actually type: a lookalike, a
+// neighbouring key, a flipped bit or a swapped vowel; "" for an unrelated letter.
+func substitutionKind(x, y byte) string {
+	switch {
+	case asciiLookalike(x, y):
+		return "lookalike"
+	case adjacentKeys(x, y):
+		return "keyboard slip"
+	case x^y != 0 && (x^y)&(x^y-1) == 0:
+		return "bit flip"
+	case isVowel(x) && isVowel(y):
+		return "vowel swap"
+	}
+	return ""
 }
