@@ -25,7 +25,8 @@
 //	                      in the registered label: "dhl-parcel-redelivery"); or a label of 6+
 //	                      letters with a run of 4+ other letters glued to it, whatever the word,
 //	                      at the label's start or between two words, or glued in front of a label
-//	                      of 8+ letters, unless the run is an English suffix (discord-ant) or an
+//	                      of 8+ letters or one that is no common word (lottery+revolut, not
+//	                      learnin+office), unless the run is an English suffix (discord-ant) or an
 //	                      English prefix; never when the brand lies inside an ordinary word of
 //	                      the lexicon ("slackline", "boxer"+"shorts")
 //	subdomain-label   65  the asset label as a label left of another registered domain

@@ -145,8 +145,8 @@ func (s *Sketch) Domains(label string) uint32 {
 
 const magic = "certhunt-labelstats-1\n"
 
-// WriteTo writes the sketch: counters and both pair filters.
-func (s *Sketch) WriteTo(w io.Writer) (int64, error) {
+// write writes the sketch: counters and both pair filters.
+func (s *Sketch) write(w io.Writer) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bw := bufio.NewWriter(w)
@@ -161,20 +161,20 @@ func (s *Sketch) WriteTo(w io.Writer) (int64, error) {
 	binary.LittleEndian.PutUint32(b[:], uint32(s.inCur))
 	bw.Write(b[:])
 	if _, err := s.cur.WriteTo(bw); err != nil {
-		return 0, err
+		return err
 	}
 	if _, err := s.old.WriteTo(bw); err != nil {
-		return 0, err
+		return err
 	}
-	return 0, bw.Flush()
+	return bw.Flush()
 }
 
-// ReadFrom replaces the sketch's state with one written by WriteTo.
-func (s *Sketch) ReadFrom(r io.Reader) (int64, error) {
+// read replaces the sketch's state with one written by write.
+func (s *Sketch) read(r io.Reader) error {
 	br := bufio.NewReader(r)
 	head := make([]byte, len(magic))
 	if _, err := io.ReadFull(br, head); err != nil || string(head) != magic {
-		return 0, errors.New("not a certhunt label statistics file")
+		return errors.New("not a certhunt label statistics file")
 	}
 	counts := make([][]uint32, depth)
 	var b [4]byte
@@ -182,21 +182,21 @@ func (s *Sketch) ReadFrom(r io.Reader) (int64, error) {
 		counts[row] = make([]uint32, width)
 		for i := range counts[row] {
 			if _, err := io.ReadFull(br, b[:]); err != nil {
-				return 0, fmt.Errorf("label statistics truncated: %w", err)
+				return fmt.Errorf("label statistics truncated: %w", err)
 			}
 			counts[row][i] = binary.LittleEndian.Uint32(b[:])
 		}
 	}
 	if _, err := io.ReadFull(br, b[:]); err != nil {
-		return 0, fmt.Errorf("label statistics truncated: %w", err)
+		return fmt.Errorf("label statistics truncated: %w", err)
 	}
 	inCur := int(binary.LittleEndian.Uint32(b[:]))
 	cur, old := &bloom.BloomFilter{}, &bloom.BloomFilter{}
 	if _, err := cur.ReadFrom(br); err != nil {
-		return 0, fmt.Errorf("label statistics: pair filter: %w", err)
+		return fmt.Errorf("label statistics: pair filter: %w", err)
 	}
 	if _, err := old.ReadFrom(br); err != nil {
-		return 0, fmt.Errorf("label statistics: pair filter: %w", err)
+		return fmt.Errorf("label statistics: pair filter: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,7 +206,7 @@ func (s *Sketch) ReadFrom(r io.Reader) (int64, error) {
 		}
 	}
 	s.cur, s.old, s.inCur = cur, old, min(inCur, pairsPerGeneration)
-	return 0, nil
+	return nil
 }
 
 // FileName is the sketch's file in the data directory.
@@ -223,7 +223,7 @@ func Load(dir string) (*Sketch, error) {
 	if err != nil {
 		return s, err
 	}
-	if _, err := s.ReadFrom(bytes.NewReader(b)); err != nil {
+	if err := s.read(bytes.NewReader(b)); err != nil {
 		return New(), fmt.Errorf("%s: %w", filepath.Join(dir, FileName), err)
 	}
 	return s, nil
@@ -236,7 +236,7 @@ func (s *Sketch) Save(dir string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := s.WriteTo(tmp); err != nil {
+	if err := s.write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
