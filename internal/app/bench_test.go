@@ -23,36 +23,13 @@ import (
 // reports entries per second. Run it with -benchtime=1x.
 func BenchmarkEndToEnd(b *testing.B) {
 	const entries = 100_000
-	ca, err := testcert.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	log, err := ctlogtest.NewStatic()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer log.Close()
-	batch := make([]ctlogtest.Entry, 0, 1000)
-	for i := range entries {
+	log := benchStaticLog(b, entries, func(i int) []string {
 		names := []string{fmt.Sprintf("www.site%d.example", i), fmt.Sprintf("api%d.shop-%d.net", i, i%97)}
 		if i%10_000 == 0 {
 			names = append(names, fmt.Sprintf("brand%d-login.com", i%100)) // a few lookalikes
 		}
-		der, err := ca.Issue(names, testcert.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch = append(batch, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
-		if len(batch) == cap(batch) {
-			if _, err := log.Add(batch...); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := log.Publish(); err != nil {
-		b.Fatal(err)
-	}
+		return names
+	})
 	list := homograph.List{}
 	for i := range 100 {
 		list[fmt.Sprintf("brand%d.com", i)] = []string{fmt.Sprintf("brand%d-secure.com", i), fmt.Sprintf("brnad%d.com", i)}
@@ -86,4 +63,37 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.ReportMetric(float64(entries)/time.Since(start).Seconds(), "entries/s")
 		store.Close()
 	}
+}
+
+// benchStaticLog serves n real DER certificates, certificate i naming names(i), from a
+// loopback static-ct-api log, published; it is closed when the benchmark ends.
+func benchStaticLog(b *testing.B, n int, names func(i int) []string) *ctlogtest.Log {
+	b.Helper()
+	ca, err := testcert.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	log, err := ctlogtest.NewStatic()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(log.Close)
+	batch := make([]ctlogtest.Entry, 0, 1000)
+	for i := range n {
+		der, err := ca.Issue(names(i), testcert.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch = append(batch, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
+		if len(batch) == cap(batch) || i == n-1 {
+			if _, err := log.Add(batch...); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := log.Publish(); err != nil {
+		b.Fatal(err)
+	}
+	return log
 }

@@ -12,14 +12,12 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/certhunt/certhunt/internal/ctlog"
-	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/enrich"
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/pipeline"
 	"github.com/certhunt/certhunt/internal/source"
-	"github.com/certhunt/certhunt/internal/testcert"
 )
 
 // BenchmarkIngestEnricher compares ingestion (a loopback static log of 20,000 certificates, one
@@ -28,36 +26,13 @@ import (
 // storing evidence from a loopback resolver. Run with -benchtime=1x.
 func BenchmarkIngestEnricher(b *testing.B) {
 	const entries = 20_000
-	ca, err := testcert.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	log, err := ctlogtest.NewStatic()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer log.Close()
-	batch := make([]ctlogtest.Entry, 0, 1000)
-	for i := range entries {
+	log := benchStaticLog(b, entries, func(i int) []string {
 		names := []string{fmt.Sprintf("www.site%d.example", i)}
 		if i%20 == 0 {
 			names = append(names, fmt.Sprintf("brand%d-login%d.com", i%100, i))
 		}
-		der, err := ca.Issue(names, testcert.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch = append(batch, ctlogtest.Entry{Cert: der, Chain: ca.Chain()})
-		if len(batch) == cap(batch) {
-			if _, err := log.Add(batch...); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := log.Publish(); err != nil {
-		b.Fatal(err)
-	}
+		return names
+	})
 	list := homograph.List{}
 	for i := range 100 {
 		list[fmt.Sprintf("brand%d.com", i)] = nil
