@@ -6,11 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/ctlog"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/enrich"
@@ -22,8 +24,12 @@ import (
 
 // BenchmarkIngestEnricher compares ingestion (a loopback static log of 20,000 certificates, one
 // in 20 a lookalike, through the pipeline into SQLite) with the enricher off ("idle") and
-// saturated: 1,000 incidents queued before the run, every new one queued, and workers
-// storing evidence from a loopback resolver. Run with -benchtime=1x.
+// saturated: 1,000 real incidents queued before the run and every new one queued, workers
+// storing evidence from a loopback resolver. "saturated" keeps serve's default limits
+// (4 workers, 5 looks a second); "unthrottled" lifts the rate limit with a resolver that answers
+// after 20 ms, as a recursive resolver does; "unthrottled-instant" is a stress case in which the
+// workers, with a resolver that answers at once, compete with ingestion for the CPU. Run with
+// -benchtime=1x.
 func BenchmarkIngestEnricher(b *testing.B) {
 	const entries = 20_000
 	log := benchStaticLog(b, entries, func(i int) []string {
@@ -45,7 +51,9 @@ func BenchmarkIngestEnricher(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var resolverDelay atomic.Int64 // nanoseconds before each answer
 	resolver := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		time.Sleep(time.Duration(resolverDelay.Load())) // simulated resolver latency, not synchronisation
 		m := new(dns.Msg)
 		m.SetRcode(r, dns.RcodeNameError)
 		w.WriteMsg(m)
@@ -54,9 +62,12 @@ func BenchmarkIngestEnricher(b *testing.B) {
 	defer resolver.Shutdown()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	// "saturated" runs the workers unthrottled; "default-rate" as serve does (enrich.rate 5/s).
-	for _, mode := range []string{"idle", "saturated", "default-rate"} {
+	for _, mode := range []string{"idle", "saturated", "unthrottled", "unthrottled-instant"} {
 		b.Run(mode, func(b *testing.B) {
+			resolverDelay.Store(0)
+			if mode == "unthrottled" {
+				resolverDelay.Store(int64(20 * time.Millisecond))
+			}
 			for range b.N {
 				store, err := incident.OpenSQLite(b.TempDir())
 				if err != nil {
@@ -67,14 +78,14 @@ func BenchmarkIngestEnricher(b *testing.B) {
 				done := make(chan struct{})
 				var e *enrich.Enricher
 				if mode != "idle" {
-					rate := 1e9
-					if mode == "default-rate" {
-						rate = 5
+					rate := 5.0 // enrich.rate's default
+					if mode != "saturated" {
+						rate = 1e9
 					}
 					e = enrich.New(enrich.Options{Store: store, DNS: &enrich.DNS{Servers: []string{pc.LocalAddr().String()}},
 						QueueSize: 2000, Concurrency: 4, Rate: rate, Recheck: []time.Duration{time.Hour}, Logger: quiet})
-					for i := range 1000 {
-						e.Enqueue(incident.EnrichTarget{ID: fmt.Sprint(i + 1_000_000), Domain: "x.com", RegisteredDomain: "x.com"})
+					for _, t := range queuedIncidents(b, store, 1000) {
+						e.Enqueue(t)
 					}
 					p.OnChange = func(ch incident.Change) {
 						if ch.Created {
@@ -108,4 +119,23 @@ func BenchmarkIngestEnricher(b *testing.B) {
 			}
 		})
 	}
+}
+
+// queuedIncidents records n incidents (not lookalikes of the benchmark's log) and returns them
+// as enrichment targets.
+func queuedIncidents(b *testing.B, store *incident.Store, n int) []incident.EnrichTarget {
+	b.Helper()
+	var out []incident.EnrichTarget
+	for i := range n {
+		d := fmt.Sprintf("queued%d-login.example", i)
+		a := detect.Alert{Asset: "brand0.com", Domain: d, DomainUnicode: d, RegisteredDomain: d, Score: 70, Severity: "high", Incident: true,
+			Reasons: []detect.Reason{{Rule: "combosquat", Points: 70, Detail: "queued"}}}
+		ch, err := store.Record(context.Background(), a, &certs.Cert{SHA256: fmt.Sprintf("%064x", i), DNSNames: []string{d},
+			Log: certs.LogRef{Name: "queued", URL: "http://queued"}, Index: int64(i), SeenAt: time.Now(), DER: []byte{0x30, 0}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, incident.EnrichTarget{ID: ch.Incident.ID, Domain: d, RegisteredDomain: d})
+	}
+	return out
 }

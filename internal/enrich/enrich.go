@@ -21,7 +21,7 @@ import (
 
 // Store is what the enricher needs of incident.Store.
 type Store interface {
-	Get(ctx context.Context, id string) (*incident.Incident, error)
+	Brief(ctx context.Context, id string) (*incident.Incident, error)
 	SetEnrichment(ctx context.Context, id string, e incident.Enrichment) error
 	DueEnrichment(ctx context.Context, now time.Time, limit int) ([]incident.EnrichTarget, error)
 }
@@ -223,7 +223,7 @@ func (e *Enricher) Look(ctx context.Context, t incident.EnrichTarget) {
 	if err := e.wait(ctx, t.RegisteredDomain); err != nil {
 		return
 	}
-	inc, err := e.o.Store.Get(ctx, t.ID)
+	inc, err := e.o.Store.Brief(ctx, t.ID)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.failed.Add(1)

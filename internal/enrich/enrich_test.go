@@ -173,7 +173,7 @@ type fakeStore struct {
 	get func(id string) (*incident.Incident, error)
 }
 
-func (f *fakeStore) Get(_ context.Context, id string) (*incident.Incident, error) { return f.get(id) }
+func (f *fakeStore) Brief(_ context.Context, id string) (*incident.Incident, error) { return f.get(id) }
 func (f *fakeStore) SetEnrichment(context.Context, string, incident.Enrichment) error {
 	return nil
 }

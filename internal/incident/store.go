@@ -664,30 +664,47 @@ func (s *Store) Get(ctx context.Context, id string) (*Incident, error) {
 	return s.get(ctx, s.db, n)
 }
 
-func (s *Store) get(ctx context.Context, q querier, id int64) (*Incident, error) {
-	inc, err := scanIncident(q.QueryRowContext(ctx, selectIncident+" WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
+// Brief returns one incident with its certificates' details but without their PEM and
+// sightings, the history or the deliveries: what a background reader (the enricher) needs,
+// at a third of Get's cost, so that it takes less from ingestion.
+func (s *Store) Brief(ctx context.Context, id string) (*Incident, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
 		return nil, ErrNotFound
 	}
-	if err != nil {
-		return nil, err
+	inc, _, err := s.getCertificates(ctx, s.db, n, false)
+	return inc, err
+}
+
+// getCertificates reads the incident row and its certificates, with their PEM when withDER;
+// index gives each certificate's place by SHA-256.
+func (s *Store) getCertificates(ctx context.Context, q querier, id int64, withDER bool) (inc *Incident, index map[string]int, err error) {
+	inc, err = scanIncident(q.QueryRowContext(ctx, selectIncident+" WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, ErrNotFound
 	}
-	rows, err := q.QueryContext(ctx, `SELECT sha256, details, der FROM certificates WHERE incident_id = $1 ORDER BY added_at, sha256`, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	index := map[string]int{}
+	der := "NULL"
+	if withDER {
+		der = "der"
+	}
+	rows, err := q.QueryContext(ctx, `SELECT sha256, details, `+der+` FROM certificates WHERE incident_id = $1 ORDER BY added_at, sha256`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	index = map[string]int{}
 	for rows.Next() {
 		var sha, details string
 		var der []byte
 		if err := rows.Scan(&sha, &details, &der); err != nil {
-			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		var c Certificate
 		if err := json.Unmarshal([]byte(details), &c); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("certificate %s: %w", sha, err)
+			return nil, nil, fmt.Errorf("certificate %s: %w", sha, err)
 		}
 		if len(der) > 0 {
 			c.PEM = certs.PEM(der)
@@ -696,8 +713,15 @@ func (s *Store) get(ctx context.Context, q querier, id int64) (*Incident, error)
 		index[sha] = len(inc.Certificates)
 		inc.Certificates = append(inc.Certificates, c)
 	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT sha256, log_url, log_name, log_index, seen_at FROM sightings WHERE incident_id = $1 ORDER BY seen_at, log_url, log_index`, id)
+	return inc, index, rows.Err()
+}
+
+func (s *Store) get(ctx context.Context, q querier, id int64) (*Incident, error) {
+	inc, index, err := s.getCertificates(ctx, q, id, true)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT sha256, log_url, log_name, log_index, seen_at FROM sightings WHERE incident_id = $1 ORDER BY seen_at, log_url, log_index`, id)
 	if err != nil {
 		return nil, err
 	}

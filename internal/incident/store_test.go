@@ -66,6 +66,19 @@ func testRecordGroupsAndIsIdempotent(t *testing.T, open opener) {
 	if _, err := s.Get(ctx, "999"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing incident: %v", err)
 	}
+	// Brief has the same incident and certificates, without PEM, sightings or history.
+	brief, err := s.Brief(ctx, ch.Incident.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if brief.Score != inc.Score || brief.Domain != inc.Domain || len(brief.Certificates) != 2 ||
+		brief.Certificates[1].SHA256 != inc.Certificates[1].SHA256 || brief.Certificates[1].PEM != "" ||
+		len(brief.Certificates[1].Sightings) != 0 || len(brief.History) != 0 {
+		t.Fatalf("brief: %+v", brief)
+	}
+	if _, err := s.Brief(ctx, "999"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("brief of a missing incident: %v", err)
+	}
 }
 
 func TestListFiltersAndPages(t *testing.T) { eachBackend(t, testListFiltersAndPages) }
