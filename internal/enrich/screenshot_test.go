@@ -1,0 +1,392 @@
+package enrich
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/certhunt/certhunt/internal/browsertest"
+	"github.com/certhunt/certhunt/internal/incident"
+)
+
+// brandPage is the protected site's page; a clone serves the same, another site something else.
+const brandPage = `<!doctype html><html><body style="margin:0;font-family:sans-serif;background:#fff">
+<div style="background:#003087;height:120px"></div>
+<div style="margin:80px auto;width:400px;padding:40px;border:2px solid #ccc">
+<h1 style="color:#003087">Log in to your account</h1>
+<div style="height:40px;border:1px solid #888;margin:20px 0"></div>
+<div style="height:40px;border:1px solid #888;margin:20px 0"></div>
+<div style="height:50px;background:#0070ba;border-radius:25px"></div></div></body></html>`
+
+const otherPage = `<!doctype html><html><body style="margin:0;background:#222;color:#eee">
+<div style="display:flex;gap:10px;padding:10px">` +
+	`<div style="width:300px;height:700px;background:#c33"></div>` +
+	`<div style="width:500px;height:300px;background:#3c3"></div>` +
+	`<div style="width:200px;height:500px;background:#eee"></div></div></body></html>`
+
+// loopbackSites serves pages on 127.0.0.1 under made-up names: resolve maps each name to
+// 127.0.0.1, pages to its server's port. hits counts requests that reached any server.
+type loopbackSites struct {
+	ports map[string]string
+	hits  atomic.Int64
+}
+
+func newLoopbackSites(t *testing.T, pages map[string]string) *loopbackSites {
+	ls := &loopbackSites{ports: map[string]string{}}
+	for name, body := range pages {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ls.hits.Add(1)
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, body)
+		}))
+		t.Cleanup(srv.Close)
+		_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+		ls.ports[name] = port
+	}
+	return ls
+}
+
+func (ls *loopbackSites) resolve(_ context.Context, host string) ([]netip.Addr, error) {
+	if _, ok := ls.ports[host]; ok {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return nil, fmt.Errorf("%s: NXDOMAIN", host)
+}
+
+func (ls *loopbackSites) pages(host string) []string {
+	return []string{"http://" + host + ":" + ls.ports[host] + "/"}
+}
+
+func newShooter(t *testing.T, ls *loopbackSites, allowPrivate bool) *Screenshots {
+	s := &Screenshots{Dir: filepath.Join(t.TempDir(), "screenshots"), Chromium: browsertest.Chromium(), Timeout: time.Minute,
+		Resolve: ls.resolve, AllowPrivate: allowPrivate, pages: ls.pages}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestScreenshotLoopback: a loopback suspect page lands as a 0600 PNG of the viewport beside
+// the protected site's, and a clone of the brand's page is far more similar than another page.
+func TestScreenshotLoopback(t *testing.T) {
+	browsertest.Skip(t)
+	ls := newLoopbackSites(t, map[string]string{"brand.test": brandPage, "clone.test": brandPage, "other.test": otherPage})
+	s := newShooter(t, ls, true)
+	ctx := context.Background()
+
+	clone := s.Take(ctx, "1", "clone.test", "brand.test")
+	if clone.Error != "" || clone.VisualSimilarity == nil {
+		t.Fatalf("clone: %+v", clone)
+	}
+	if clone.URL != "/api/v1/incidents/1/screenshot.png" || clone.ProtectedURL != "/api/v1/incidents/1/screenshot-protected.png" {
+		t.Errorf("clone URLs: %q %q", clone.URL, clone.ProtectedURL)
+	}
+	other := s.Take(ctx, "2", "other.test", "brand.test")
+	if other.Error != "" || other.VisualSimilarity == nil {
+		t.Fatalf("other: %+v", other)
+	}
+	t.Logf("visual similarity: clone %.3f, other page %.3f", *clone.VisualSimilarity, *other.VisualSimilarity)
+	if *clone.VisualSimilarity < VisualSimilarityThreshold {
+		t.Errorf("clone similarity %.3f is under %.2f", *clone.VisualSimilarity, VisualSimilarityThreshold)
+	}
+	if *other.VisualSimilarity >= VisualSimilarityThreshold || *other.VisualSimilarity >= *clone.VisualSimilarity {
+		t.Errorf("other page similarity %.3f, clone %.3f", *other.VisualSimilarity, *clone.VisualSimilarity)
+	}
+
+	if fi, err := os.Stat(s.Dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("directory: %v %v", fi.Mode(), err)
+	}
+	for _, f := range []string{File(s.Dir, "1", false), File(s.Dir, "1", true), File(s.Dir, "2", false), File(s.Dir, "2", true)} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v", f, fi.Mode())
+		}
+		b, _ := os.ReadFile(f)
+		cfg, err := png.DecodeConfig(bytes.NewReader(b))
+		if err != nil || cfg.Width != ViewportWidth || cfg.Height != ViewportHeight {
+			t.Errorf("%s: %dx%d %v", f, cfg.Width, cfg.Height, err)
+		}
+	}
+	// The brand's site was shot once and reused for the second incident.
+	entries, _ := filepath.Glob(filepath.Join(s.Dir, "asset-*.png"))
+	if len(entries) != 1 {
+		t.Errorf("cached protected pictures: %v", entries)
+	}
+}
+
+// TestScreenshotRefusesPrivate: without allow_private the guard proxy refuses 127.0.0.1, no
+// request reaches the loopback server, and the evidence says why.
+func TestScreenshotRefusesPrivate(t *testing.T) {
+	browsertest.Skip(t)
+	ls := newLoopbackSites(t, map[string]string{"clone.test": brandPage})
+	s := newShooter(t, ls, false)
+	ev := s.Take(context.Background(), "1", "clone.test", "brand.test")
+	t.Logf("error: %s", ev.Error)
+	if !strings.Contains(ev.Error, "refusing to contact 127.0.0.1") || ev.URL != "" || ev.VisualSimilarity != nil {
+		t.Errorf("evidence: %+v", ev)
+	}
+	if n := ls.hits.Load(); n != 0 {
+		t.Errorf("%d requests reached the loopback server", n)
+	}
+	if _, err := os.Stat(File(s.Dir, "1", false)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a picture was saved: %v", err)
+	}
+}
+
+// TestScreenshotNoChromium: no browser is an error in the evidence, each look, not a crash.
+func TestScreenshotNoChromium(t *testing.T) {
+	s := &Screenshots{Dir: t.TempDir(), Chromium: filepath.Join(t.TempDir(), "no-chromium")}
+	for range 2 {
+		ev := s.Take(context.Background(), "7", "suspect.test", "brand.test")
+		if ev.Error != ErrNoChromium.Error() || ev.URL != "" || ev.TakenAt.IsZero() {
+			t.Errorf("evidence: %+v", ev)
+		}
+	}
+	if ev := s.Take(context.Background(), "../etc", "suspect.test", ""); ev.Error == "" {
+		t.Errorf("a bad ID was shot: %+v", ev)
+	}
+}
+
+// proxyClient is an http.Client that sends everything through g.
+func proxyClient(g *guard) *http.Client {
+	u, _ := url.Parse("http://" + g.addr())
+	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(u)}, Timeout: time.Minute}
+}
+
+// TestGuardChecksEveryConnection: the guard forwards to allowed addresses, refuses private
+// ones for plain requests, CONNECT tunnels and redirects alike, and notes each refusal.
+func TestGuardChecksEveryConnection(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path == "/redirect" {
+			http.Redirect(w, r, "http://internal.test:"+r.URL.Query().Get("port")+"/", http.StatusFound)
+			return
+		}
+		fmt.Fprint(w, "hello from "+r.Host)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer tlsSrv.Close()
+	_, tlsPort, _ := net.SplitHostPort(tlsSrv.Listener.Addr().String())
+	// public.test stands for a public name: its check is made to pass by allowing private.
+	resolve := func(_ context.Context, host string) ([]netip.Addr, error) {
+		switch host {
+		case "internal.test", "public.test":
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		}
+		return nil, errors.New("NXDOMAIN")
+	}
+
+	open, err := startGuard(resolve, true, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.stop()
+	resp, err := proxyClient(open).Get("http://public.test:" + port + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if body.String() != "hello from public.test:"+port {
+		t.Errorf("forwarded: %q (the Host header keeps the name)", body.String())
+	}
+
+	closed, err := startGuard(resolve, false, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closed.stop()
+	before := hits.Load()
+	c := proxyClient(closed)
+	if _, err := c.Get("http://internal.test:" + port + "/"); err == nil {
+		t.Error("plain request to 127.0.0.1 was forwarded")
+	}
+	tc := tlsSrv.Client()
+	tc.Transport.(*http.Transport).Proxy = c.Transport.(*http.Transport).Proxy
+	if _, err := tc.Get("https://internal.test:" + tlsPort + "/"); err == nil {
+		t.Error("CONNECT to 127.0.0.1 was tunnelled")
+	}
+	if _, err := c.Get("http://127.0.0.1:" + port + "/"); err == nil {
+		t.Error("a literal 127.0.0.1 was forwarded")
+	}
+	if _, err := c.Get("http://[::1]:" + port + "/"); err == nil {
+		t.Error("a literal ::1 was forwarded")
+	}
+	if n := hits.Load() - before; n != 0 {
+		t.Errorf("%d requests reached the server through the closed guard", n)
+	}
+	p := closed.problems()
+	if len(p) == 0 || !strings.Contains(p[0], "refusing to contact 127.0.0.1 (internal.test)") {
+		t.Errorf("problems: %q", p)
+	}
+
+	// A redirect is a new request, checked again: a guard that allows only 127.0.0.1 follows
+	// public.test there but not the redirect to internal.test at 127.0.0.2.
+	hop, err := startGuard(func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if host == "public.test" {
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		}
+		return []netip.Addr{netip.MustParseAddr("127.0.0.2")}, nil
+	}, true, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hop.stop()
+	hop.allow = func(a netip.Addr) bool { return a == netip.MustParseAddr("127.0.0.1") }
+	before = hits.Load()
+	if _, err := proxyClient(hop).Get("http://public.test:" + port + "/redirect?port=" + port); err == nil {
+		t.Error("the redirect to 127.0.0.2 was followed")
+	}
+	if n := hits.Load() - before; n != 1 {
+		t.Errorf("%d requests reached the server, want the first hop only", n)
+	}
+	if p := hop.problems(); len(p) != 1 || !strings.Contains(p[0], "127.0.0.2 (internal.test)") {
+		t.Errorf("problems: %q", p)
+	}
+}
+
+// TestGuardUpstreamProxy: with enrich.http.proxy set, tunnels go through it, asked for the
+// checked address rather than the name.
+func TestGuardUpstreamProxy(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	defer tlsSrv.Close()
+	_, tlsPort, _ := net.SplitHostPort(tlsSrv.Listener.Addr().String())
+	var asked atomic.Value
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Store(r.Method + " " + r.Host)
+		up, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer up.Close()
+		down, buf, _ := w.(http.Hijacker).Hijack()
+		defer down.Close()
+		io.WriteString(down, "HTTP/1.1 200 OK\r\n\r\n")
+		done := make(chan struct{}, 2)
+		go func() { buf.WriteTo(up); io.Copy(up, down); done <- struct{}{} }()
+		go func() { io.Copy(down, up); done <- struct{}{} }()
+		<-done
+	}))
+	defer upstream.Close()
+	u, _ := url.Parse(upstream.URL)
+	g, err := startGuard(func(context.Context, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}, true, u, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.stop()
+	c := tlsSrv.Client()
+	c.Transport.(*http.Transport).Proxy = proxyClient(g).Transport.(*http.Transport).Proxy
+	resp, err := c.Get("https://example.com:" + tlsPort + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := asked.Load(); got != "CONNECT 127.0.0.1:"+tlsPort {
+		t.Errorf("upstream was asked %v", got)
+	}
+}
+
+func testPNG(t *testing.T, draw func(x, y int) color.Color) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
+	for y := range 200 {
+		for x := range 320 {
+			img.Set(x, y, draw(x, y))
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestVisualSimilarity: a picture is itself (1), a slight change stays above the threshold,
+// an unrelated picture falls below it, and a non-PNG is an error.
+func TestVisualSimilarity(t *testing.T) {
+	bars := func(x, y int) color.Color {
+		if y < 40 || (x > 100 && x < 220 && y > 80 && y < 160) {
+			return color.RGBA{0, 48, 135, 255}
+		}
+		return color.White
+	}
+	a := testPNG(t, bars)
+	slight := testPNG(t, func(x, y int) color.Color {
+		if x > 150 && x < 160 && y > 180 && y < 186 {
+			return color.Gray{128} // a small change: a digit of a clock, say
+		}
+		return bars(x, y)
+	})
+	other := testPNG(t, func(x, y int) color.Color {
+		if (x/40+y/40)%2 == 0 {
+			return color.Black
+		}
+		return color.White
+	})
+	if s, err := VisualSimilarity(a, a); err != nil || s != 1 {
+		t.Errorf("same: %v %v", s, err)
+	}
+	if s, _ := VisualSimilarity(a, slight); s < VisualSimilarityThreshold {
+		t.Errorf("slight change: %.3f", s)
+	}
+	if s, _ := VisualSimilarity(a, other); s >= VisualSimilarityThreshold {
+		t.Errorf("unrelated: %.3f", s)
+	}
+	if _, err := VisualSimilarity(a, []byte("<html>")); err == nil {
+		t.Error("not a PNG: no error")
+	}
+}
+
+// TestLooksLikeBrandEvidence: high visual similarity adds the reason and points, and the
+// history notes it once.
+func TestLooksLikeBrandEvidence(t *testing.T) {
+	high, low := 0.95, 0.6
+	ev := incident.Enrichment{Screenshot: &incident.ScreenshotEvidence{VisualSimilarity: &high}}
+	var found bool
+	for _, r := range Reasons(ev) {
+		if r.Rule == RuleLooksLikeBrand && r.Points == pointsLooksLike && strings.Contains(r.Detail, "0.95") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("reasons: %+v", Reasons(ev))
+	}
+	if r := Reasons(incident.Enrichment{Screenshot: &incident.ScreenshotEvidence{VisualSimilarity: &low}}); len(r) != 0 {
+		t.Errorf("low similarity: %+v", r)
+	}
+	if c := changes(nil, ev); len(c) != 1 || c[0] != ChangeLooksLikeBrand {
+		t.Errorf("first look: %q", c)
+	}
+	prev := ev
+	prev.History = []incident.EnrichmentChange{{Change: ChangeLooksLikeBrand}}
+	if c := changes(&prev, ev); len(c) != 0 {
+		t.Errorf("again: %q", c)
+	}
+	prev = incident.Enrichment{Screenshot: &incident.ScreenshotEvidence{VisualSimilarity: &low}}
+	if c := changes(&prev, ev); len(c) != 1 {
+		t.Errorf("became alike: %q", c)
+	}
+}
