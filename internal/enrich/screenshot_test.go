@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/certhunt/certhunt/internal/browsertest"
 	"github.com/certhunt/certhunt/internal/incident"
 )
@@ -128,6 +130,18 @@ func TestScreenshotLoopback(t *testing.T) {
 	entries, _ := filepath.Glob(filepath.Join(s.Dir, "asset-*.png"))
 	if len(entries) != 1 {
 		t.Errorf("cached protected pictures: %v", entries)
+	}
+
+	// A browser that died is started again for the next shot.
+	s.mu.Lock()
+	proc, lost := chromedp.FromContext(s.bctx).Browser.Process(), s.lost
+	s.mu.Unlock()
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-lost
+	if ev := s.Take(ctx, "3", "clone.test", "brand.test"); ev.Error != "" || ev.VisualSimilarity == nil {
+		t.Errorf("after the browser died: %+v", ev)
 	}
 }
 
