@@ -24,6 +24,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/certhunt/certhunt/internal/browsertest"
+	"github.com/certhunt/certhunt/internal/certs"
+	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
 )
 
@@ -402,5 +404,108 @@ func TestLooksLikeBrandEvidence(t *testing.T) {
 	prev = incident.Enrichment{Screenshot: &incident.ScreenshotEvidence{VisualSimilarity: &low}}
 	if c := changes(&prev, ev); len(c) != 1 {
 		t.Errorf("became alike: %q", c)
+	}
+}
+
+// TestEnricherScreenshot: a look at a name that resolves takes the screenshots, with the
+// guard resolving through the enrichment resolvers; a clone of the brand's page adds the
+// reason, its points and a history entry, and Raise carries the reason to the incident.
+func TestEnricherScreenshot(t *testing.T) {
+	browsertest.Skip(t)
+	// Names of .test: Chromium upgrades HSTS-preloaded names such as paypal.com to https.
+	z := startZone(t, "brand-login.test. 300 IN A 127.0.0.1\nbrand.test. 300 IN A 127.0.0.1\n")
+	ls := newLoopbackSites(t, map[string]string{"brand-login.test": brandPage, "brand.test": brandPage})
+	store, err := incident.OpenSQLite(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dnsc := &DNS{Servers: []string{z.addr}}
+	shots := &Screenshots{Dir: filepath.Join(t.TempDir(), "screenshots"), Chromium: browsertest.Chromium(), Timeout: time.Minute,
+		Resolve: dnsc.Resolve, AllowPrivate: true, pages: ls.pages}
+	defer shots.Close()
+	looked := make(chan incident.Enrichment, 1)
+	e := New(Options{Store: store, DNS: dnsc, Screenshots: shots, Rate: 1000,
+		OnEnriched: func(_ *incident.Incident, ev incident.Enrichment) { looked <- ev }})
+	ch, err := store.Record(context.Background(), detect.Alert{Asset: "brand.test", Domain: "brand-login.test", RegisteredDomain: "brand-login.test",
+		Score: 70, Severity: "high", Incident: true}, &certs.Cert{SHA256: strings.Repeat("ab", 32), Log: certs.LogRef{URL: "http://log"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := incident.EnrichTarget{ID: ch.Incident.ID, Domain: "brand-login.test", RegisteredDomain: "brand-login.test"}
+	e.Look(context.Background(), target)
+	ev := <-looked
+	if ev.Screenshot == nil || ev.Screenshot.Error != "" || !looksLike(ev.Screenshot) {
+		t.Fatalf("screenshot: %+v", ev.Screenshot)
+	}
+	var reason bool
+	for _, r := range ev.Reasons {
+		reason = reason || r.Rule == RuleLooksLikeBrand
+	}
+	if !reason || ev.Points != pointsLooksLike {
+		t.Errorf("reasons: %d %+v", ev.Points, ev.Reasons)
+	}
+	if len(ev.History) != 1 || ev.History[0].Change != ChangeLooksLikeBrand {
+		t.Errorf("history: %+v", ev.History)
+	}
+	inc, err := store.Get(context.Background(), target.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Enrichment == nil || inc.Enrichment.Screenshot == nil || inc.Enrichment.Screenshot.URL != SuspectPath(target.ID) {
+		t.Errorf("stored: %+v", inc.Enrichment)
+	}
+	a, ok := Raise(inc, ev)
+	if !ok || a.Score != min(inc.Score+pointsLooksLike, 100) {
+		t.Errorf("raise: %v %+v", ok, a)
+	}
+}
+
+// TestScreenshotHangingPage: a page that never finishes loading is cut off at the deadline and
+// pictured as it is, or recorded as an error; either way the shot returns.
+func TestScreenshotHangingPage(t *testing.T) {
+	browsertest.Skip(t)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<!doctype html><h1>loading forever</h1>")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	s := &Screenshots{Dir: t.TempDir(), Chromium: browsertest.Chromium(), Timeout: 4 * time.Second, AllowPrivate: true,
+		Resolve: func(context.Context, string) ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil },
+		pages:   func(host string) []string { return []string{"http://" + host + ":" + port + "/"} }}
+	defer s.Close()
+	ev := s.Take(context.Background(), "5", "slow.test", "")
+	if ev.URL == "" && ev.Error == "" {
+		t.Errorf("neither a picture nor an error: %+v", ev)
+	}
+	t.Logf("hanging page: url %q error %q", ev.URL, ev.Error)
+}
+
+// BenchmarkScreenshot is one loopback suspect shot with the browser running (go test -bench
+// Screenshot ./internal/enrich/).
+func BenchmarkScreenshot(b *testing.B) {
+	browsertest.Skip(b)
+	ls := &loopbackSites{ports: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, brandPage) }))
+	defer srv.Close()
+	_, ls.ports["clone.test"], _ = net.SplitHostPort(srv.Listener.Addr().String())
+	s := &Screenshots{Dir: b.TempDir(), Chromium: browsertest.Chromium(), Timeout: time.Minute, Resolve: ls.resolve, AllowPrivate: true, pages: ls.pages}
+	defer s.Close()
+	if ev := s.Take(context.Background(), "1", "clone.test", ""); ev.Error != "" { // starts the browser
+		b.Fatal(ev.Error)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if ev := s.Take(context.Background(), "1", "clone.test", ""); ev.Error != "" {
+			b.Fatal(ev.Error)
+		}
 	}
 }
