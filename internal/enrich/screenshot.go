@@ -24,6 +24,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/corona10/goimagehash"
@@ -317,6 +318,15 @@ func (s *Screenshots) shootPage(ctx, bctx context.Context, page string) ([]byte,
 	stopT := context.AfterFunc(ctx, cancel)
 	defer stopT()
 	if err := chromedp.Do(tctx, chromedp.EmulateViewport(ViewportWidth, ViewportHeight)); err != nil {
+		return nil, err
+	}
+	// alert(), confirm() and onbeforeunload would hold the page (and the capture) until the
+	// deadline: each is dismissed.
+	if err := chromedp.Listen(tctx, func(ev any) {
+		if _, ok := ev.(*cdppage.EventJavascriptDialogOpening); ok {
+			go cdp.Call(tctx, c.Target, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{})
+		}
+	}); err != nil {
 		return nil, err
 	}
 	// The load gets three quarters of what is left; the rest is for the capture.

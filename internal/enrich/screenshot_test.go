@@ -67,6 +67,9 @@ func newLoopbackSites(t *testing.T, pages map[string]string) *loopbackSites {
 }
 
 func (ls *loopbackSites) resolve(_ context.Context, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
 	if _, ok := ls.ports[host]; ok {
 		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
 	}
@@ -74,6 +77,11 @@ func (ls *loopbackSites) resolve(_ context.Context, host string) ([]netip.Addr, 
 }
 
 func (ls *loopbackSites) pages(host string) []string {
+	if host == "127.0.0.1" { // the literal address: the first site's port
+		for _, port := range ls.ports {
+			return []string{"http://127.0.0.1:" + port + "/"}
+		}
+	}
 	return []string{"http://" + host + ":" + ls.ports[host] + "/"}
 }
 
@@ -163,6 +171,22 @@ func TestScreenshotRefusesPrivate(t *testing.T) {
 	}
 	if _, err := os.Stat(File(s.Dir, "1", false)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a picture was saved: %v", err)
+	}
+	// Chromium would go straight to loopback addresses but for <-loopback>: they go through
+	// the guard too.
+	ev = s.Take(context.Background(), "2", "127.0.0.1", "")
+	if !strings.Contains(ev.Error, "refusing to contact 127.0.0.1") || ls.hits.Load() != 0 {
+		t.Errorf("literal loopback: %+v, %d requests", ev, ls.hits.Load())
+	}
+}
+
+// TestScreenshotDialog: a page that opens alert() on load is still pictured.
+func TestScreenshotDialog(t *testing.T) {
+	browsertest.Skip(t)
+	ls := newLoopbackSites(t, map[string]string{"alert.test": `<!doctype html><h1>hi</h1><script>alert("stop"); confirm("really?")</script>`})
+	s := newShooter(t, ls, true)
+	if ev := s.Take(context.Background(), "1", "alert.test", ""); ev.Error != "" || ev.URL == "" {
+		t.Errorf("evidence: %+v", ev)
 	}
 }
 
