@@ -503,8 +503,10 @@ func TestScreenshotHangingPage(t *testing.T) {
 	defer close(release)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	s := &Screenshots{Dir: t.TempDir(), Chromium: browsertest.Chromium(), Timeout: 4 * time.Second, AllowPrivate: true,
-		Resolve: func(context.Context, string) ([]netip.Addr, error) { return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil },
-		pages:   func(host string) []string { return []string{"http://" + host + ":" + port + "/"} }}
+		Resolve: func(context.Context, string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		},
+		pages: func(host string) []string { return []string{"http://" + host + ":" + port + "/"} }}
 	defer s.Close()
 	ev := s.Take(context.Background(), "5", "slow.test", "")
 	if ev.URL == "" && ev.Error == "" {
