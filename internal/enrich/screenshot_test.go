@@ -535,3 +535,42 @@ func BenchmarkScreenshot(b *testing.B) {
 		}
 	}
 }
+
+// TestScreenshotSimilarityOfPages holds VisualSimilarityThreshold to real renderings: the brand's
+// page with other words (or another colour) stays above it; a blank page, a web server's default
+// page, a line of text, another layout and the brand's box moved elsewhere stay below.
+func TestScreenshotSimilarityOfPages(t *testing.T) {
+	browsertest.Skip(t)
+	alike := map[string]string{
+		"words.test":  strings.Replace(brandPage, "Log in to your account", "Sign in to continue", 1),
+		"colour.test": strings.ReplaceAll(brandPage, "#003087", "#b00020"),
+	}
+	unlike := map[string]string{
+		"blank.test": "<!doctype html><html><body></body></html>",
+		"text.test":  "<!doctype html><html><body><p>It works!</p></body></html>",
+		"other.test": otherPage,
+		"default.test": `<!doctype html><html><body style="margin:0;font-family:serif"><div style="background:#333;height:60px"></div>` +
+			`<div style="padding:40px"><h2>Welcome to nginx!</h2><p>If you see this page, the web server is installed and working.</p></div></body></html>`,
+		"moved.test": strings.Replace(brandPage, "margin:80px auto", "margin:160px 100px", 1),
+	}
+	all := map[string]string{"brand.test": brandPage}
+	for _, m := range []map[string]string{alike, unlike} {
+		for k, v := range m {
+			all[k] = v
+		}
+	}
+	s := newShooter(t, newLoopbackSites(t, all), true)
+	for _, m := range []map[string]string{alike, unlike} {
+		for name := range m {
+			ev := s.Take(context.Background(), "1", name, "brand.test")
+			if ev.VisualSimilarity == nil {
+				t.Fatalf("%s: %+v", name, ev)
+			}
+			sim := *ev.VisualSimilarity
+			t.Logf("%-13s %.3f", name, sim)
+			if _, ok := alike[name]; ok != (sim >= VisualSimilarityThreshold) {
+				t.Errorf("%s: similarity %.3f", name, sim)
+			}
+		}
+	}
+}
