@@ -95,6 +95,9 @@ type guard struct {
 	mu      sync.Mutex
 	refused []string // distinct refusals and failures, bounded
 	conns   map[net.Conn]struct{}
+	// answers keeps each host's addresses for the shot: a page's many requests to one host cost
+	// one lookup, and a name cannot answer public first and private later (DNS rebinding).
+	answers map[string][]netip.Addr
 }
 
 // discardLog keeps the guard's server errors (a browser hanging up) out of the logs.
@@ -103,13 +106,17 @@ var discardLog = log.New(io.Discard, "", 0)
 // maxRefusals bounds what one shot remembers of refused addresses.
 const maxRefusals = 8
 
+// maxAnswers bounds the hosts one shot remembers.
+const maxAnswers = 256
+
 // startGuard listens on 127.0.0.1:0 until stop is called.
 func startGuard(resolve func(context.Context, string) ([]netip.Addr, error), allowPrivate bool, upstream *url.URL, timeout time.Duration) (*guard, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("screenshot guard proxy: %w", err)
 	}
-	g := &guard{resolve: resolve, allowPrivate: allowPrivate, upstream: upstream, timeout: timeout, ln: ln, conns: map[net.Conn]struct{}{}}
+	g := &guard{resolve: resolve, allowPrivate: allowPrivate, upstream: upstream, timeout: timeout, ln: ln,
+		conns: map[net.Conn]struct{}{}, answers: map[string][]netip.Addr{}}
 	if !allowPrivate {
 		g.allow = Public
 	}
@@ -195,7 +202,7 @@ func (g *guard) check(ctx context.Context, hostport string) (string, error) {
 	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
 		return "", fmt.Errorf("%w: port %q", errRefused, truncate(port, 16))
 	}
-	addrs, err := g.resolve(ctx, host)
+	addrs, err := g.lookup(ctx, host)
 	if err != nil {
 		return "", fmt.Errorf("resolving %s: %w", truncate(host, 64), err)
 	}
@@ -205,6 +212,30 @@ func (g *guard) check(ctx context.Context, hostport string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w to contact %s (%s): not a public address (enrich.allow_private is false)", errRefused, addrs[0], truncate(host, 64))
+}
+
+// lookup resolves host once per shot.
+func (g *guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	key := strings.ToLower(host)
+	g.mu.Lock()
+	addrs, ok := g.answers[key]
+	g.mu.Unlock()
+	if ok {
+		return addrs, nil
+	}
+	addrs, err := g.resolve(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("no address")
+	}
+	g.mu.Lock()
+	if len(g.answers) < maxAnswers {
+		g.answers[key] = addrs
+	}
+	g.mu.Unlock()
+	return addrs, nil
 }
 
 // dialChecked dials a host:port the guard has rewritten to a checked address, checking again

@@ -574,3 +574,35 @@ func TestScreenshotSimilarityOfPages(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardNoRebinding: within a shot a name keeps its first (checked) answer, so a resolver
+// answering an allowed address first and a refused one later cannot steer the second request.
+func TestGuardNoRebinding(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	var asked atomic.Int64
+	g, err := startGuard(func(context.Context, string) ([]netip.Addr, error) {
+		if asked.Add(1) == 1 {
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		}
+		return []netip.Addr{netip.MustParseAddr("127.0.0.2")}, nil
+	}, true, nil, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.stop()
+	g.allow = func(a netip.Addr) bool { return a == netip.MustParseAddr("127.0.0.1") }
+	c := proxyClient(g)
+	for range 2 {
+		resp, err := c.Get("http://rebind.test:" + port + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if hits.Load() != 2 || asked.Load() != 1 {
+		t.Errorf("%d requests served, %d lookups", hits.Load(), asked.Load())
+	}
+}
