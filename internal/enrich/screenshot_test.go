@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,27 +181,36 @@ func TestScreenshotRefusesPrivate(t *testing.T) {
 	}
 }
 
-// TestScreenshotDialog: a page that opens alert() on load is still pictured.
-func TestScreenshotDialog(t *testing.T) {
+// TestScreenshotDialogAndFreshContext: a page that opens alert() on load is still pictured,
+// and a cookie it set is gone at the next shot (each shot is a fresh incognito context).
+func TestScreenshotDialogAndFreshContext(t *testing.T) {
 	browsertest.Skip(t)
-	ls := newLoopbackSites(t, map[string]string{"alert.test": `<!doctype html><h1>hi</h1><script>alert("stop"); confirm("really?")</script>`})
+	var cookies []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		cookies = append(cookies, r.Header.Get("Cookie"))
+		mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "tracker", Value: "1", MaxAge: 3600})
+		fmt.Fprint(w, `<!doctype html><h1>hi</h1><script>alert("stop"); confirm("really?")</script>`)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	ls := &loopbackSites{ports: map[string]string{"alert.test": port}}
 	s := newShooter(t, ls, true)
-	if ev := s.Take(context.Background(), "1", "alert.test", ""); ev.Error != "" || ev.URL == "" {
-		t.Errorf("evidence: %+v", ev)
-	}
-}
-
-// TestScreenshotNoChromium: no browser is an error in the evidence, each look, not a crash.
-func TestScreenshotNoChromium(t *testing.T) {
-	s := &Screenshots{Dir: t.TempDir(), Chromium: filepath.Join(t.TempDir(), "no-chromium")}
 	for range 2 {
-		ev := s.Take(context.Background(), "7", "suspect.test", "brand.test")
-		if ev.Error != ErrNoChromium.Error() || ev.URL != "" || ev.TakenAt.IsZero() {
+		if ev := s.Take(context.Background(), "1", "alert.test", ""); ev.Error != "" || ev.URL == "" {
 			t.Errorf("evidence: %+v", ev)
 		}
 	}
-	if ev := s.Take(context.Background(), "../etc", "suspect.test", ""); ev.Error == "" {
-		t.Errorf("a bad ID was shot: %+v", ev)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(cookies) != 2 || cookies[0] != "" || cookies[1] != "" {
+		t.Errorf("cookies sent: %q", cookies)
 	}
 }
 
