@@ -73,7 +73,6 @@ type Screenshots struct {
 	mu       sync.Mutex
 	bctx     context.Context // the browser's, nil until started
 	bcancel  context.CancelFunc
-	bguard   *guard // the default browser context's proxy; it lets nothing through
 	lost     <-chan struct{}
 	failures map[string]protectedFailure // by asset: a brand site that would not load
 
@@ -307,6 +306,9 @@ func (s *Screenshots) shootPage(ctx, bctx context.Context, page string) ([]byte,
 	stop := context.AfterFunc(ctx, closeTab)
 	defer stop()
 	if err := chromedp.Do(tab); err != nil {
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			s.restart(bctx) // a browser that cannot open a tab is of no more use
+		}
 		return nil, fmt.Errorf("browser: %w", err)
 	}
 	c := chromedp.FromContext(tab)
@@ -439,9 +441,19 @@ func (s *Screenshots) browser() (context.Context, error) {
 	}
 	s.bctx = bctx
 	s.bcancel = func() { cancelB(); cancelAlloc(); closed.stop() }
-	s.bguard = closed
 	s.lost = chromedp.FromContext(bctx).Browser.LostConnection
 	return bctx, nil
+}
+
+// restart ends bctx's browser, if it is still the current one, so that the next shot starts
+// another: a browser can hang without dying.
+func (s *Screenshots) restart(bctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bctx == bctx {
+		s.Logger.Warn("screenshot: chromium is not opening tabs; starting it again")
+		s.closeLocked()
+	}
 }
 
 // Close ends the browser, if one runs. Later shots start another.
@@ -458,7 +470,7 @@ func (s *Screenshots) closeLocked() {
 	if s.bcancel != nil {
 		s.bcancel()
 	}
-	s.bctx, s.bcancel, s.bguard, s.lost = nil, nil, nil, nil
+	s.bctx, s.bcancel, s.lost = nil, nil, nil
 }
 
 // VisualSimilarity compares two PNGs by perceptual hash: 1 - (pHash distance + dHash
