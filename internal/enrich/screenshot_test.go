@@ -616,3 +616,23 @@ func TestGuardNoRebinding(t *testing.T) {
 		t.Errorf("%d requests served, %d lookups", hits.Load(), asked.Load())
 	}
 }
+
+// TestScreenshotHTTPS: an https suspect (a self-signed loopback server) is reached through the
+// guard's CONNECT tunnel and pictured.
+func TestScreenshotHTTPS(t *testing.T) {
+	browsertest.Skip(t)
+	var hits atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fmt.Fprint(w, brandPage)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	ls := &loopbackSites{ports: map[string]string{"tls.test": port}}
+	s := newShooter(t, ls, true)
+	s.pages = func(host string) []string { return []string{"https://" + host + ":" + port + "/"} }
+	ev := s.Take(context.Background(), "1", "tls.test", "")
+	if ev.Error != "" || ev.URL == "" || hits.Load() == 0 {
+		t.Errorf("evidence: %+v, %d requests", ev, hits.Load())
+	}
+}
