@@ -277,8 +277,16 @@ func (s *Screenshots) shoot(ctx context.Context, host string) ([]byte, string, e
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	var errs []string
-	for _, page := range s.pages(host) {
-		b, err := s.shootPage(ctx, bctx, page)
+	pages := s.pages(host)
+	for i, page := range pages {
+		// Each address gets an equal share of what is left, so that an https port that never
+		// answers leaves time for http.
+		pctx, pcancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok && i < len(pages)-1 {
+			pctx, pcancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)/time.Duration(len(pages)-i)))
+		}
+		b, err := s.shootPage(pctx, bctx, page)
+		pcancel()
 		if err == nil {
 			return b, page, nil
 		}
@@ -348,6 +356,15 @@ func (s *Screenshots) shootPage(ctx, bctx context.Context, page string) ([]byte,
 			navErr = ctx.Err()
 		}
 		return nil, navErr
+	}
+	if navErr != nil {
+		// Cut off: worth a picture only if a document of the page arrived.
+		if loc, err := chromedp.Run(tctx, chromedp.Location()); err != nil || loc == "about:blank" || loc == "" {
+			if r := g.problems(); len(r) > 0 {
+				return nil, errors.New(r[0])
+			}
+			return nil, errors.New("no answer in time")
+		}
 	}
 	b, err := chromedp.Run(tctx, chromedp.CaptureScreenshot())
 	if err != nil {

@@ -636,3 +636,45 @@ func TestScreenshotHTTPS(t *testing.T) {
 		t.Errorf("evidence: %+v, %d requests", ev, hits.Load())
 	}
 }
+
+// TestScreenshotFallsBackToHTTP: an https port that accepts and never answers costs its share
+// of the deadline only, and the http page is pictured.
+func TestScreenshotFallsBackToHTTP(t *testing.T) {
+	browsertest.Skip(t)
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hole.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never read, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	ls := newLoopbackSites(t, map[string]string{"site.test": brandPage})
+	_, holePort, _ := net.SplitHostPort(hole.Addr().String())
+	s := newShooter(t, ls, true)
+	s.Timeout = 16 * time.Second // the https share (8s) is spent waiting; http has the rest
+	s.pages = func(host string) []string {
+		return []string{"https://" + host + ":" + holePort + "/", "http://" + host + ":" + ls.ports[host] + "/"}
+	}
+	ev := s.Take(context.Background(), "1", "site.test", "")
+	if ev.Error != "" || !strings.HasPrefix(ev.Page, "http://") {
+		t.Errorf("evidence: %+v", ev)
+	}
+}
