@@ -316,6 +316,7 @@ func (a *App) buildServer() *server.Server {
 	if a.Enricher != nil {
 		s.Enrich = a.Enricher.Enqueue
 	}
+	s.Screenshots = screenshotDir(a.cfg)
 	s.Auth = a.auth.Middleware
 	return s
 }

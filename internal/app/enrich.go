@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/url"
+	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -25,11 +27,29 @@ func (a *App) newEnricher(cfg *config.Config, log *slog.Logger, store *incident.
 		DNS:        &enrich.DNS{Servers: ec.DNS.Resolvers, Timeout: ec.DNS.Timeout},
 		OnEnriched: a.onEnriched,
 	}
+	if ec.Screenshot.Enabled {
+		o.Screenshots = newScreenshots(cfg, log, o.DNS)
+	}
 	if ec.RDAP.Enabled {
 		o.RDAP = &enrich.RDAP{Bootstrap: ec.RDAP.Bootstrap, Timeout: ec.RDAP.Timeout, UserAgent: buildinfo.UserAgent(cfg.Sources.CT.Contact),
 			Client: enrich.HTTPClient(ec.RDAP.Timeout, ec.AllowPrivate)}
 	}
 	return enrich.New(o)
+}
+
+// screenshotDir keeps the screenshots' PNGs (the server reads them from there too).
+func screenshotDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "screenshots") }
+
+// newScreenshots is enrich.screenshot: Chromium's traffic resolved with the enrichment
+// resolvers and sent, once checked, through enrich.http.proxy when set.
+func newScreenshots(cfg *config.Config, log *slog.Logger, dns *enrich.DNS) *enrich.Screenshots {
+	ec := cfg.Enrich
+	s := &enrich.Screenshots{Dir: screenshotDir(cfg), Chromium: ec.Screenshot.Chromium, Tabs: ec.Screenshot.Tabs,
+		Timeout: ec.Screenshot.Timeout, Resolve: dns.Resolve, AllowPrivate: ec.AllowPrivate, Logger: log.With("part", "screenshot")}
+	if ec.HTTP.Proxy != "" {
+		s.Proxy, _ = url.Parse(ec.HTTP.Proxy) // validated by config
+	}
+	return s
 }
 
 // enqueueEnrichment asks for a first look at a new incident; it never blocks ingestion.

@@ -16,14 +16,15 @@ type Enrich struct {
 	Enabled bool       `yaml:"enabled"`
 	DNS     EnrichDNS  `yaml:"dns"`
 	RDAP    EnrichRDAP `yaml:"rdap"`
-	// HTTP and Screenshot are SPEC.md's fetch of the suspect site and its screenshot; this
-	// version does not contact suspect sites, so they are accepted only while off.
-	HTTP       EnrichHTTP       `yaml:"http"`
+	// HTTP is SPEC.md's fetch of the suspect site; this version does not fetch suspect sites,
+	// so it is accepted only while off.
+	HTTP EnrichHTTP `yaml:"http"`
+	// Screenshot pictures suspect sites that resolve, beside the protected site.
 	Screenshot EnrichScreenshot `yaml:"screenshot"`
 	// Recheck are the delays, after each look, before the next; after the last one a name is
 	// no longer looked at unless an analyst asks (POST /api/v1/incidents/{id}/enrich).
 	Recheck []time.Duration `yaml:"recheck"`
-	// AllowPrivate lets enrichment's HTTP requests (RDAP) reach private, loopback, link-local
+	// AllowPrivate lets enrichment's HTTP requests (RDAP, screenshots) reach private, loopback, link-local
 	// and reserved addresses (tests, labs); off, no bootstrap entry, redirect or DNS answer can
 	// make certhunt probe the internal network. The DNS resolvers, chosen by the operator, are
 	// always contacted.
@@ -66,10 +67,21 @@ type EnrichHTTP struct {
 	Proxy string `yaml:"proxy"`
 }
 
-// EnrichScreenshot is the headless-browser screenshot (not available yet: Enabled must be false).
+// EnrichScreenshot is the headless-browser screenshot of the suspect site and of the protected
+// site, compared by perceptual hash (SPEC.md "Enrichment").
 type EnrichScreenshot struct {
-	// Enabled must be false: screenshots are not taken yet.
+	// Enabled opens each suspect name that resolves (https, else http) in headless Chromium and
+	// the protected domain's site (https://asset/, kept a day), keeping both PNGs in
+	// data_dir/screenshots. Chromium goes through a proxy inside certhunt that contacts only
+	// public addresses (unless enrich.allow_private) and, when set, through enrich.http.proxy.
 	Enabled bool `yaml:"enabled"`
+	// Chromium is the browser's executable; empty: chromium, chromium-browser or google-chrome
+	// on PATH. Without one, each look records the error and nothing else changes.
+	Chromium string `yaml:"chromium"`
+	// Tabs is how many pages are open at once (each costs a renderer, some 100 MB).
+	Tabs int `yaml:"tabs"`
+	// Timeout bounds one site's screenshot; after it the tab is closed.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Enrichment defaults.
@@ -81,6 +93,8 @@ const (
 	DefaultEnrichDomainInterval = time.Minute
 	DefaultDNSTimeout           = 3 * time.Second
 	DefaultRDAPTimeout          = 10 * time.Second
+	DefaultScreenshotTabs       = 1
+	DefaultScreenshotTimeout    = 20 * time.Second
 )
 
 // DefaultRecheck is SPEC.md's schedule: an hour, six hours, a day, three days, a week.
@@ -88,10 +102,11 @@ var DefaultRecheck = []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 7
 
 func defaultEnrich() Enrich {
 	return Enrich{
-		Enabled: true,
-		DNS:     EnrichDNS{Timeout: DefaultDNSTimeout},
-		RDAP:    EnrichRDAP{Enabled: true, Bootstrap: DefaultRDAPBootstrap, Timeout: DefaultRDAPTimeout},
-		Recheck: slices.Clone(DefaultRecheck), QueueSize: DefaultEnrichQueue, Concurrency: DefaultEnrichConcurrency,
+		Enabled:    true,
+		DNS:        EnrichDNS{Timeout: DefaultDNSTimeout},
+		RDAP:       EnrichRDAP{Enabled: true, Bootstrap: DefaultRDAPBootstrap, Timeout: DefaultRDAPTimeout},
+		Screenshot: EnrichScreenshot{Tabs: DefaultScreenshotTabs, Timeout: DefaultScreenshotTimeout},
+		Recheck:    slices.Clone(DefaultRecheck), QueueSize: DefaultEnrichQueue, Concurrency: DefaultEnrichConcurrency,
 		Rate: DefaultEnrichRate, DomainInterval: DefaultEnrichDomainInterval,
 	}
 }
@@ -120,8 +135,11 @@ func (e *Enrich) validate(bad func(key, format string, args ...any)) {
 	if e.HTTP.Proxy != "" {
 		checkURL(bad, "enrich.http.proxy", e.HTTP.Proxy, "http", "https")
 	}
-	if e.Screenshot.Enabled {
-		bad("enrich.screenshot.enabled", "screenshots are not available in this version; set false")
+	if e.Screenshot.Tabs < 1 || e.Screenshot.Tabs > 16 {
+		bad("enrich.screenshot.tabs", "%d is not between 1 and 16", e.Screenshot.Tabs)
+	}
+	if e.Screenshot.Timeout < time.Second || e.Screenshot.Timeout > 2*time.Minute {
+		bad("enrich.screenshot.timeout", "%v is not between 1s and 2m", e.Screenshot.Timeout)
 	}
 	for i, d := range e.Recheck {
 		if d < time.Minute {

@@ -20,6 +20,16 @@ func TestEnrichConfig(t *testing.T) {
 		e.QueueSize != DefaultEnrichQueue || e.AllowPrivate {
 		t.Fatalf("enrich = %+v", e)
 	}
+	c, err = Parse([]byte("enrich:\n  screenshot: {enabled: true, chromium: /opt/chrome/chrome}\n"), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Enrich.Screenshot; !s.Enabled || s.Chromium != "/opt/chrome/chrome" || s.Tabs != DefaultScreenshotTabs || s.Timeout != DefaultScreenshotTimeout {
+		t.Fatalf("screenshot = %+v", s)
+	}
 	for _, tc := range []struct{ yaml, want string }{
 		{"enrich:\n  dns: {resolvers: [localhost]}\n", `enrich.dns.resolvers[0]: "localhost" is not host:port`},
 		{"enrich:\n  rdap: {bootstrap: 'ftp://x/y'}\n", `enrich.rdap.bootstrap: "ftp://x/y": scheme must be one of http, https`},
@@ -31,7 +41,8 @@ func TestEnrichConfig(t *testing.T) {
 		{"enrich:\n  dns: {timeout: 0s}\n", "enrich.dns.timeout: 0s is not between 0s and 1m"},
 		{"enrich:\n  http: {enabled: true}\n", "enrich.http.enabled: fetching suspect sites is not available in this version"},
 		{"enrich:\n  http: {proxy: 'socks://x'}\n", `enrich.http.proxy: "socks://x": scheme must be one of http, https`},
-		{"enrich:\n  screenshot: {enabled: true}\n", "enrich.screenshot.enabled: screenshots are not available"},
+		{"enrich:\n  screenshot: {tabs: 0}\n", "enrich.screenshot.tabs: 0 is not between 1 and 16"},
+		{"enrich:\n  screenshot: {timeout: 10m}\n", "enrich.screenshot.timeout: 10m0s is not between 1s and 2m"},
 		{"enrich:\n  htpp: {}\n", `unknown key "htpp"`},
 	} {
 		c, err := Parse([]byte(tc.yaml), "test.yaml")

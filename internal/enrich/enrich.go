@@ -32,6 +32,8 @@ type Options struct {
 	// DNS and RDAP are the lookups; nil leaves that evidence out.
 	DNS  *DNS
 	RDAP *RDAP
+	// Screenshots, when set, pictures names that resolve (screenshot.go).
+	Screenshots *Screenshots
 	// QueueSize bounds waiting incidents (default 1000); Concurrency is how many are looked at
 	// at once (default 4).
 	QueueSize, Concurrency int
@@ -146,6 +148,7 @@ func (e *Enricher) Run(ctx context.Context) {
 			}
 		})
 	}
+	defer e.o.Screenshots.Close()
 	tick := time.NewTicker(e.o.ScanEvery)
 	defer tick.Stop()
 	for {
@@ -246,6 +249,7 @@ func (e *Enricher) Look(ctx context.Context, t incident.EnrichTarget) {
 		r := e.o.RDAP.Lookup(lctx, inc.RegisteredDomain)
 		ev.RDAP = &r
 	}
+	e.screenshot(lctx, inc, &ev)
 	if ctx.Err() != nil {
 		return // shutting down: a half look is not recorded, the schedule repeats it
 	}
@@ -298,10 +302,10 @@ const ChangeStartedResolving = "started resolving"
 
 // changes says in words what differs between the previous look and this one.
 func changes(prev *incident.Enrichment, cur incident.Enrichment) []string {
+	out := screenshotChanges(prev, cur)
 	if prev == nil {
-		return nil
+		return out
 	}
-	var out []string
 	if p, c := prev.DNS, cur.DNS; p != nil && c != nil {
 		switch {
 		case p.Status != c.Status && c.Status == incident.DNSResolves:

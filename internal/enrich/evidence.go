@@ -14,11 +14,16 @@ const (
 	RuleYoungRegistration = "evidence_young_registration"
 	RuleNXDomain          = "evidence_nxdomain"
 	RuleParked            = "evidence_parked"
+	// RuleLooksLikeBrand: the suspect site's screenshot looks like the protected site's.
+	RuleLooksLikeBrand = "evidence_looks_like_brand"
 
 	pointsVeryYoung = 20 // registered within a week
 	pointsYoung     = 10 // within 30 days
 	pointsNXDomain  = -15
 	pointsParked    = -10
+	// pointsLooksLike: a visual clone of the brand's site is what a phishing kit serves, and
+	// the strongest evidence a look gathers.
+	pointsLooksLike = 25
 )
 
 // Reasons are the points the evidence adds to (or takes from) the incident's score, each with
@@ -40,6 +45,10 @@ func Reasons(e incident.Enrichment) []detect.Reason {
 		if d.Parked {
 			out = append(out, detect.Reason{Rule: RuleParked, Points: pointsParked, Detail: "parked: name server " + d.ParkingNS})
 		}
+	}
+	if s := e.Screenshot; looksLike(s) {
+		out = append(out, detect.Reason{Rule: RuleLooksLikeBrand, Points: pointsLooksLike,
+			Detail: fmt.Sprintf("looks like the brand's site (visual similarity %.2f)", *s.VisualSimilarity)})
 	}
 	return out
 }

@@ -22,6 +22,8 @@ type Enrichment struct {
 	Checks int           `json:"checks"`
 	DNS    *DNSEvidence  `json:"dns,omitempty"`
 	RDAP   *RDAPEvidence `json:"rdap,omitempty"`
+	// Screenshot is the headless-browser picture of the suspect site beside the protected one.
+	Screenshot *ScreenshotEvidence `json:"screenshot,omitempty"`
 	// Reasons are what this evidence says for (positive points) or against (negative) the
 	// name being malicious, and Points their sum. The positive ones join the incident's score
 	// (enrich.Raise); the negative ones are advisory.

@@ -41,6 +41,8 @@ type Server struct {
 	// Enrich queues a look at an incident's evidence without waiting, reporting false when
 	// the queue is full (POST /api/v1/incidents/{id}/enrich); nil: enrichment is off.
 	Enrich func(incident.EnrichTarget) bool
+	// Screenshots is the directory of the enrichment's PNGs (GET .../screenshot.png); "": 404.
+	Screenshots string
 	// OnAllow is told when an analyst allows a name, so the index can be rebuilt.
 	OnAllow func(ctx context.Context) error
 	// Inventory holds the windows of GET /api/v1/inventory (issuance.expiry_window and
@@ -103,6 +105,8 @@ func (s *Server) build() (http.Handler, []string) {
 	mux.HandleFunc("PATCH /api/v1/incidents/{id}", s.patchIncident)
 	mux.HandleFunc("GET /api/v1/incidents/{id}/enrichment", s.getEnrichment)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/enrich", s.enrich)
+	mux.HandleFunc("GET /api/v1/incidents/{id}/screenshot.png", s.screenshot(false))
+	mux.HandleFunc("GET /api/v1/incidents/{id}/screenshot-protected.png", s.screenshot(true))
 	mux.HandleFunc("GET /api/v1/sources", s.sources)
 	mux.HandleFunc("GET /api/v1/intel/feeds", s.feeds)
 	mux.HandleFunc("GET /api/v1/loglist", s.logList)

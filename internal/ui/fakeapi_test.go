@@ -58,6 +58,9 @@ type fakeAPI struct {
 
 	// readiness, when set, is served by GET /readyz with 503; otherwise /readyz says ready.
 	readiness map[string]any
+
+	// screenshots are the PNGs of GET /api/v1/incidents/{id}/screenshot[-protected].png, by path.
+	screenshots map[string][]byte
 }
 
 func newFakeAPI(now time.Time) *fakeAPI {
@@ -135,6 +138,17 @@ func (f *fakeAPI) handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"name": "", "role": "admin", "authenticated": false})
 	})
 	mux.HandleFunc("POST /api/v1/homographs", f.homographs)
+	mux.HandleFunc("GET /api/v1/incidents/{id}/{png}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		b, ok := f.screenshots[r.URL.Path]
+		f.mu.Unlock()
+		if !ok {
+			apiError(w, http.StatusNotFound, "no screenshot")
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(b)
+	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -1,5 +1,5 @@
 // The incident page's Evidence card: what DNS and RDAP said about the name (internal/enrich),
-// and a button to look again. Every value comes from a suspect's DNS or registry: text only.
+// the screenshots, and a button to look again. Every value comes from a suspect's DNS or registry: text only.
 import { request } from './api.js';
 import { fmtTime, h, kv, notice, replace } from './dom.js';
 
@@ -36,6 +36,29 @@ function rdapPairs(r) {
   ];
 }
 
+// screenshots shows the suspect's and the protected site's pictures side by side. The img
+// sources are the API paths built from the incident ID, never a URL from the evidence; the page
+// address shot and any error are text.
+function screenshots(inc, s) {
+  const base = `/api/v1/incidents/${encodeURIComponent(inc.id)}`;
+  const shot = (id, path, alt, caption) => h('figure', { class: 'shot' },
+    h('a', { href: path }, h('img', { id, src: path, alt, width: 640, height: 400, loading: 'lazy' })),
+    h('figcaption', {}, caption));
+  const sim = typeof s.visual_similarity === 'number' ? s.visual_similarity : null;
+  return h('div', { id: 'evidence-screenshots' },
+    h('h3', {}, 'Screenshots'),
+    sim === null ? null : h('p', {}, 'Visual similarity: ', h('span', {
+      id: 'evidence-similarity', class: sim >= 0.9 ? 'badge bad' : 'badge',
+    }, `${Math.round(sim * 100)}%`), sim >= 0.9 ? ' \u2014 looks like the brand\'s site' : ''),
+    h('div', { class: 'shots' },
+      s.url ? shot('evidence-shot', `${base}/screenshot.png`, `screenshot of the suspect site ${inc.domain}`,
+        h('span', { class: 'mono wrap' }, s.page || inc.domain)) : null,
+      s.protected_url ? shot('evidence-shot-protected', `${base}/screenshot-protected.png`,
+        `screenshot of the protected site ${inc.asset}`, h('span', { class: 'mono wrap' }, `https://${inc.asset}/ (protected)`)) : null),
+    s.error ? h('p', { class: 'error-text', id: 'evidence-shot-error' }, s.error) : null,
+    s.taken_at ? h('p', { class: 'muted' }, 'Taken ', fmtTime(s.taken_at)) : null);
+}
+
 // evidenceCard shows inc.enrichment, or says it is still being gathered.
 export function evidenceCard(inc, reload, fail) {
   const e = inc.enrichment;
@@ -64,6 +87,7 @@ export function evidenceCard(inc, reload, fail) {
       ['Checked', fmtTime(e.checked_at)],
       ['Next check', e.next_check ? fmtTime(e.next_check) : 'none scheduled'],
     ]),
+    e.screenshot ? screenshots(inc, e.screenshot) : null,
     (e.reasons || []).length ? h('ul', { class: 'reasons', id: 'evidence-reasons' }, e.reasons.map((r) => h('li', {},
       h('span', { class: 'mono' }, `${r.points > 0 ? '+' : ''}${r.points}`), ' ', r.detail || r.rule || ''))) : null,
     history.length ? h('ol', { class: 'history', id: 'evidence-history' }, [...history].reverse().map((c) => h('li', {},
