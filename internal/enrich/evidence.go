@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
@@ -14,11 +15,26 @@ const (
 	RuleYoungRegistration = "evidence_young_registration"
 	RuleNXDomain          = "evidence_nxdomain"
 	RuleParked            = "evidence_parked"
+	// The site: a login or payment form, a page like the protected site's, the brand's
+	// name on a page asking for credentials; a certificate served that is not the one from
+	// CT is said (no points: CDNs and shared hosting serve others).
+	RuleLoginForm       = "evidence_login_form"
+	RulePaymentForm     = "evidence_payment_form"
+	RuleBrandSimilarity = "evidence_brand_similarity"
+	RuleBrandWords      = "evidence_brand_words"
+	RuleCertNotFromCT   = "evidence_cert_not_from_ct"
 
 	pointsVeryYoung = 20 // registered within a week
 	pointsYoung     = 10 // within 30 days
 	pointsNXDomain  = -15
 	pointsParked    = -10
+
+	pointsLoginForm   = 20
+	pointsPaymentForm = 20
+	pointsClone       = 25 // similarity at or above similarityClone
+	pointsLikeBrand   = 10 // at or above similarityNotable
+	pointsBrandWords  = 10
+	similarityClone   = 0.8
 )
 
 // Reasons are the points the evidence adds to (or takes from) the incident's score, each with
@@ -40,6 +56,40 @@ func Reasons(e incident.Enrichment) []detect.Reason {
 		if d.Parked {
 			out = append(out, detect.Reason{Rule: RuleParked, Points: pointsParked, Detail: "parked: name server " + d.ParkingNS})
 		}
+	}
+	if h := e.HTTP; h.Serving() {
+		out = append(out, siteReasons(h, e.DNS != nil && e.DNS.Parked)...)
+	}
+	return out
+}
+
+func siteReasons(h *incident.HTTPEvidence, parkedDNS bool) []detect.Reason {
+	var out []detect.Reason
+	switch {
+	case h.LoginForm && h.PasswordForm:
+		out = append(out, detect.Reason{Rule: RuleLoginForm, Points: pointsLoginForm, Detail: "the site shows a login form with a password field"})
+	case h.LoginForm:
+		out = append(out, detect.Reason{Rule: RuleLoginForm, Points: pointsLoginForm, Detail: "the site shows a login form (e-mail or user name)"})
+	}
+	if h.PaymentForm {
+		out = append(out, detect.Reason{Rule: RulePaymentForm, Points: pointsPaymentForm, Detail: "the site asks for card details"})
+	}
+	if s := h.BrandSimilarity; s != nil {
+		switch {
+		case *s >= similarityClone:
+			out = append(out, detect.Reason{Rule: RuleBrandSimilarity, Points: pointsClone, Detail: fmt.Sprintf("the page is a near copy of the protected site's (similarity %.2f)", *s)})
+		case *s >= similarityNotable:
+			out = append(out, detect.Reason{Rule: RuleBrandSimilarity, Points: pointsLikeBrand, Detail: fmt.Sprintf("the page resembles the protected site's (similarity %.2f)", *s)})
+		}
+	}
+	if len(h.BrandWords) > 0 && (h.LoginForm || h.PaymentForm) {
+		out = append(out, detect.Reason{Rule: RuleBrandWords, Points: pointsBrandWords, Detail: "the brand's name (" + strings.Join(h.BrandWords, ", ") + ") on a page asking for credentials"})
+	}
+	if h.Parked && !parkedDNS {
+		out = append(out, detect.Reason{Rule: RuleParked, Points: pointsParked, Detail: "the page is a parking or for-sale page"})
+	}
+	if m := h.CertMatchesCT; m != nil && !*m {
+		out = append(out, detect.Reason{Rule: RuleCertNotFromCT, Points: 0, Detail: "the certificate served is not one of the incident's certificates from CT"})
 	}
 	return out
 }
@@ -74,8 +124,8 @@ func Raise(inc *incident.Incident, e incident.Enrichment) (a detect.Alert, ok bo
 	}
 	if !has[RuleWentLive] {
 		for _, c := range e.History {
-			if c.At.Equal(e.CheckedAt) && c.Change == ChangeStartedResolving {
-				add = append(add, detect.Reason{Rule: RuleWentLive, Points: pointsWentLive, Detail: "went live: the name started resolving"})
+			if c.At.Equal(e.CheckedAt) && IsWentLive(c.Change) {
+				add = append(add, detect.Reason{Rule: RuleWentLive, Points: pointsWentLive, Detail: "went live: the name " + c.Change})
 				break
 			}
 		}
