@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/url"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -25,9 +26,18 @@ func (a *App) newEnricher(cfg *config.Config, log *slog.Logger, store *incident.
 		DNS:        &enrich.DNS{Servers: ec.DNS.Resolvers, Timeout: ec.DNS.Timeout},
 		OnEnriched: a.onEnriched,
 	}
+	var proxy *url.URL
+	if ec.HTTP.Proxy != "" {
+		proxy, _ = url.Parse(ec.HTTP.Proxy) // validated with the config
+	}
+	ua := buildinfo.UserAgent(cfg.Sources.CT.Contact)
 	if ec.RDAP.Enabled {
-		o.RDAP = &enrich.RDAP{Bootstrap: ec.RDAP.Bootstrap, Timeout: ec.RDAP.Timeout, UserAgent: buildinfo.UserAgent(cfg.Sources.CT.Contact),
-			Client: enrich.HTTPClient(ec.RDAP.Timeout, ec.AllowPrivate)}
+		o.RDAP = &enrich.RDAP{Bootstrap: ec.RDAP.Bootstrap, Timeout: ec.RDAP.Timeout, UserAgent: ua,
+			Client: enrich.HTTPClientVia(ec.RDAP.Timeout, ec.AllowPrivate, proxy, nil)}
+	}
+	if ec.HTTP.Enabled {
+		o.Site = &enrich.Site{DNS: o.DNS, Proxy: proxy, AllowPrivate: ec.AllowPrivate, Timeout: ec.HTTP.Timeout,
+			Deadline: 3 * ec.HTTP.Timeout, UserAgent: ua}
 	}
 	return enrich.New(o)
 }
@@ -42,9 +52,12 @@ func (a *App) enqueueEnrichment(inc incident.Incident) {
 // onEnriched adds the look's positive evidence to the incident's score (enrich.Raise) and
 // tells the notifiers when the name went live, or else when the severity rose.
 func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
-	live := false
+	live, login := false, false
 	for _, c := range e.History {
-		live = live || c.At.Equal(e.CheckedAt) && c.Change == enrich.ChangeStartedResolving
+		if c.At.Equal(e.CheckedAt) {
+			live = live || enrich.IsWentLive(c.Change)
+			login = login || c.Change == enrich.ChangeLoginForm
+		}
 	}
 	ctx := context.Background()
 	raised := false
@@ -54,7 +67,7 @@ func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
 			a.log.Warn("enrichment: raising incident", "incident", inc.ID, "err", err)
 		}
 	}
-	if (!live && !raised) || a.Notifier == nil {
+	if (!live && !login && !raised) || a.Notifier == nil {
 		return
 	}
 	cur, err := a.Store.Get(ctx, inc.ID)
@@ -63,7 +76,10 @@ func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
 		return
 	}
 	kind := notify.KindSeverityRaised
-	if live {
+	switch {
+	case login:
+		kind = notify.KindLoginForm
+	case live:
 		kind = notify.KindWentLive
 	}
 	a.notify(kind, *cur)

@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -12,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -66,7 +64,6 @@ type brandEntry struct {
 // Fetch bounds.
 const (
 	DefaultMaxBody   = 2 << 20
-	maxRedirects     = 10
 	maxIcon          = 100 << 10
 	maxURLLen        = 2048
 	maxBrands        = 1000
@@ -77,24 +74,12 @@ const (
 	defaultSiteTotal = 30 * time.Second
 )
 
-// errRedirects ends a redirect chain longer than maxRedirects.
-var errRedirects = errors.New("more than 10 redirects")
-
 func (s *Site) init() {
 	s.once.Do(func() {
-		wait := cmpDuration(s.Timeout, defaultSiteWait)
+		g := &guard{dns: s.DNS, proxy: s.Proxy, allowPrivate: s.AllowPrivate, timeout: cmpDuration(s.Timeout, defaultSiteWait)}
 		// Certificates are not verified: a phishing site's certificate is evidence to record
 		// (is it the one from CT?), not a reason to look away; nothing secret is sent.
-		tlsConf := &tls.Config{InsecureSkipVerify: true} //nolint:gosec // see above
-		direct := &http.Transport{DialContext: s.dial, TLSClientConfig: tlsConf, TLSHandshakeTimeout: wait,
-			ResponseHeaderTimeout: wait, MaxResponseHeaderBytes: maxHeaderBytes, DisableKeepAlives: true}
-		var rt http.RoundTripper = direct
-		if s.Proxy != nil {
-			d := &net.Dialer{Timeout: wait}
-			forward := &http.Transport{DialContext: d.DialContext, Proxy: s.forwardProxy, TLSClientConfig: tlsConf,
-				TLSHandshakeTimeout: wait, ResponseHeaderTimeout: wait, MaxResponseHeaderBytes: maxHeaderBytes, DisableKeepAlives: true}
-			rt = schemeSplit{https: direct, http: forward}
-		}
+		rt := g.transport(&tls.Config{InsecureSkipVerify: true}, false) //nolint:gosec // see above
 		s.client = &http.Client{Transport: rt, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if list, ok := req.Context().Value(redirectsKey{}).(*[]string); ok && len(*list) < maxRedirects+1 {
 				*list = append(*list, truncate(req.URL.String(), maxURLLen))
@@ -106,143 +91,6 @@ func (s *Site) init() {
 		}}
 	})
 }
-
-// schemeSplit sends https through the CONNECT-tunnelling dialer and http through the proxy.
-type schemeSplit struct{ https, http http.RoundTripper }
-
-func (s schemeSplit) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Scheme == "https" {
-		return s.https.RoundTrip(r)
-	}
-	return s.http.RoundTrip(r)
-}
-
-// forwardProxy checks a plain-http destination's DNS answer before handing it to the proxy.
-func (s *Site) forwardProxy(r *http.Request) (*url.URL, error) {
-	if _, err := s.addrs(r.Context(), r.URL.Hostname()); err != nil {
-		return nil, err
-	}
-	return s.Proxy, nil
-}
-
-// addrs resolves host (or takes it as an address) and keeps the addresses that may be
-// contacted; none is an error saying why.
-func (s *Site) addrs(ctx context.Context, host string) ([]netip.Addr, error) {
-	var all []netip.Addr
-	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		all = []netip.Addr{a.Unmap()}
-	} else {
-		if s.DNS == nil {
-			return nil, errors.New("no DNS resolvers for the HTTP fetch")
-		}
-		if all, err = s.DNS.Addrs(ctx, host); err != nil {
-			return nil, err
-		}
-	}
-	if s.AllowPrivate {
-		return all, nil
-	}
-	var ok []netip.Addr
-	for _, a := range all {
-		if Public(a) {
-			ok = append(ok, a)
-		}
-	}
-	if len(ok) == 0 {
-		return nil, fmt.Errorf("refusing to contact %s (%s): not a public address (enrich.allow_private is false)", truncate(host, 64), all[0])
-	}
-	return ok, nil
-}
-
-// dial connects to a checked address of addr's host, directly or through the proxy's CONNECT.
-func (s *Site) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	ips, err := s.addrs(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	d := &net.Dialer{Timeout: cmpDuration(s.Timeout, defaultSiteWait)}
-	if !s.AllowPrivate {
-		d.Control = refusePrivate // and again where the socket is made
-	}
-	var last error
-	for _, ip := range ips[:min(len(ips), 4)] {
-		target := net.JoinHostPort(ip.String(), port)
-		var c net.Conn
-		if s.Proxy != nil {
-			c, err = s.connect(ctx, target)
-		} else {
-			c, err = d.DialContext(ctx, "tcp", target)
-		}
-		if err == nil {
-			return c, nil
-		}
-		last = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, last
-}
-
-// connect opens a tunnel to target (a checked ip:port) through the proxy. The proxy is the
-// operator's and is not checked.
-func (s *Site) connect(ctx context.Context, target string) (net.Conn, error) {
-	wait := cmpDuration(s.Timeout, defaultSiteWait)
-	d := &net.Dialer{Timeout: wait}
-	paddr := s.Proxy.Host
-	if s.Proxy.Port() == "" {
-		paddr = net.JoinHostPort(s.Proxy.Hostname(), map[bool]string{true: "443", false: "80"}[s.Proxy.Scheme == "https"])
-	}
-	c, err := d.DialContext(ctx, "tcp", paddr)
-	if err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
-	}
-	if s.Proxy.Scheme == "https" {
-		tc := tls.Client(c, &tls.Config{ServerName: s.Proxy.Hostname()})
-		if err := tc.HandshakeContext(ctx); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("proxy: %w", err)
-		}
-		c = tc
-	}
-	c.SetDeadline(time.Now().Add(wait))
-	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target, Header: http.Header{}}
-	if u := s.Proxy.User; u != nil {
-		p, _ := u.Password()
-		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+p)))
-	}
-	if err := req.Write(c); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("proxy: %w", err)
-	}
-	br := bufio.NewReaderSize(c, 4096)
-	resp, err := http.ReadResponse(br, req)
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("proxy: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		c.Close()
-		return nil, fmt.Errorf("proxy refused CONNECT %s: %s", target, truncate(resp.Status, 64))
-	}
-	c.SetDeadline(time.Time{})
-	if br.Buffered() > 0 {
-		return &bufferedConn{Conn: c, r: br}, nil
-	}
-	return c, nil
-}
-
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // fetched is one URL's answer.
 type fetched struct {
