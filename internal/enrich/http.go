@@ -126,6 +126,9 @@ func (s *Site) get(ctx context.Context, u string, limit int64) (*fetched, error)
 		f.leaf = hex.EncodeToString(sum[:])
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // a transport cut short by the deadline may read as a clean end
+	}
 	if int64(len(body)) > limit {
 		body, f.truncated = body[:limit], true
 	}
@@ -164,6 +167,9 @@ func (s *Site) Fetch(ctx context.Context, name, asset string, certs []string) *i
 	ev := &incident.HTTPEvidence{}
 	f, err := s.first(ctx, name)
 	ev.URL = f.url
+	for _, r := range f.redirects[:min(len(f.redirects), maxRedirects)] {
+		ev.Redirects = append(ev.Redirects, truncate(r, maxURLLen))
+	}
 	if err != nil {
 		ev.Error = truncate(err.Error(), 500)
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && !strings.HasPrefix(ev.Error, "timeout") {
@@ -174,9 +180,6 @@ func (s *Site) Fetch(ctx context.Context, name, asset string, certs []string) *i
 		}
 	}
 	ev.Status, ev.FinalURL, ev.ContentType = f.status, f.final, f.ctype
-	for _, r := range f.redirects[:min(len(f.redirects), maxRedirects)] {
-		ev.Redirects = append(ev.Redirects, truncate(r, maxURLLen))
-	}
 	ev.Bytes, ev.Truncated = int64(len(f.body)), f.truncated
 	if f.leaf != "" {
 		ev.CertSHA256 = f.leaf
@@ -205,8 +208,8 @@ func (s *Site) Fetch(ctx context.Context, name, asset string, certs []string) *i
 func (s *Site) first(ctx context.Context, name string) (*fetched, error) {
 	u := "https://" + hostPort(name, s.HTTPSPort, "443") + "/"
 	f, err := s.get(ctx, u, cmpInt(s.MaxBody, DefaultMaxBody))
-	if err == nil || f.status > 0 || ctx.Err() != nil {
-		return f, err
+	if err == nil || f.status > 0 || len(f.redirects) > 0 || ctx.Err() != nil {
+		return f, err // an answer, a redirect followed, or no time left: https spoke for the site
 	}
 	f2, err2 := s.get(ctx, "http://"+hostPort(name, s.HTTPPort, "80")+"/", cmpInt(s.MaxBody, DefaultMaxBody))
 	if err2 != nil && f2.status == 0 {

@@ -150,7 +150,11 @@ func (g *guard) addrs(ctx context.Context, host string) ([]netip.Addr, error) {
 		}
 	}
 	if len(ok) == 0 {
-		return nil, fmt.Errorf("refusing to contact %s (%s): not a public address (enrich.allow_private is false)", truncate(host, 64), all[0])
+		what := truncate(host, 64)
+		if what != all[0].String() {
+			what += " (" + all[0].String() + ")"
+		}
+		return nil, fmt.Errorf("refusing to contact %s: not a public address (enrich.allow_private is false)", what)
 	}
 	return ok, nil
 }
