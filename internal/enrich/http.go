@@ -119,7 +119,12 @@ func (s *Site) get(ctx context.Context, u string, limit int64) (*fetched, error)
 		return f, cleanErr(err)
 	}
 	defer resp.Body.Close()
-	f.status, f.final = resp.StatusCode, truncate(resp.Request.URL.String(), maxURLLen)
+	f.final = truncate(resp.Request.URL.String(), maxURLLen)
+	if s.Proxy != nil && resp.Request.URL.Scheme == "http" && (resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout) {
+		// Through a forward proxy, a gateway error is the proxy saying the site did not answer.
+		return f, fmt.Errorf("the proxy answered %q: no answer from the site", truncate(resp.Status, 64))
+	}
+	f.status = resp.StatusCode
 	f.ctype = printable(resp.Header.Get("Content-Type"), 100)
 	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
 		sum := sha256.Sum256(resp.TLS.PeerCertificates[0].Raw)
