@@ -11,7 +11,7 @@ import (
 
 func TestParsePageForms(t *testing.T) {
 	for _, c := range []struct {
-		name, html                string
+		name, html               string
 		login, password, payment bool
 	}{
 		{"password", `<form><input type=password name=p></form>`, true, true, false},
