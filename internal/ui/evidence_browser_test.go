@@ -21,7 +21,7 @@ func TestBrowserEvidence(t *testing.T) {
 	inc.Enrichment = &incident.Enrichment{CheckedAt: time.Now().UTC(), Checks: 2,
 		DNS: &incident.DNSEvidence{Status: incident.DNSResolves, A: []string{"192.0.2.1"}, NS: []string{"ns1.sedoparking.com"},
 			Parked: true, ParkingNS: "ns1.sedoparking.com", Error: evilSubject},
-		RDAP:    &incident.RDAPEvidence{Registrar: evilSubject, Created: &created, AgeDays: &age},
+		RDAP: &incident.RDAPEvidence{Registrar: evilSubject, Created: &created, AgeDays: &age},
 		HTTP: &incident.HTTPEvidence{URL: "https://paypa1.com/", Status: 200, Redirects: []string{"https://paypa1.com/" + evilSubject},
 			FinalURL: "https://paypa1.com/signin", Title: evilSubject, LoginForm: true, PasswordForm: true, BrandWords: []string{"paypal"},
 			BrandSimilarity: &sim, CertMatchesCT: &matches, FaviconHash: &favicon},
