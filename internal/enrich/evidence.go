@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/certhunt/certhunt/internal/detect"
@@ -106,39 +107,49 @@ const RuleWentLive = "evidence_went_live"
 
 const pointsWentLive = 15
 
-// Raise is the alert that adds a look's positive evidence (a young registration, going live)
-// to the incident's score through incident.Store.Raise, each rule once; ok is false when
+// Raise is the alert that adds a look's positive evidence (a young registration, going live,
+// a login form, a page like the protected site's) to the incident's score through
+// incident.Store.Raise, each rule once: a rule already in the incident counts again only by
+// what it grew (a similarity that jumps from "resembles" to "near copy"). ok is false when
 // there is nothing to add. Negative evidence (NXDOMAIN, parked) stays advisory in the
 // enrichment's points: a stored score is never lowered by a look.
 func Raise(inc *incident.Incident, e incident.Enrichment) (a detect.Alert, ok bool) {
-	has := map[string]bool{}
-	for _, r := range inc.Reasons {
-		has[r.Rule] = true
+	reasons := slices.Clone(inc.Reasons)
+	at := map[string]int{}
+	for i, r := range reasons {
+		at[r.Rule] = i
 	}
-	var add []detect.Reason
-	for _, r := range e.Reasons {
-		if r.Points > 0 && !has[r.Rule] {
-			add = append(add, r)
-			has[r.Rule] = true
+	delta := 0
+	add := func(r detect.Reason) {
+		i, seen := at[r.Rule]
+		switch {
+		case !seen:
+			at[r.Rule] = len(reasons)
+			reasons = append(reasons, r)
+			delta += r.Points
+		case strings.HasPrefix(r.Rule, "evidence_") && r.Points > reasons[i].Points:
+			delta += r.Points - reasons[i].Points
+			reasons[i] = r
 		}
 	}
-	if !has[RuleWentLive] {
+	for _, r := range e.Reasons {
+		if r.Points > 0 {
+			add(r)
+		}
+	}
+	if _, seen := at[RuleWentLive]; !seen {
 		for _, c := range e.History {
 			if c.At.Equal(e.CheckedAt) && IsWentLive(c.Change) {
-				add = append(add, detect.Reason{Rule: RuleWentLive, Points: pointsWentLive, Detail: "went live: the name " + c.Change})
+				add(detect.Reason{Rule: RuleWentLive, Points: pointsWentLive, Detail: "went live: the name " + c.Change})
 				break
 			}
 		}
 	}
-	if len(add) == 0 {
+	if delta == 0 {
 		return detect.Alert{}, false
 	}
-	score := inc.Score
-	for _, r := range add {
-		score += r.Points
-	}
-	score = min(score, 100)
+	score := min(inc.Score+delta, 100)
 	return detect.Alert{Domain: inc.Domain, DomainUnicode: inc.DomainUnicode, RegisteredDomain: inc.RegisteredDomain, Asset: inc.Asset,
-		Matched: inc.Matched, Reasons: append(append([]detect.Reason{}, inc.Reasons...), add...), IntelHits: inc.IntelHits,
+		Matched: inc.Matched, Reasons: reasons, IntelHits: inc.IntelHits,
 		Score: score, Severity: severity.Of(score), Incident: true}, true
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
 )
 
@@ -138,6 +139,17 @@ func TestSiteReasonsAndRaise(t *testing.T) {
 	a, ok := Raise(inc, e)
 	if !ok || a.Score != 20+pointsLoginForm+pointsClone+pointsBrandWords+pointsWentLive {
 		t.Fatalf("raise: %v %+v", ok, a)
+	}
+	// A similarity that jumps from "resembles" to "near copy" counts by what it grew.
+	low := 0.6
+	was := &incident.Incident{Score: 40, Reasons: Reasons(incident.Enrichment{HTTP: &incident.HTTPEvidence{Status: 200, BrandSimilarity: &low}})}
+	if a, ok := Raise(was, incident.Enrichment{Reasons: []detect.Reason{{Rule: RuleBrandSimilarity, Points: pointsClone}}}); !ok ||
+		a.Score != 40+pointsClone-pointsLikeBrand || len(a.Reasons) != 1 || a.Reasons[0].Points != pointsClone {
+		t.Errorf("similarity jump: %v %+v", ok, a)
+	}
+	if _, ok := Raise(&incident.Incident{Score: 40, Reasons: []detect.Reason{{Rule: RuleBrandSimilarity, Points: pointsClone}}},
+		incident.Enrichment{Reasons: []detect.Reason{{Rule: RuleBrandSimilarity, Points: pointsLikeBrand}}}); ok {
+		t.Error("a similarity that fell raised the incident")
 	}
 	parked := incident.Enrichment{HTTP: &incident.HTTPEvidence{Status: 200, Parked: true}}
 	if r := Reasons(parked); len(r) != 1 || r[0].Rule != RuleParked || r[0].Points >= 0 {
