@@ -2,7 +2,6 @@ package enrich
 
 import (
 	"bytes"
-	"hash/fnv"
 	"slices"
 	"strings"
 	"unicode"
@@ -57,8 +56,9 @@ func parsePage(body []byte) *page {
 		outside formState
 		form    *formState
 		inForm  formState
-		tags    []string
-		words   []string
+		tags    shingler
+		words   shingler
+		attrs   = map[string]string{}
 	)
 	closeForm := func(f *formState) {
 		if f.password {
@@ -79,11 +79,7 @@ func parsePage(body []byte) *page {
 				}
 				text.WriteString(w)
 			}
-			words = append(words, w)
-			if len(words) >= shingleSize {
-				addShingle(p.textShingles, words[len(words)-shingleSize:])
-				words = words[1:]
-			}
+			words.add(p.textShingles, hashString(fnvOffset, w))
 		}
 	}
 	for n := 0; n < maxTokens; n++ {
@@ -115,23 +111,25 @@ func parsePage(body []byte) *page {
 				}
 				continue
 			}
-			attrs := map[string]string{}
+			// A tag's identity for the markup shingles is its name and classes; its other
+			// attributes are kept only where forms and icons are read from.
+			h := hashBytes(fnvOffset, name)
+			keep := a == atom.Input || a == atom.Button || a == atom.Link
+			clear(attrs)
 			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
-				if len(v) <= maxAttrValue && len(attrs) < 32 {
+				if len(v) > maxAttrValue {
+					continue
+				}
+				if string(k) == "class" {
+					h = hashClasses(h, v)
+				}
+				if keep && len(attrs) < 32 {
 					attrs[string(k)] = strings.ToLower(string(v))
 				}
 			}
-			tag := string(name)
-			if c := attrs["class"]; c != "" {
-				tag += "." + strings.Join(strings.Fields(c), ".")
-			}
-			tags = append(tags, tag)
-			if len(tags) >= shingleSize {
-				addShingle(p.tagShingles, tags[len(tags)-shingleSize:])
-				tags = tags[1:]
-			}
+			tags.add(p.tagShingles, h)
 			cur := &outside
 			if form != nil {
 				cur = form
@@ -199,16 +197,65 @@ func containsAny(s string, subs ...string) bool {
 	return false
 }
 
-func addShingle(set map[uint64]struct{}, items []string) {
-	if len(set) >= maxShingles {
+// shingler keeps the hashes of the last shingleSize items and adds each full window's hash
+// to a set (up to maxShingles).
+type shingler struct {
+	last [shingleSize]uint64
+	n    int
+}
+
+func (s *shingler) add(set map[uint64]struct{}, h uint64) {
+	copy(s.last[:], s.last[1:])
+	s.last[shingleSize-1] = h
+	if s.n++; s.n < shingleSize || len(set) >= maxShingles {
 		return
 	}
-	h := fnv.New64a()
-	for _, it := range items {
-		h.Write([]byte(it))
-		h.Write([]byte{0})
+	w := uint64(fnvOffset)
+	for _, x := range s.last {
+		for range 8 {
+			w = (w ^ (x & 0xff)) * fnvPrime
+			x >>= 8
+		}
 	}
-	set[h.Sum64()] = struct{}{}
+	set[w] = struct{}{}
+}
+
+// FNV-1a, inline: hashing every tag and word must not allocate.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashBytes(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
+}
+
+// hashClasses adds a class attribute's names to h, each after a dot, blanks collapsed.
+func hashClasses(h uint64, v []byte) uint64 {
+	sep := true
+	for _, c := range v {
+		switch c {
+		case ' ', '\t', '\n', '\r', '\f':
+			sep = true
+			continue
+		}
+		if sep {
+			h = (h ^ '.') * fnvPrime
+			sep = false
+		}
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
+}
+
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
 }
 
 // similarity compares two pages, 0..1: the mean of the Jaccard indexes of their visible-text

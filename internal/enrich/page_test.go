@@ -159,3 +159,23 @@ func TestSiteReasonsAndRaise(t *testing.T) {
 		t.Error("a parked page raised the incident")
 	}
 }
+
+// BenchmarkParsePage: the cost of reading a page, a clone's and a hostile one's (2 MiB of
+// deep nesting, a 1 MiB attribute and junk, as a hostile site may serve at the body limit).
+func BenchmarkParsePage(b *testing.B) {
+	hostile := []byte(hostilePage())
+	if len(hostile) > DefaultMaxBody {
+		hostile = hostile[:DefaultMaxBody]
+	}
+	for _, c := range []struct {
+		name string
+		body []byte
+	}{{"clone", []byte(clonePage)}, {"hostile", hostile}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			for b.Loop() {
+				parsePage(c.body)
+			}
+		})
+	}
+}
