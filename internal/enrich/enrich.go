@@ -255,7 +255,8 @@ func (e *Enricher) Look(ctx context.Context, t incident.EnrichTarget) {
 		for _, c := range inc.Certificates {
 			certs = append(certs, c.SHA256)
 		}
-		ev.HTTP = e.o.Site.Fetch(lctx, inc.Domain, inc.Asset, certs)
+		// A wildcard certificate's name is fetched at its parent: "*" is no host to ask.
+		ev.HTTP = e.o.Site.Fetch(lctx, strings.TrimPrefix(inc.Domain, "*."), inc.Asset, certs)
 	}
 	if ctx.Err() != nil {
 		return // shutting down: a half look is not recorded, the schedule repeats it
