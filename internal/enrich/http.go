@@ -213,7 +213,8 @@ func (s *Site) Fetch(ctx context.Context, name, asset string, certs []string) *i
 func (s *Site) first(ctx context.Context, name string) (*fetched, error) {
 	u := "https://" + hostPort(name, s.HTTPSPort, "443") + "/"
 	f, err := s.get(ctx, u, cmpInt(s.MaxBody, DefaultMaxBody))
-	if err == nil || f.status > 0 || len(f.redirects) > 0 || ctx.Err() != nil {
+	var refused refusedError
+	if err == nil || f.status > 0 || len(f.redirects) > 0 || ctx.Err() != nil || errors.As(err, &refused) {
 		return f, err // an answer, a redirect followed, or no time left: https spoke for the site
 	}
 	f2, err2 := s.get(ctx, "http://"+hostPort(name, s.HTTPPort, "80")+"/", cmpInt(s.MaxBody, DefaultMaxBody))

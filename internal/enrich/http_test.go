@@ -298,7 +298,8 @@ func TestSiteRefusesPrivate(t *testing.T) {
 	ctx := context.Background()
 	direct := l.site("", false)
 	for _, name := range []string{"paypa1-internal.com", "paypa1.com"} {
-		if ev := direct.Fetch(ctx, name, "paypal.com", nil); ev.Status != 0 || !strings.Contains(ev.Error, "not a public address") {
+		if ev := direct.Fetch(ctx, name, "paypal.com", nil); ev.Status != 0 || !strings.HasPrefix(ev.Error, "refusing to contact "+name) ||
+			!strings.HasPrefix(ev.URL, "https://") {
 			t.Errorf("%s direct: %+v", name, ev)
 		}
 	}

@@ -154,10 +154,15 @@ func (g *guard) addrs(ctx context.Context, host string) ([]netip.Addr, error) {
 		if what != all[0].String() {
 			what += " (" + all[0].String() + ")"
 		}
-		return nil, fmt.Errorf("refusing to contact %s: not a public address (enrich.allow_private is false)", what)
+		return nil, refusedError(fmt.Sprintf("refusing to contact %s: not a public address (enrich.allow_private is false)", what))
 	}
 	return ok, nil
 }
+
+// refusedError is a destination refused for its address: trying it another way is no use.
+type refusedError string
+
+func (e refusedError) Error() string { return string(e) }
 
 // dial connects to a checked address of addr's host, directly or through the proxy's CONNECT.
 func (g *guard) dial(ctx context.Context, network, addr string) (net.Conn, error) {
