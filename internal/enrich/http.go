@@ -28,6 +28,7 @@ import (
 // enrichment resolvers) and checked here; without a proxy the checked address is what is
 // dialled, so a second DNS answer cannot point the connection elsewhere.
 type Site struct {
+	// DNS resolves every host contacted (the enrichment resolvers).
 	DNS *DNS
 	// Proxy, when set, carries every request: https through CONNECT to the address checked
 	// here, http as a forward-proxy request (the proxy resolves the name itself, after

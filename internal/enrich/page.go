@@ -34,6 +34,7 @@ const (
 	maxTokens    = 200_000 // tokens looked at; a page of more is judged on its first ones
 	maxShingles  = 20_000
 	maxAttrValue = 2048 // attribute values longer than this are not looked at
+	maxWord      = 64
 	shingleSize  = 3
 )
 
@@ -73,6 +74,9 @@ func parsePage(body []byte) *page {
 	}
 	addWords := func(s string) {
 		for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }) {
+			if len(w) > maxWord {
+				continue // a blob, not a word
+			}
 			if text.Len() < maxText {
 				if text.Len() > 0 {
 					text.WriteByte(' ')

@@ -57,6 +57,13 @@ func TestParsePageText(t *testing.T) {
 	}
 }
 
+func TestParsePageBounds(t *testing.T) {
+	p := parsePage([]byte("<title>" + strings.Repeat("t", 1<<20) + "</title><p>" + strings.Repeat("w", 1<<20) + " " + strings.Repeat("ab ", 200_000)))
+	if len(p.title) > maxTitle || len(p.text) > maxText+maxWord+1 || strings.Contains(p.text, "www") {
+		t.Errorf("title %d bytes, text %d bytes", len(p.title), len(p.text))
+	}
+}
+
 func TestSimilarity(t *testing.T) {
 	brand, clone, parked := parsePage([]byte(brandPage)), parsePage([]byte(clonePage)), parsePage([]byte(parkedPage))
 	if s := similarity(brand, brand); s != 1 {
@@ -83,7 +90,7 @@ func FuzzParsePage(f *testing.F) {
 	f.Add([]byte("<form><input type=password"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := parsePage(b)
-		if len(p.title) > maxTitle || len(p.text) > maxText+64 || len(p.textShingles) > maxShingles || len(p.tagShingles) > maxShingles {
+		if len(p.title) > maxTitle || len(p.text) > maxText+maxWord+1 || len(p.textShingles) > maxShingles || len(p.tagShingles) > maxShingles {
 			t.Fatalf("over bounds: title %d text %d", len(p.title), len(p.text))
 		}
 	})
