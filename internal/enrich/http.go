@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
@@ -109,6 +110,25 @@ func (s *Site) get(ctx context.Context, u string, limit int64) (*fetched, error)
 	s.init()
 	f := &fetched{url: u}
 	ctx = withRedirects(ctx, &f.redirects)
+	// The certificate compared with CT's is the first one served (the suspect name's own), not
+	// the last: a redirect to another site would answer with that site's.
+	var (
+		mu   sync.Mutex // a dial's handshake may end on another goroutine
+		leaf string
+	)
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if leaf == "" && err == nil && len(cs.PeerCertificates) > 0 {
+			sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+			leaf = hex.EncodeToString(sum[:])
+		}
+	}})
+	defer func() {
+		mu.Lock()
+		f.leaf = leaf
+		mu.Unlock()
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return f, err
@@ -127,10 +147,6 @@ func (s *Site) get(ctx context.Context, u string, limit int64) (*fetched, error)
 	}
 	f.status = resp.StatusCode
 	f.ctype = printable(resp.Header.Get("Content-Type"), 100)
-	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
-		sum := sha256.Sum256(resp.TLS.PeerCertificates[0].Raw)
-		f.leaf = hex.EncodeToString(sum[:])
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err() // a transport cut short by the deadline may read as a clean end
@@ -177,7 +193,7 @@ func (s *Site) Fetch(ctx context.Context, name, asset string, certs []string) *i
 		ev.Redirects = append(ev.Redirects, truncate(r, maxURLLen))
 	}
 	if err != nil {
-		ev.Error = truncate(err.Error(), 500)
+		ev.Error = printable(err.Error(), 500)
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && !strings.HasPrefix(ev.Error, "timeout") {
 			ev.Error = "timeout: " + ev.Error
 		}
