@@ -246,10 +246,21 @@ func TestSiteThroughProxy(t *testing.T) {
 
 // TestSiteBudget: a server that never answers, one that trickles its body, one that sends
 // 5 MiB, a redirect loop and a hostile page each end within their budget, recorded, while
-// another fetch goes on.
+// another fetch goes on; directly and through a loopback proxy.
 func TestSiteBudget(t *testing.T) {
 	l := startSiteLab(t)
-	s := l.site("", true)
+	proxy := enrichtest.NewProxy(t, nil)
+	t.Run("direct", func(t *testing.T) { testSiteBudget(t, l, "") })
+	t.Run("proxy", func(t *testing.T) {
+		testSiteBudget(t, l, proxy.URL)
+		if len(proxy.Log()) == 0 {
+			t.Error("nothing went through the proxy")
+		}
+	})
+}
+
+func testSiteBudget(t *testing.T, l *siteLab, proxy string) {
+	s := l.site(proxy, true)
 	s.Timeout, s.Deadline = 300*time.Millisecond, 600*time.Millisecond
 	ctx := context.Background()
 	done := make(chan string)
@@ -258,7 +269,7 @@ func TestSiteBudget(t *testing.T) {
 		done <- ev.Error
 	}()
 	// Meanwhile other work continues.
-	fast := &Site{DNS: s.DNS, AllowPrivate: true, HTTPSPort: s.HTTPSPort, HTTPPort: s.HTTPPort}
+	fast := &Site{DNS: s.DNS, Proxy: s.Proxy, AllowPrivate: true, HTTPSPort: s.HTTPSPort, HTTPPort: s.HTTPPort}
 	if ev := fast.Fetch(ctx, "paypa1.com", "paypal.com", nil); ev.Status != 200 {
 		t.Fatalf("a fetch during the slow one: %+v", ev)
 	}
