@@ -27,14 +27,30 @@ func (a *App) newEnricher(cfg *config.Config, log *slog.Logger, store *incident.
 		DNS:        &enrich.DNS{Servers: ec.DNS.Resolvers, Timeout: ec.DNS.Timeout},
 		OnEnriched: a.onEnriched,
 	}
-	if ec.Screenshot.Enabled {
-		o.Screenshots = newScreenshots(cfg, log, o.DNS)
-	}
+	proxy := enrichProxy(cfg)
+	ua := buildinfo.UserAgent(cfg.Sources.CT.Contact)
 	if ec.RDAP.Enabled {
-		o.RDAP = &enrich.RDAP{Bootstrap: ec.RDAP.Bootstrap, Timeout: ec.RDAP.Timeout, UserAgent: buildinfo.UserAgent(cfg.Sources.CT.Contact),
-			Client: enrich.HTTPClient(ec.RDAP.Timeout, ec.AllowPrivate)}
+		o.RDAP = &enrich.RDAP{Bootstrap: ec.RDAP.Bootstrap, Timeout: ec.RDAP.Timeout, UserAgent: ua,
+			Client: enrich.HTTPClientVia(ec.RDAP.Timeout, ec.AllowPrivate, proxy, nil)}
+	}
+	if ec.HTTP.Enabled {
+		o.Site = &enrich.Site{DNS: o.DNS, Proxy: proxy, AllowPrivate: ec.AllowPrivate, Timeout: ec.HTTP.Timeout,
+			Deadline: 3 * ec.HTTP.Timeout, UserAgent: ua}
+	}
+	if ec.Screenshot.Enabled {
+		o.Screenshots = newScreenshots(cfg, log, o.DNS, proxy)
 	}
 	return enrich.New(o)
+}
+
+// enrichProxy is enrich.http.proxy, which the site fetch, RDAP and the screenshots go through;
+// nil when unset.
+func enrichProxy(cfg *config.Config) *url.URL {
+	if cfg.Enrich.HTTP.Proxy == "" {
+		return nil
+	}
+	u, _ := url.Parse(cfg.Enrich.HTTP.Proxy) // validated with the config
+	return u
 }
 
 // screenshotDir keeps the screenshots' PNGs (the server reads them from there too).
@@ -42,14 +58,11 @@ func screenshotDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir
 
 // newScreenshots is enrich.screenshot: Chromium's traffic resolved with the enrichment
 // resolvers and sent, once checked, through enrich.http.proxy when set.
-func newScreenshots(cfg *config.Config, log *slog.Logger, dns *enrich.DNS) *enrich.Screenshots {
+func newScreenshots(cfg *config.Config, log *slog.Logger, dns *enrich.DNS, proxy *url.URL) *enrich.Screenshots {
 	ec := cfg.Enrich
-	s := &enrich.Screenshots{Dir: screenshotDir(cfg), Chromium: ec.Screenshot.Chromium, Tabs: ec.Screenshot.Tabs,
-		Timeout: ec.Screenshot.Timeout, Resolve: dns.Resolve, AllowPrivate: ec.AllowPrivate, Logger: log.With("part", "screenshot")}
-	if ec.HTTP.Proxy != "" {
-		s.Proxy, _ = url.Parse(ec.HTTP.Proxy) // validated by config
-	}
-	return s
+	return &enrich.Screenshots{Dir: screenshotDir(cfg), Chromium: ec.Screenshot.Chromium, Tabs: ec.Screenshot.Tabs,
+		Timeout: ec.Screenshot.Timeout, Resolve: dns.Resolve, AllowPrivate: ec.AllowPrivate, Proxy: proxy,
+		Logger: log.With("part", "screenshot")}
 }
 
 // enqueueEnrichment asks for a first look at a new incident; it never blocks ingestion.
@@ -62,9 +75,12 @@ func (a *App) enqueueEnrichment(inc incident.Incident) {
 // onEnriched adds the look's positive evidence to the incident's score (enrich.Raise) and
 // tells the notifiers when the name went live, or else when the severity rose.
 func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
-	live := false
+	live, login := false, false
 	for _, c := range e.History {
-		live = live || c.At.Equal(e.CheckedAt) && c.Change == enrich.ChangeStartedResolving
+		if c.At.Equal(e.CheckedAt) {
+			live = live || enrich.IsWentLive(c.Change)
+			login = login || c.Change == enrich.ChangeLoginForm
+		}
 	}
 	ctx := context.Background()
 	raised := false
@@ -74,7 +90,7 @@ func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
 			a.log.Warn("enrichment: raising incident", "incident", inc.ID, "err", err)
 		}
 	}
-	if (!live && !raised) || a.Notifier == nil {
+	if (!live && !login && !raised) || a.Notifier == nil {
 		return
 	}
 	cur, err := a.Store.Get(ctx, inc.ID)
@@ -83,7 +99,10 @@ func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
 		return
 	}
 	kind := notify.KindSeverityRaised
-	if live {
+	switch {
+	case login:
+		kind = notify.KindLoginForm
+	case live:
 		kind = notify.KindWentLive
 	}
 	a.notify(kind, *cur)

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -16,10 +17,9 @@ type Enrich struct {
 	Enabled bool       `yaml:"enabled"`
 	DNS     EnrichDNS  `yaml:"dns"`
 	RDAP    EnrichRDAP `yaml:"rdap"`
-	// HTTP is SPEC.md's fetch of the suspect site; this version does not fetch suspect sites,
-	// so it is accepted only while off.
-	HTTP EnrichHTTP `yaml:"http"`
-	// Screenshot pictures suspect sites that resolve, beside the protected site.
+	// HTTP is the fetch of the suspect site; Screenshot pictures suspect sites that resolve,
+	// beside the protected site.
+	HTTP       EnrichHTTP       `yaml:"http"`
 	Screenshot EnrichScreenshot `yaml:"screenshot"`
 	// Recheck are the delays, after each look, before the next; after the last one a name is
 	// no longer looked at unless an analyst asks (POST /api/v1/incidents/{id}/enrich).
@@ -59,12 +59,18 @@ type EnrichRDAP struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
-// EnrichHTTP is the fetch of the suspect site (not available yet: Enabled must be false).
+// EnrichHTTP is the fetch of the suspect site: its status, redirects, title, forms, and how
+// much it looks like the protected domain's own page (fetched the same way).
 type EnrichHTTP struct {
-	// Enabled must be false: suspect sites are not fetched yet.
+	// Enabled fetches https://name/ (then http://name/) of every suspect name that resolves,
+	// and https://asset/ of the protected domains: certhunt then contacts suspect sites.
 	Enabled bool `yaml:"enabled"`
-	// Proxy is the http(s) proxy suspect sites would be fetched through.
+	// Proxy is an http(s) proxy URL every fetch, and RDAP, goes through (https by CONNECT to
+	// the address certhunt checked, http as a forward-proxy request); empty: direct.
 	Proxy string `yaml:"proxy"`
+	// Timeout bounds each connection, TLS handshake and wait for headers; one whole look at a
+	// site (redirects, icon, body) is bounded by three times it.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // EnrichScreenshot is the headless-browser screenshot of the suspect site and of the protected
@@ -95,6 +101,7 @@ const (
 	DefaultRDAPTimeout          = 10 * time.Second
 	DefaultScreenshotTabs       = 1
 	DefaultScreenshotTimeout    = 20 * time.Second
+	DefaultHTTPTimeout          = 10 * time.Second
 )
 
 // DefaultRecheck is SPEC.md's schedule: an hour, six hours, a day, three days, a week.
@@ -105,6 +112,7 @@ func defaultEnrich() Enrich {
 		Enabled:    true,
 		DNS:        EnrichDNS{Timeout: DefaultDNSTimeout},
 		RDAP:       EnrichRDAP{Enabled: true, Bootstrap: DefaultRDAPBootstrap, Timeout: DefaultRDAPTimeout},
+		HTTP:       EnrichHTTP{Timeout: DefaultHTTPTimeout},
 		Screenshot: EnrichScreenshot{Tabs: DefaultScreenshotTabs, Timeout: DefaultScreenshotTimeout},
 		Recheck:    slices.Clone(DefaultRecheck), QueueSize: DefaultEnrichQueue, Concurrency: DefaultEnrichConcurrency,
 		Rate: DefaultEnrichRate, DomainInterval: DefaultEnrichDomainInterval,
@@ -129,11 +137,13 @@ func (e *Enrich) validate(bad func(key, format string, args ...any)) {
 	} else if strings.Contains(b, "://") {
 		checkURL(bad, "enrich.rdap.bootstrap", b, "http", "https")
 	}
-	if e.HTTP.Enabled {
-		bad("enrich.http.enabled", "fetching suspect sites is not available in this version; set false")
+	if p := e.HTTP.Proxy; p != "" && checkURL(bad, "enrich.http.proxy", p, "http", "https") {
+		if u, _ := url.Parse(p); u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+			bad("enrich.http.proxy", "%q: a proxy URL has no path or query", p)
+		}
 	}
-	if e.HTTP.Proxy != "" {
-		checkURL(bad, "enrich.http.proxy", e.HTTP.Proxy, "http", "https")
+	if e.HTTP.Timeout <= 0 || e.HTTP.Timeout > time.Minute {
+		bad("enrich.http.timeout", "%v is not between 0s and 1m", e.HTTP.Timeout)
 	}
 	if e.Screenshot.Tabs < 1 || e.Screenshot.Tabs > 16 {
 		bad("enrich.screenshot.tabs", "%d is not between 1 and 16", e.Screenshot.Tabs)

@@ -1,12 +1,14 @@
 package enrich
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -150,11 +152,81 @@ func (d *DNS) Lookup(ctx context.Context, name, registered string) *incident.DNS
 		w, err := d.wildcard(ctx, q, registered)
 		note(err)
 		ev.Wildcard = w
+		caa, err := caaRecords(ctx, q, name, registered)
+		note(err)
+		ev.CAA = caa
 	}
 	if len(errs) > 0 {
 		ev.Error = strings.Join(errs, "; ")
 	}
 	return ev
+}
+
+// caaRecords are the CAA records that govern issuance for name (RFC 8659: the name's own, or
+// else its closest ancestor's), looked for no higher than the registered domain.
+func caaRecords(ctx context.Context, q *querier, name, registered string) ([]string, error) {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	registered = strings.ToLower(strings.TrimSuffix(registered, "."))
+	for range 10 { // bounded however deep the name
+		m, err := q.ask(ctx, name, dns.TypeCAA)
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, rr := range answers(m) {
+			if rr, ok := rr.(*dns.CAA); ok {
+				out = addCapped(out, truncate(fmt.Sprintf("%d %s %s", rr.Flag, printable(rr.Tag, 32), printable(rr.Value, 200)), 256))
+			}
+		}
+		if len(out) > 0 || name == registered || !strings.HasSuffix(name, "."+registered) {
+			return out, nil
+		}
+		_, name, _ = strings.Cut(name, ".")
+	}
+	return nil, nil
+}
+
+// Addrs are name's A and AAAA addresses as the enrichment resolvers give them (the CNAME
+// chain followed by the resolver), for the HTTP fetch to check and dial: asking the same
+// resolvers as the evidence, and dialling only what was checked, leaves no room for a second,
+// different answer (DNS rebinding).
+func (d *DNS) Addrs(ctx context.Context, name string) ([]netip.Addr, error) {
+	servers, err := d.servers()
+	if err != nil {
+		return nil, err
+	}
+	q := &querier{servers: servers, client: &dns.Client{Timeout: cmpDuration(d.Timeout, 3*time.Second)}}
+	var out []netip.Addr
+	var firstErr error
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		m, err := q.ask(ctx, name, qt)
+		if err != nil {
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		if m.Rcode == dns.RcodeNameError {
+			return nil, fmt.Errorf("%s: NXDOMAIN", truncate(name, 64))
+		}
+		for _, rr := range answers(m) {
+			var ip net.IP
+			switch rr := rr.(type) {
+			case *dns.A:
+				ip = rr.A
+			case *dns.AAAA:
+				ip = rr.AAAA
+			}
+			if a, ok := netip.AddrFromSlice(ip); ok && len(out) < maxRecords {
+				out = append(out, a.Unmap())
+			}
+		}
+	}
+	if len(out) == 0 {
+		if firstErr != nil {
+			return nil, firstErr
+		}
+		return nil, fmt.Errorf("%s has no address", truncate(name, 64))
+	}
+	return out, nil
 }
 
 // wildcard asks for a random label under registered: an answer means any name resolves, so

@@ -20,6 +20,7 @@ www.paypa1.com.        300 IN CNAME paypa1.com.
 paypa1.com.            300 IN A     192.0.2.10
 paypa1.com.            300 IN AAAA  2001:db8::10
 paypa1.com.            300 IN MX    10 mail.paypa1.com.
+paypa1.com.            300 IN CAA   0 issue "letsencrypt.org"
 paypal-login.net.      300 IN NS    ns1.example-host.net.
 *.paypal-login.net.    300 IN A     198.51.100.7
 broken.org.            300 IN NS    ns1.broken.org.
@@ -41,8 +42,8 @@ func TestDNSLookup(t *testing.T) {
 	ev := d.Lookup(ctx, "www.paypa1.com", "paypa1.com")
 	if ev.Status != incident.DNSResolves || ev.CNAME != "paypa1.com" || !slices.Equal(ev.A, []string{"192.0.2.10"}) ||
 		!slices.Equal(ev.NS, []string{"ns1.sedoparking.com", "ns2.sedoparking.com"}) || !ev.Parked || ev.ParkingNS != "ns1.sedoparking.com" ||
-		ev.Wildcard || ev.Error != "" {
-		t.Errorf("www.paypa1.com: %+v", ev)
+		ev.Wildcard || ev.Error != "" || !slices.Equal(ev.CAA, []string{"0 issue letsencrypt.org"}) {
+		t.Errorf("www.paypa1.com (CAA from the parent): %+v", ev)
 	}
 	ev = d.Lookup(ctx, "paypa1.com", "paypa1.com")
 	if !slices.Equal(ev.AAAA, []string{"2001:db8::10"}) || !slices.Equal(ev.MX, []string{"mail.paypa1.com"}) {

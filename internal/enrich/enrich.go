@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,9 @@ type Options struct {
 	// DNS and RDAP are the lookups; nil leaves that evidence out.
 	DNS  *DNS
 	RDAP *RDAP
+	// Site fetches the suspect site (enrich.http); nil leaves it out. It is asked only when
+	// DNS is off or says the name resolves.
+	Site *Site
 	// Screenshots, when set, pictures names that resolve (screenshot.go).
 	Screenshots *Screenshots
 	// QueueSize bounds waiting incidents (default 1000); Concurrency is how many are looked at
@@ -249,6 +253,14 @@ func (e *Enricher) Look(ctx context.Context, t incident.EnrichTarget) {
 		r := e.o.RDAP.Lookup(lctx, inc.RegisteredDomain)
 		ev.RDAP = &r
 	}
+	if e.o.Site != nil && (ev.DNS == nil || ev.DNS.Status == incident.DNSResolves) {
+		certs := make([]string, 0, len(inc.Certificates))
+		for _, c := range inc.Certificates {
+			certs = append(certs, c.SHA256)
+		}
+		// A wildcard certificate's name is fetched at its parent: "*" is no host to ask.
+		ev.HTTP = e.o.Site.Fetch(lctx, strings.TrimPrefix(inc.Domain, "*."), inc.Asset, certs)
+	}
 	e.screenshot(lctx, inc, &ev)
 	if ctx.Err() != nil {
 		return // shutting down: a half look is not recorded, the schedule repeats it
@@ -277,7 +289,7 @@ func (e *Enricher) Look(ctx context.Context, t incident.EnrichTarget) {
 		return
 	}
 	e.done.Add(1)
-	e.o.Logger.Debug("enriched", "incident", t.ID, "domain", inc.Domain, "dns", dnsStatus(ev.DNS))
+	e.o.Logger.Debug("enriched", "incident", t.ID, "domain", inc.Domain, "dns", dnsStatus(ev.DNS), "http", httpStatus(ev.HTTP))
 	if e.o.OnEnriched != nil {
 		e.o.OnEnriched(inc, ev)
 	}
@@ -297,8 +309,26 @@ func dnsStatus(d *incident.DNSEvidence) string {
 	return d.Status
 }
 
-// ChangeStartedResolving is the history entry of a name going live in DNS.
-const ChangeStartedResolving = "started resolving"
+func httpStatus(h *incident.HTTPEvidence) int {
+	if h == nil {
+		return 0
+	}
+	return h.Status
+}
+
+// History entries of a name going live: in DNS, with a page, with a login form.
+const (
+	ChangeStartedResolving = "started resolving"
+	ChangeStartedServing   = "started serving a page"
+	ChangeLoginForm        = "a login form appeared"
+)
+
+// similarityJump is how much the brand similarity must rise between looks, to at least
+// similarityNotable, to be a change worth recording.
+const (
+	similarityJump    = 0.2
+	similarityNotable = 0.5
+)
 
 // changes says in words what differs between the previous look and this one.
 func changes(prev *incident.Enrichment, cur incident.Enrichment) []string {
@@ -326,7 +356,47 @@ func changes(prev *incident.Enrichment, cur incident.Enrichment) []string {
 			}
 		}
 	}
+	out = append(out, httpChanges(prev.HTTP, cur.HTTP)...)
 	return out
+}
+
+// httpChanges says what differs in the site between two looks. No HTTP evidence (the fetch
+// is off, or the name did not resolve) is a site serving nothing.
+func httpChanges(p, c *incident.HTTPEvidence) []string {
+	var out []string
+	if !c.Serving() {
+		if p.Serving() && c != nil {
+			out = append(out, "stopped serving a page")
+		}
+		return out
+	}
+	if !p.Serving() {
+		out = append(out, fmt.Sprintf("%s (HTTP %d)", ChangeStartedServing, c.Status))
+	}
+	if c.LoginForm && (p == nil || !p.LoginForm) {
+		out = append(out, ChangeLoginForm)
+	}
+	if c.PaymentForm && (p == nil || !p.PaymentForm) {
+		out = append(out, "a payment form appeared")
+	}
+	if s := c.BrandSimilarity; s != nil && *s >= similarityNotable {
+		was := 0.0
+		if p != nil && p.BrandSimilarity != nil {
+			was = *p.BrandSimilarity
+		}
+		if *s-was >= similarityJump {
+			out = append(out, fmt.Sprintf("page similarity to the protected site rose to %.2f", *s))
+		}
+	}
+	if p.Serving() && c.Title != p.Title && c.Title != "" {
+		out = append(out, "title changed to "+strconv.Quote(truncate(c.Title, 100)))
+	}
+	return out
+}
+
+// IsWentLive reports whether a history entry is a name going live (resolving, serving).
+func IsWentLive(change string) bool {
+	return change == ChangeStartedResolving || strings.HasPrefix(change, ChangeStartedServing)
 }
 
 func sameSet(a, b []string) bool {

@@ -76,7 +76,7 @@ func cmpErr(a, b error) error {
 // resolves each host with the enrichment resolvers, checks every address (unless allowPrivate)
 // and dials the checked address. Every redirect and every subresource is a new request, so each
 // is checked. One guard serves one shot, so that what it refused is that shot's evidence.
-type guard struct {
+type browserGuard struct {
 	resolve      func(ctx context.Context, host string) ([]netip.Addr, error)
 	allowPrivate bool
 	// allow is the check of each address: Public unless allowPrivate (then nil: any).
@@ -110,12 +110,12 @@ const maxRefusals = 8
 const maxAnswers = 256
 
 // startGuard listens on 127.0.0.1:0 until stop is called.
-func startGuard(resolve func(context.Context, string) ([]netip.Addr, error), allowPrivate bool, upstream *url.URL, timeout time.Duration) (*guard, error) {
+func startGuard(resolve func(context.Context, string) ([]netip.Addr, error), allowPrivate bool, upstream *url.URL, timeout time.Duration) (*browserGuard, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("screenshot guard proxy: %w", err)
 	}
-	g := &guard{resolve: resolve, allowPrivate: allowPrivate, upstream: upstream, timeout: timeout, ln: ln,
+	g := &browserGuard{resolve: resolve, allowPrivate: allowPrivate, upstream: upstream, timeout: timeout, ln: ln,
 		conns: map[net.Conn]struct{}{}, answers: map[string][]netip.Addr{}}
 	if !allowPrivate {
 		g.allow = Public
@@ -146,10 +146,10 @@ func startGuard(resolve func(context.Context, string) ([]netip.Addr, error), all
 }
 
 // addr is the proxy's host:port, for --proxy-server.
-func (g *guard) addr() string { return g.ln.Addr().String() }
+func (g *browserGuard) addr() string { return g.ln.Addr().String() }
 
 // stop closes the listener and every connection, tunnels included.
-func (g *guard) stop() {
+func (g *browserGuard) stop() {
 	g.close()
 	g.srv.Close()
 	g.mu.Lock()
@@ -159,7 +159,7 @@ func (g *guard) stop() {
 	g.mu.Unlock()
 }
 
-func (g *guard) track(c net.Conn, s http.ConnState) {
+func (g *browserGuard) track(c net.Conn, s http.ConnState) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch s {
@@ -171,13 +171,13 @@ func (g *guard) track(c net.Conn, s http.ConnState) {
 }
 
 // problems are what the guard refused or failed to reach during the shot, first first.
-func (g *guard) problems() []string {
+func (g *browserGuard) problems() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return append([]string(nil), g.refused...)
 }
 
-func (g *guard) note(msg string) {
+func (g *browserGuard) note(msg string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, m := range g.refused {
@@ -194,7 +194,7 @@ func (g *guard) note(msg string) {
 var errRefused = errors.New("refusing")
 
 // check resolves hostport's host and returns the first address allowed, as ip:port.
-func (g *guard) check(ctx context.Context, hostport string) (string, error) {
+func (g *browserGuard) check(ctx context.Context, hostport string) (string, error) {
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return "", fmt.Errorf("%w: %q is not host:port", errRefused, truncate(hostport, 64))
@@ -215,7 +215,7 @@ func (g *guard) check(ctx context.Context, hostport string) (string, error) {
 }
 
 // lookup resolves host once per shot.
-func (g *guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+func (g *browserGuard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
 	key := strings.ToLower(host)
 	g.mu.Lock()
 	addrs, ok := g.answers[key]
@@ -240,7 +240,7 @@ func (g *guard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
 
 // dialChecked dials a host:port the guard has rewritten to a checked address, checking again
 // where the connection is made.
-func (g *guard) dialChecked(ctx context.Context, network, address string) (net.Conn, error) {
+func (g *browserGuard) dialChecked(ctx context.Context, network, address string) (net.Conn, error) {
 	d := &net.Dialer{Timeout: g.timeout}
 	if !g.allowPrivate {
 		d.Control = refusePrivate
@@ -248,7 +248,7 @@ func (g *guard) dialChecked(ctx context.Context, network, address string) (net.C
 	return d.DialContext(ctx, network, address)
 }
 
-func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (g *browserGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect {
 		g.connect(w, r)
 		return
@@ -276,7 +276,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fail notes err and hangs up: to Chromium an error page from the proxy of a plain http
 // request would be the site's own page, and would be pictured as such, while a dropped
 // connection is a failed load.
-func (g *guard) fail(w http.ResponseWriter, code int, err error) {
+func (g *browserGuard) fail(w http.ResponseWriter, code int, err error) {
 	g.note(err.Error())
 	if hj, ok := w.(http.Hijacker); ok {
 		if c, _, herr := hj.Hijack(); herr == nil {
@@ -288,7 +288,7 @@ func (g *guard) fail(w http.ResponseWriter, code int, err error) {
 }
 
 // connect answers CONNECT with a tunnel to the checked address (through upstream when set).
-func (g *guard) connect(w http.ResponseWriter, r *http.Request) {
+func (g *browserGuard) connect(w http.ResponseWriter, r *http.Request) {
 	target, err := g.check(r.Context(), r.Host)
 	if err != nil {
 		g.fail(w, http.StatusForbidden, err)
@@ -338,7 +338,7 @@ func (g *guard) connect(w http.ResponseWriter, r *http.Request) {
 }
 
 // upstreamConnect opens a tunnel to target (a checked ip:port) through the upstream proxy.
-func (g *guard) upstreamConnect(ctx context.Context, target string) (net.Conn, error) {
+func (g *browserGuard) upstreamConnect(ctx context.Context, target string) (net.Conn, error) {
 	host, port := g.upstream.Hostname(), g.upstream.Port()
 	if port == "" {
 		port = "80"

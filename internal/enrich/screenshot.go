@@ -593,7 +593,11 @@ func (e *Enricher) screenshot(ctx context.Context, inc *incident.Incident, ev *i
 	if e.o.Screenshots == nil || ev.DNS == nil || ev.DNS.Status != incident.DNSResolves {
 		return
 	}
-	ev.Screenshot = e.o.Screenshots.Take(ctx, inc.ID, inc.Domain, inc.Asset)
+	// A wildcard certificate's name is pictured at its parent, as the site fetch does.
+	ev.Screenshot = e.o.Screenshots.Take(ctx, inc.ID, strings.TrimPrefix(inc.Domain, "*."), inc.Asset)
+	if ev.HTTP != nil && ev.Screenshot != nil {
+		ev.HTTP.Screenshot = ev.Screenshot.URL // where SPEC.md's enrichment.http names it
+	}
 }
 
 // ChangeLooksLikeBrand is the history entry of a suspect site first found to look like the

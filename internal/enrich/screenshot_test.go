@@ -30,8 +30,8 @@ import (
 	"github.com/certhunt/certhunt/internal/incident"
 )
 
-// brandPage is the protected site's page; a clone serves the same, another site something else.
-const brandPage = `<!doctype html><html><body style="margin:0;font-family:sans-serif;background:#fff">
+// shotBrandPage is the protected site's page; a clone serves the same, another site something else.
+const shotBrandPage = `<!doctype html><html><body style="margin:0;font-family:sans-serif;background:#fff">
 <div style="background:#003087;height:120px"></div>
 <div style="margin:80px auto;width:400px;padding:40px;border:2px solid #ccc">
 <h1 style="color:#003087">Log in to your account</h1>
@@ -97,7 +97,7 @@ func newShooter(t *testing.T, ls *loopbackSites, allowPrivate bool) *Screenshots
 // the protected site's, and a clone of the brand's page is far more similar than another page.
 func TestScreenshotLoopback(t *testing.T) {
 	browsertest.Skip(t)
-	ls := newLoopbackSites(t, map[string]string{"brand.test": brandPage, "clone.test": brandPage, "other.test": otherPage})
+	ls := newLoopbackSites(t, map[string]string{"brand.test": shotBrandPage, "clone.test": shotBrandPage, "other.test": otherPage})
 	s := newShooter(t, ls, true)
 	ctx := context.Background()
 
@@ -160,7 +160,7 @@ func TestScreenshotLoopback(t *testing.T) {
 // request reaches the loopback server, and the evidence says why.
 func TestScreenshotRefusesPrivate(t *testing.T) {
 	browsertest.Skip(t)
-	ls := newLoopbackSites(t, map[string]string{"clone.test": brandPage})
+	ls := newLoopbackSites(t, map[string]string{"clone.test": shotBrandPage})
 	s := newShooter(t, ls, false)
 	ev := s.Take(context.Background(), "1", "clone.test", "brand.test")
 	t.Logf("error: %s", ev.Error)
@@ -215,7 +215,7 @@ func TestScreenshotDialogAndFreshContext(t *testing.T) {
 }
 
 // proxyClient is an http.Client that sends everything through g.
-func proxyClient(g *guard) *http.Client {
+func proxyClient(g *browserGuard) *http.Client {
 	u, _ := url.Parse("http://" + g.addr())
 	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(u)}, Timeout: time.Minute}
 }
@@ -448,7 +448,7 @@ func TestEnricherScreenshot(t *testing.T) {
 	browsertest.Skip(t)
 	// Names of .test: Chromium upgrades HSTS-preloaded names such as paypal.com to https.
 	z := startZone(t, "brand-login.test. 300 IN A 127.0.0.1\nbrand.test. 300 IN A 127.0.0.1\n")
-	ls := newLoopbackSites(t, map[string]string{"brand-login.test": brandPage, "brand.test": brandPage})
+	ls := newLoopbackSites(t, map[string]string{"brand-login.test": shotBrandPage, "brand.test": shotBrandPage})
 	store, err := incident.OpenSQLite(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -530,7 +530,7 @@ func TestScreenshotHangingPage(t *testing.T) {
 func BenchmarkScreenshot(b *testing.B) {
 	browsertest.Skip(b)
 	ls := &loopbackSites{ports: map[string]string{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, brandPage) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, shotBrandPage) }))
 	defer srv.Close()
 	_, ls.ports["clone.test"], _ = net.SplitHostPort(srv.Listener.Addr().String())
 	s := &Screenshots{Dir: b.TempDir(), Chromium: browsertest.Chromium(), Timeout: time.Minute, Resolve: ls.resolve, AllowPrivate: true, pages: ls.pages}
@@ -552,8 +552,8 @@ func BenchmarkScreenshot(b *testing.B) {
 func TestScreenshotSimilarityOfPages(t *testing.T) {
 	browsertest.Skip(t)
 	alike := map[string]string{
-		"words.test":  strings.Replace(brandPage, "Log in to your account", "Sign in to continue", 1),
-		"colour.test": strings.ReplaceAll(brandPage, "#003087", "#b00020"),
+		"words.test":  strings.Replace(shotBrandPage, "Log in to your account", "Sign in to continue", 1),
+		"colour.test": strings.ReplaceAll(shotBrandPage, "#003087", "#b00020"),
 	}
 	unlike := map[string]string{
 		"blank.test": "<!doctype html><html><body></body></html>",
@@ -561,9 +561,9 @@ func TestScreenshotSimilarityOfPages(t *testing.T) {
 		"other.test": otherPage,
 		"default.test": `<!doctype html><html><body style="margin:0;font-family:serif"><div style="background:#333;height:60px"></div>` +
 			`<div style="padding:40px"><h2>Welcome to nginx!</h2><p>If you see this page, the web server is installed and working.</p></div></body></html>`,
-		"moved.test": strings.Replace(brandPage, "margin:80px auto", "margin:160px 100px", 1),
+		"moved.test": strings.Replace(shotBrandPage, "margin:80px auto", "margin:160px 100px", 1),
 	}
-	all := map[string]string{"brand.test": brandPage}
+	all := map[string]string{"brand.test": shotBrandPage}
 	for _, m := range []map[string]string{alike, unlike} {
 		for k, v := range m {
 			all[k] = v
@@ -624,7 +624,7 @@ func TestScreenshotHTTPS(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
-		fmt.Fprint(w, brandPage)
+		fmt.Fprint(w, shotBrandPage)
 	}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -666,7 +666,7 @@ func TestScreenshotFallsBackToHTTP(t *testing.T) {
 		}
 		mu.Unlock()
 	}()
-	ls := newLoopbackSites(t, map[string]string{"site.test": brandPage})
+	ls := newLoopbackSites(t, map[string]string{"site.test": shotBrandPage})
 	_, holePort, _ := net.SplitHostPort(hole.Addr().String())
 	s := newShooter(t, ls, true)
 	s.Timeout = 16 * time.Second // the https share (8s) is spent waiting; http has the rest

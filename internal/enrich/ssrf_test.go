@@ -3,9 +3,12 @@ package enrich
 import (
 	"context"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certhunt/certhunt/internal/enrich/enrichtest"
 )
 
 func TestPublic(t *testing.T) {
@@ -36,5 +39,30 @@ func TestRDAPRefusesPrivate(t *testing.T) {
 	r = &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClient(5*time.Second, true), Now: func() time.Time { return now }}
 	if ev := r.Lookup(context.Background(), "paypa1.com"); ev.Error != "" || ev.Registrar == "" {
 		t.Fatalf("allow_private: %+v", ev)
+	}
+}
+
+// TestRDAPThroughProxy: with enrich.http.proxy, RDAP's requests go through the proxy; the
+// destination's address is still checked first, so a private registry is refused before the
+// proxy is asked.
+func TestRDAPThroughProxy(t *testing.T) {
+	srv := startRDAP(t)
+	proxy := enrichtest.NewProxy(t, nil)
+	pu, _ := url.Parse(proxy.URL)
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	r := &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClientVia(5*time.Second, true, pu, nil), Now: func() time.Time { return now }}
+	if ev := r.Lookup(context.Background(), "paypa1.com"); ev.Error != "" || ev.Registrar == "" {
+		t.Fatalf("through the proxy: %+v", ev)
+	}
+	if log := strings.Join(proxy.Log(), "\n"); !strings.Contains(log, "GET "+srv.URL+"/dns.json") || !strings.Contains(log, "/rdap/domain/paypa1.com") {
+		t.Errorf("proxy log:\n%s", log)
+	}
+	n := len(proxy.Log())
+	r = &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClientVia(5*time.Second, false, pu, nil), Now: func() time.Time { return now }}
+	if ev := r.Lookup(context.Background(), "paypa1.com"); !strings.Contains(ev.Error, "not a public address") {
+		t.Fatalf("private registry through the proxy: %+v", ev)
+	}
+	if len(proxy.Log()) != n {
+		t.Errorf("the proxy was asked for a private destination: %v", proxy.Log()[n:])
 	}
 }

@@ -23,6 +23,8 @@ var CSVHeader = []string{
 	"asset", "domain", "domain_unicode", "registered_domain",
 	"matched_kind", "matched_value", "matched_similarity",
 	"reasons", "intel_hits", "certificate_sha256", "sightings", "first_seen", "last_seen", "note",
+	// The enrichment's evidence; empty before the first look.
+	"dns_status", "dns_a", "registrar", "age_days", "http_status", "http_title", "login_form", "brand_similarity",
 }
 
 // CSV writes incs as CSV with a header row. Multi-valued columns join their values with "; "
@@ -59,6 +61,7 @@ func CSV(w io.Writer, incs []incident.Incident) error {
 			strings.Join(reasons, "; "), strings.Join(hits, "; "), strings.Join(shas, " "),
 			strconv.Itoa(inc.Sightings), csvTime(inc.FirstSeen), csvTime(inc.LastSeen), inc.Note,
 		)
+		row = append(row, evidenceCells(inc.Enrichment)...)
 		for i := range row {
 			row[i] = defuseFormula(row[i])
 		}
@@ -87,4 +90,36 @@ func defuseFormula(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// evidenceCells are the enrichment's CSV cells: DNS status and first A address, registrar
+// and age, the site's status, title, login form and similarity to the protected site.
+func evidenceCells(e *incident.Enrichment) []string {
+	cells := make([]string, 8)
+	if e == nil {
+		return cells
+	}
+	if d := e.DNS; d != nil {
+		cells[0] = d.Status
+		if len(d.A) > 0 {
+			cells[1] = d.A[0]
+		}
+	}
+	if r := e.RDAP; r != nil {
+		cells[2] = r.Registrar
+		if r.AgeDays != nil {
+			cells[3] = strconv.Itoa(*r.AgeDays)
+		}
+	}
+	if h := e.HTTP; h != nil {
+		if h.Status > 0 {
+			cells[4] = strconv.Itoa(h.Status)
+		}
+		cells[5] = h.Title
+		cells[6] = strconv.FormatBool(h.LoginForm)
+		if h.BrandSimilarity != nil {
+			cells[7] = strconv.FormatFloat(*h.BrandSimilarity, 'f', 2, 64)
+		}
+	}
+	return cells
 }

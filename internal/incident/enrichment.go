@@ -22,6 +22,8 @@ type Enrichment struct {
 	Checks int           `json:"checks"`
 	DNS    *DNSEvidence  `json:"dns,omitempty"`
 	RDAP   *RDAPEvidence `json:"rdap,omitempty"`
+	// HTTP is the fetch of the suspect site (enrich.http.enabled).
+	HTTP *HTTPEvidence `json:"http,omitempty"`
 	// Screenshot is the headless-browser picture of the suspect site beside the protected one.
 	Screenshot *ScreenshotEvidence `json:"screenshot,omitempty"`
 	// Reasons are what this evidence says for (positive points) or against (negative) the
@@ -58,8 +60,54 @@ type DNSEvidence struct {
 	// Parked: a name server belongs to a domain-parking service (ParkingNS says which).
 	Parked    bool   `json:"parked"`
 	ParkingNS string `json:"parking_ns,omitempty"`
-	Error     string `json:"error,omitempty"`
+	// CAA are the issuance rules (RFC 8659) found at the name or its closest ancestor, as
+	// "flags tag value" ("0 issue letsencrypt.org").
+	CAA   []string `json:"caa,omitempty"`
+	Error string   `json:"error,omitempty"`
 }
+
+// HTTPEvidence is what the suspect site served when fetched over https, then http.
+type HTTPEvidence struct {
+	// URL is the first URL asked (https://name/, or http://name/ when https failed).
+	URL    string `json:"url"`
+	Status int    `json:"status,omitempty"`
+	// Redirects are the URLs redirected to, in order; FinalURL is the one that answered.
+	Redirects []string `json:"redirects,omitempty"`
+	FinalURL  string   `json:"final_url,omitempty"`
+	Title     string   `json:"title,omitempty"`
+	// ContentType is the final answer's Content-Type; Bytes how much of its body was read
+	// (Truncated: it was longer, and cut at the limit).
+	ContentType string `json:"content_type,omitempty"`
+	Bytes       int64  `json:"bytes,omitempty"`
+	Truncated   bool   `json:"truncated,omitempty"`
+	// LoginForm: a password input, or an e-mail or user-name input with a submit button;
+	// PasswordForm: a password input; PaymentForm: a card-number, CVV or expiry input.
+	LoginForm    bool `json:"login_form"`
+	PasswordForm bool `json:"password_form"`
+	PaymentForm  bool `json:"payment_form"`
+	// BrandWords are the protected domain's brand words found in the title or visible text.
+	BrandWords []string `json:"brand_words,omitempty"`
+	// Parked: the page reads like a domain-parking or for-sale page.
+	Parked bool `json:"parked,omitempty"`
+	// FaviconHash is Shodan's http.favicon.hash of the site's icon (MurmurHash3 of its
+	// base64 text), nil when it has none.
+	FaviconHash *int32 `json:"favicon_hash,omitempty"`
+	// BrandSimilarity (0..1) compares the page with the protected domain's own page, nil when
+	// either could not be had (BrandError says why).
+	BrandSimilarity *float64 `json:"brand_similarity,omitempty"`
+	BrandError      string   `json:"brand_error,omitempty"`
+	// CertSHA256 is the served leaf certificate (https); CertMatchesCT says whether it is one
+	// of the incident's certificates from CT.
+	CertSHA256    string `json:"cert_sha256,omitempty"`
+	CertMatchesCT *bool  `json:"cert_matches_ct,omitempty"`
+	// Screenshot is the API path of the suspect's picture, as Enrichment.Screenshot.URL, when
+	// one was taken (enrich.screenshot).
+	Screenshot string `json:"screenshot,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Serving reports whether the site answered with a page (any HTTP status).
+func (h *HTTPEvidence) Serving() bool { return h != nil && h.Status > 0 }
 
 // RDAPEvidence is the registered domain's registration data.
 type RDAPEvidence struct {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/certhunt/certhunt/internal/incident"
@@ -34,7 +35,41 @@ func evidenceSummary(e *incident.Enrichment) string {
 		}
 		parts = append(parts, s)
 	}
+	if h := e.HTTP; h != nil {
+		parts = append(parts, siteSummary(h))
+	}
 	return strings.Join(parts, "; ")
+}
+
+// siteSummary is the site's evidence in words: "site HTTP 200 "Sign in", login form, 0.91
+// like the protected site".
+func siteSummary(h *incident.HTTPEvidence) string {
+	if !h.Serving() {
+		return "site: no page"
+	}
+	s := fmt.Sprintf("site HTTP %d", h.Status)
+	if h.Title != "" {
+		s += " " + strconv.Quote(truncate(h.Title, 80))
+	}
+	if len(h.Redirects) > 0 {
+		s += ", redirects to " + truncate(h.FinalURL, 100)
+	}
+	switch {
+	case h.LoginForm && h.PasswordForm:
+		s += ", login form with password"
+	case h.LoginForm:
+		s += ", login form"
+	}
+	if h.PaymentForm {
+		s += ", payment form"
+	}
+	if h.BrandSimilarity != nil {
+		s += fmt.Sprintf(", %.2f like the protected site", *h.BrandSimilarity)
+	}
+	if h.Parked {
+		s += ", parking page"
+	}
+	return s
 }
 
 // evidenceFields adds the enrichment to XSOAR's custom fields, certhunt-prefixed (XSOAR shows
@@ -56,6 +91,22 @@ func evidenceFields(e *incident.Enrichment, cf map[string]any) {
 		}
 		if r.AgeDays != nil {
 			cf["certhuntdomainagedays"] = *r.AgeDays
+		}
+	}
+	if h := e.HTTP; h != nil {
+		cf["certhunthttpstatus"] = h.Status
+		cf["certhunthttpurl"] = truncate(h.FinalURL, 500)
+		cf["certhuntpagetitle"] = truncate(h.Title, 300)
+		cf["certhuntloginform"] = h.LoginForm
+		cf["certhuntpaymentform"] = h.PaymentForm
+		if h.BrandSimilarity != nil {
+			cf["certhuntbrandsimilarity"] = *h.BrandSimilarity
+		}
+		if h.FaviconHash != nil {
+			cf["certhuntfaviconhash"] = *h.FaviconHash
+		}
+		if h.CertMatchesCT != nil {
+			cf["certhuntcertmatchesct"] = *h.CertMatchesCT
 		}
 	}
 }

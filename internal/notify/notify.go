@@ -46,11 +46,13 @@ const (
 	KindSeverityRaised = "severity_raised"
 	// KindWentLive: enrichment saw the name start resolving ("watch until live").
 	KindWentLive = "went_live"
+	// KindLoginForm: enrichment saw the site start showing a login form.
+	KindLoginForm = "login_form"
 )
 
 // Event is something that happened to an incident and is worth telling the SOC.
 type Event struct {
-	// Kind is KindNew, KindSeverityRaised or KindWentLive.
+	// Kind is KindNew, KindSeverityRaised, KindWentLive or KindLoginForm.
 	Kind     string
 	Incident incident.Incident
 }

@@ -80,6 +80,8 @@ func (s *slack) message(ev Event) slackMessage {
 		what = "Severity raised"
 	case KindWentLive:
 		what = "Went live"
+	case KindLoginForm:
+		what = "Login form appeared"
 	}
 	domain := inc.Domain
 	if inc.DomainUnicode != "" && inc.DomainUnicode != inc.Domain {

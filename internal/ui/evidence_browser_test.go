@@ -17,10 +17,14 @@ func TestBrowserEvidence(t *testing.T) {
 	inc.ID = "inc-evidence"
 	created := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	age := 3
+	sim, matches, favicon := 0.91, false, int32(-1234567)
 	inc.Enrichment = &incident.Enrichment{CheckedAt: time.Now().UTC(), Checks: 2,
 		DNS: &incident.DNSEvidence{Status: incident.DNSResolves, A: []string{"192.0.2.1"}, NS: []string{"ns1.sedoparking.com"},
 			Parked: true, ParkingNS: "ns1.sedoparking.com", Error: evilSubject},
-		RDAP:    &incident.RDAPEvidence{Registrar: evilSubject, Created: &created, AgeDays: &age},
+		RDAP: &incident.RDAPEvidence{Registrar: evilSubject, Created: &created, AgeDays: &age},
+		HTTP: &incident.HTTPEvidence{URL: "https://paypa1.com/", Status: 200, Redirects: []string{"https://paypa1.com/" + evilSubject},
+			FinalURL: "https://paypa1.com/signin", Title: evilSubject, LoginForm: true, PasswordForm: true, BrandWords: []string{"paypal"},
+			BrandSimilarity: &sim, CertMatchesCT: &matches, FaviconHash: &favicon},
 		Reasons: []detect.Reason{{Rule: "evidence_young_registration", Points: 20, Detail: "registered 3 days ago"}},
 		History: []incident.EnrichmentChange{{At: time.Now().UTC(), Change: "started resolving"}}}
 	u.api.add(&inc)
@@ -30,6 +34,22 @@ func TestBrowserEvidence(t *testing.T) {
 		if !strings.Contains(card, want) {
 			t.Errorf("evidence card lacks %q: %q", want, card)
 		}
+	}
+	if got := u.Text("#evidence-title"); got != evilSubject {
+		t.Errorf("hostile title %q, want it as text %q", got, evilSubject)
+	}
+	for sel, want := range map[string]string{"#evidence-http": "HTTP 200", "#evidence-similarity": "0.91"} {
+		if got := u.Text(sel); got != want {
+			t.Errorf("%s: %q, want %q", sel, got, want)
+		}
+	}
+	for _, want := range []string{"yes, with a password field", "not from CT", "-1234567", "https://paypa1.com/signin"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("evidence card lacks %q", want)
+		}
+	}
+	if n := u.Eval(`String(document.querySelectorAll('#evidence a, #evidence img, #evidence script').length)`); n != "0" {
+		t.Errorf("the suspect's text made %s links, images or scripts", n)
 	}
 	if got := u.Text("#evidence-dns"); got != "resolves" {
 		t.Errorf("DNS badge %q", got)

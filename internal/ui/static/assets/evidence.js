@@ -1,5 +1,6 @@
-// The incident page's Evidence card: what DNS and RDAP said about the name (internal/enrich),
-// the screenshots, and a button to look again. Every value comes from a suspect's DNS or registry: text only.
+// The incident page's Evidence card: what DNS, RDAP and the suspect site said about the name
+// (internal/enrich), the screenshots, and a button to look again. Every value comes from a
+// suspect's DNS, registry or web server: text only, and its URLs are shown, never linked.
 import { request } from './api.js';
 import { fmtTime, h, kv, notice, replace } from './dom.js';
 
@@ -17,9 +18,40 @@ function dnsPairs(d) {
     ['A', list(d.a)], ['AAAA', list(d.aaaa)],
     ['CNAME', d.cname ? h('span', { class: 'mono' }, d.cname) : null],
     ['MX', list(d.mx)], ['NS', list(d.ns)],
+    ['CAA', list(d.caa)],
     ['Parked', d.parked ? `yes (${d.parking_ns || 'parking name server'})` : null],
     ['Wildcard', d.wildcard ? 'yes: any name under the registered domain resolves' : null],
     ['DNS error', d.error ? h('span', { class: 'error-text' }, d.error) : null],
+  ];
+}
+
+const yes = (v, text) => (v ? h('span', { class: 'badge bad' }, text || 'yes') : null);
+
+function httpPairs(w) {
+  const status = w.status ? `HTTP ${w.status}` : 'no page';
+  let sim = null;
+  if (typeof w.brand_similarity === 'number') {
+    sim = h('span', { id: 'evidence-similarity', class: w.brand_similarity >= 0.5 ? 'badge bad' : '' }, w.brand_similarity.toFixed(2));
+  }
+  let cert = null;
+  if (typeof w.cert_matches_ct === 'boolean') cert = w.cert_matches_ct ? 'one of the incident\'s certificates' : 'not from CT';
+  return [
+    ['Site', h('span', { class: `badge ${w.status ? 'bad' : 'st-investigating'}`, id: 'evidence-http' }, status)],
+    ['URL', w.url ? h('span', { class: 'mono wrap' }, w.url) : null],
+    ['Redirects', w.redirects && w.redirects.length
+      ? h('ol', { class: 'mono wrap', id: 'evidence-redirects' }, w.redirects.map((u) => h('li', {}, u))) : null],
+    ['Final URL', w.final_url && w.final_url !== w.url ? h('span', { class: 'mono wrap' }, w.final_url) : null],
+    ['Title', w.title ? h('span', { id: 'evidence-title', class: 'wrap' }, w.title) : null],
+    ['Login form', yes(w.login_form, w.password_form ? 'yes, with a password field' : 'yes')],
+    ['Payment form', yes(w.payment_form)],
+    ['Brand words', list(w.brand_words)],
+    ['Like the protected site', sim],
+    ['Parked page', w.parked ? 'yes' : null],
+    ['Certificate', cert],
+    ['Favicon hash', typeof w.favicon_hash === 'number' ? h('span', { class: 'mono' }, String(w.favicon_hash)) : null],
+    ['Body', w.bytes ? `${w.bytes} bytes${w.truncated ? ' (cut at the limit)' : ''}` : null],
+    ['Site error', w.error ? h('span', { class: 'error-text' }, w.error) : null],
+    ['Comparison', w.brand_error ? h('span', { class: 'muted' }, w.brand_error) : null],
   ];
 }
 
@@ -84,6 +116,7 @@ export function evidenceCard(inc, reload, fail) {
     kv([
       ...(e.dns ? dnsPairs(e.dns) : []),
       ...(e.rdap ? rdapPairs(e.rdap) : []),
+      ...(e.http ? httpPairs(e.http) : []),
       ['Checked', fmtTime(e.checked_at)],
       ['Next check', e.next_check ? fmtTime(e.next_check) : 'none scheduled'],
     ]),
