@@ -183,7 +183,9 @@ func testCampaignSharedKeyAndCertificate(t *testing.T, open opener) {
 // A big shared provider (a CDN address, shared name servers, the same issuer) held by many
 // incidents of several assets does not merge them; a campaign of one brand on one address
 // stays whole however large.
-func TestCampaignCommonValueDoesNotMerge(t *testing.T) { eachBackend(t, testCampaignCommonValueDoesNotMerge) }
+func TestCampaignCommonValueDoesNotMerge(t *testing.T) {
+	eachBackend(t, testCampaignCommonValueDoesNotMerge)
+}
 
 func testCampaignCommonValueDoesNotMerge(t *testing.T, open opener) {
 	s := open(t)

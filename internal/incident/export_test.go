@@ -1,0 +1,7 @@
+package incident
+
+// For the external tests (package incident_test), which drive the store with the packages
+// that use it.
+
+// PostgresSchemaForTest is postgresSchema: a fresh PostgreSQL schema's URL, or a skip.
+var PostgresSchemaForTest = postgresSchema
