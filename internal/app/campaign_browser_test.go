@@ -66,7 +66,7 @@ func TestBrowserCampaigns(t *testing.T) {
 	if got := b.Eval(`[...document.querySelectorAll('#campaigns tbody tr')].map(tr => tr.dataset.id).join(' ')`); got != campaign {
 		t.Fatalf("campaign rows %q, want %q", got, campaign)
 	}
-	if got := b.Text("#campaigns tbody tr"); !strings.Contains(got, "203.0.113.77") || !strings.Contains(got, "certificate key") {
+	if got := b.Text("#campaigns tbody tr"); !strings.Contains(got, "203.0.113.77") || !strings.Contains(got, "certificate key") || !strings.Contains(got, "<script>window.__pwned=1…, created ") {
 		t.Errorf("the row does not say what links: %q", got)
 	}
 	if got := b.Eval(`document.querySelector('.nav a.active').dataset.route`); got != "campaigns" {

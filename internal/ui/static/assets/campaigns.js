@@ -14,21 +14,29 @@ const verdicts = [['true_positive', 'True positive'], ['false_positive', 'False 
 
 const campaignLink = (id, text) => h('a', { href: `#/campaigns/${encodeURIComponent(id)}`, class: 'mono' }, text || id);
 
-// sharedValue shows one shared value: "registrar|2026-11-30" reads as registrar and day.
-function sharedValue(s) {
+// cut shortens text to n characters (whole in the title) when short is set.
+function cut(text, n, short) {
+  const chars = [...text];
+  if (!short || chars.length <= n) return h('span', { class: 'mono wrap' }, text);
+  return h('span', { class: 'mono', title: text }, `${chars.slice(0, n).join('')}…`);
+}
+
+// sharedValue shows one shared value: "registrar|2026-11-30" reads as registrar and day. Short
+// (a list row) cuts long values (a key's hash, a hostile registrar name).
+function sharedValue(s, short) {
   const value = String(s.value || '');
   if (s.kind === 'registration') {
-    const cut = value.lastIndexOf('|');
-    if (cut > 0) return h('span', {}, h('span', { class: 'mono' }, value.slice(0, cut)), ', created ', value.slice(cut + 1));
+    const at = value.lastIndexOf('|');
+    if (at > 0) return h('span', {}, cut(value.slice(0, at), 24, short), ', created ', value.slice(at + 1));
   }
-  return h('span', { class: 'mono wrap' }, value);
+  return cut(value, 16, short && value.length > 32);
 }
 
 // linkTags sums up what links a campaign: the linking values, a few of them.
 function linkTags(c) {
   const links = (c.shared || []).filter((s) => s.links);
   const shown = links.slice(0, 3).map((s) => h('span', { class: 'shared-link' },
-    h('span', { class: 'tag' }, kindNames[s.kind] || s.kind), ' ', sharedValue(s), ` ×${fmtNumber(s.count)}`));
+    h('span', { class: 'tag' }, kindNames[s.kind] || s.kind), ' ', sharedValue(s, true), ` ×${fmtNumber(s.count)}`));
   if (links.length > shown.length) shown.push(h('span', { class: 'muted' }, ` and ${links.length - shown.length} more`));
   return shown;
 }
