@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -289,5 +290,30 @@ func testCloseCampaign(t *testing.T, open opener) {
 	}
 	if fmt.Sprint(trail) != "[note=bob status=alice verdict=alice note=alice]" {
 		t.Fatalf("history %v", trail)
+	}
+}
+
+// Hostile DNS and RDAP answers cost bounded rows: at most maxAddresses addresses a look, values
+// cut to maxLinkValue bytes, invalid UTF-8 and NUL stored on PostgreSQL too.
+func TestCampaignLinksBounded(t *testing.T) { eachBackend(t, testCampaignLinksBounded) }
+
+func testCampaignLinksBounded(t *testing.T, open opener) {
+	s := open(t)
+	id := record(t, s, "paypal.com", "paypa1.com")
+	var ips []string
+	for i := range 1000 {
+		ips = append(ips, fmt.Sprintf("203.0.%d.%d", i/250, i%250), "not an address")
+	}
+	day := time.Now()
+	huge := strings.Repeat("Registrar \x00\xff ", 2000)
+	enrichWith(t, s, id, &DNSEvidence{Status: DNSResolves, A: ips, NS: []string{strings.Repeat("n", 5000)}},
+		&RDAPEvidence{Registrar: huge, Created: &day})
+	var n, long int
+	if err := s.db.QueryRowContext(context.Background(), `SELECT count(*), coalesce(max(length(value)), 0) FROM infra_links WHERE incident_id = $1`, id).Scan(&n, &long); err != nil {
+		t.Fatal(err)
+	}
+	// the certificate (the test certificate has no issuer, its DER no key), the addresses, ns, registration
+	if n != 1+maxAddresses+2 || long > maxLinkValue {
+		t.Fatalf("%d rows, longest %d", n, long)
 	}
 }

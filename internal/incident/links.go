@@ -28,8 +28,12 @@ const (
 	LinkRegistration = "registration"
 )
 
-// maxLinkValue bounds a stored value: RDAP and DNS answers come from whoever runs the domain.
-const maxLinkValue = 512
+// maxLinkValue bounds a stored value, and maxAddresses the addresses kept of one look: RDAP
+// and DNS answers come from whoever runs the domain.
+const (
+	maxLinkValue = 512
+	maxAddresses = 32
+)
 
 // enrichmentKinds are the kinds SetEnrichment replaces on each look.
 var enrichmentKinds = []string{LinkIP, LinkNS, LinkRegistration}
@@ -73,7 +77,7 @@ func enrichmentLinks(e Enrichment) []link {
 			if !ip.IsGlobalUnicast() || ip.IsPrivate() {
 				continue
 			}
-			if v := ip.String(); !seen[v] {
+			if v := ip.String(); !seen[v] && len(seen) < maxAddresses {
 				seen[v] = true
 				out = append(out, link{LinkIP, v})
 			}
