@@ -25,13 +25,17 @@ import (
 //     CDN's or hoster's address, a registrar's default name servers or a busy registrar's day
 //     is shared by unrelated incidents of every brand; a campaign against one brand stays
 //     whole however large it grows, since its incidents all share that one asset;
+//   - a registrar with a creation day is the weakest of these (a big registrar registers
+//     thousands of names a day, some of them lookalikes of one brand by unrelated people): it
+//     is common above CommonAbove incidents whatever their assets. A bulk registration by one
+//     actor usually shares addresses or name servers too, which still link it;
 //   - an issuer never links (Let's Encrypt alone would join nearly everything); it is listed
 //     with the campaign's shared values as context.
 //
 // Parked domains contribute no addresses or name servers (they are the parking service's).
 
-// CommonAbove is how many incidents of more than one asset may share a value before it is
-// taken for a provider's and no longer links them.
+// CommonAbove is how many incidents of more than one asset (of any, for a registration) may
+// share a value before it is taken for a provider's and no longer links them.
 const CommonAbove = 10
 
 // campaignPrefix starts every campaign ID, so one is never taken for an incident ID.
@@ -172,7 +176,9 @@ func (s *Store) computeGrouping(ctx context.Context) (*grouping, error) {
 		return nil, err
 	}
 	uf := unionFind{}
-	common := func(v *value) bool { return len(v.incidents) > CommonAbove && len(v.assets) > 1 }
+	common := func(v *value) bool {
+		return len(v.incidents) > CommonAbove && (len(v.assets) > 1 || v.kind == LinkRegistration)
+	}
 	linking := func(v *value) bool {
 		switch v.kind {
 		case LinkIssuer:

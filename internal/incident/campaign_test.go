@@ -232,6 +232,17 @@ func testCampaignCommonValueDoesNotMerge(t *testing.T, open opener) {
 	if got := members(t, s2); len(got) != 1 || len(got[0]) != len(one) {
 		t.Fatalf("one-brand campaign: %v", got)
 	}
+	// Many registrations of one brand's lookalikes at one registrar on one day are not one
+	// campaign by that alone.
+	s4 := open(t)
+	day := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	for i := range CommonAbove + 1 {
+		id := record(t, s4, "paypal.com", fmt.Sprintf("paypal-reg%02d.com", i))
+		enrichWith(t, s4, id, nil, &RDAPEvidence{Registrar: "Big Registrar", Created: &day})
+	}
+	if got := members(t, s4); len(got) != 0 {
+		t.Fatalf("one busy registrar day: campaigns %v", got)
+	}
 	// Parked domains and private addresses link nothing.
 	s3 := open(t)
 	p1, p2 := record(t, s3, "paypal.com", "paypa1.net"), record(t, s3, "paypal.com", "paypa2.net")
