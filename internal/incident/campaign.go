@@ -103,7 +103,10 @@ type CampaignFilter struct {
 // grouping is the graph's components, computed from infra_links and cached until the table
 // changes.
 type grouping struct {
-	fingerprint [2]int64
+	// fingerprint is infra_links' count, max(seq) and sum(seq): a delete and an insert in one
+	// transaction keep the count, and on PostgreSQL a transaction that commits late may hold
+	// a seq below the max already seen; the sum moves all the same.
+	fingerprint [3]int64
 	of          map[int64]string // incident → campaign ID
 	campaigns   map[string]*groupCampaign
 }
@@ -120,13 +123,13 @@ type campaignCache struct {
 }
 
 // group returns the current grouping, recomputing it when infra_links changed: its row count
-// and highest seq are read each time (other processes sharing a PostgreSQL database write
+// and seqs are read each time (other processes sharing a PostgreSQL database write
 // links too), the grouping only when they moved.
 func (s *Store) group(ctx context.Context) (*grouping, error) {
 	s.campaigns.mu.Lock()
 	defer s.campaigns.mu.Unlock()
-	var fp [2]int64
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0) FROM infra_links`).Scan(&fp[0], &fp[1]); err != nil {
+	var fp [3]int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0), CAST(coalesce(sum(seq), 0) AS BIGINT) FROM infra_links`).Scan(&fp[0], &fp[1], &fp[2]); err != nil {
 		return nil, err
 	}
 	if g := s.campaigns.g; g != nil && g.fingerprint == fp {

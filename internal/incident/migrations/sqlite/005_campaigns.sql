@@ -1,6 +1,6 @@
 -- Infrastructure each incident shows (certificate, key, issuer, addresses, name servers,
 -- registration), one row per (incident, kind, value); campaigns are computed from it. seq
--- changes on every insert, so that count and max(seq) tell a cached grouping it is stale.
+-- is new on every insert, so that the count and the seqs tell a cached grouping it is stale.
 CREATE TABLE infra_links (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id INTEGER NOT NULL REFERENCES incidents (id),
