@@ -34,7 +34,7 @@ type backend struct {
 var backends = []backend{
 	{"sqlite", func(t *testing.T) string { return t.TempDir() },
 		func(_ context.Context, dir string) (*Store, error) { return OpenSQLite(dir) }},
-	{"postgres", postgresSchema, OpenPostgres},
+	{"postgres", func(t *testing.T) string { return postgresSchema(t) }, OpenPostgres},
 }
 
 func (b backend) opener() opener {
@@ -63,7 +63,7 @@ var (
 )
 
 // testPostgres returns the URL of the test server, or skips the test when it cannot be reached.
-func testPostgres(t *testing.T) string {
+func testPostgres(t testing.TB) string {
 	t.Helper()
 	pgOnce.Do(func() {
 		pgURL = os.Getenv("CERTHUNT_TEST_POSTGRES")
@@ -94,7 +94,7 @@ func redactURL(s string) string {
 
 // postgresSchema creates a schema of its own for the test, dropped when it ends, and returns
 // the server's URL with search_path set to it.
-func postgresSchema(t *testing.T) string {
+func postgresSchema(t testing.TB) string {
 	t.Helper()
 	base := testPostgres(t)
 	b := make([]byte, 8)
@@ -112,7 +112,7 @@ func postgresSchema(t *testing.T) string {
 	return u.String()
 }
 
-func admin(t *testing.T, dsn, stmt string) {
+func admin(t testing.TB, dsn, stmt string) {
 	t.Helper()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {

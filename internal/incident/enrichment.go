@@ -1,12 +1,15 @@
 package incident
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/certhunt/certhunt/internal/detect"
@@ -146,7 +149,12 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, e Enrichment) erro
 	if e.NextCheck != nil {
 		next = e.NextCheck.UnixNano()
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE incidents SET enrichment = $1, enrich_next = $2 WHERE id = $3`,
+	tx, err := s.db.BeginTx(ctx, s.d.tx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE incidents SET enrichment = $1, enrich_next = $2 WHERE id = $3`,
 		s.d.args([]any{body, next, n})...)
 	if err != nil {
 		return err
@@ -154,7 +162,10 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, e Enrichment) erro
 	if k, _ := res.RowsAffected(); k == 0 {
 		return ErrNotFound
 	}
-	return nil
+	if err := s.replaceEnrichmentLinks(ctx, tx, n, e); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // EnrichTarget is an incident due for enrichment.
@@ -162,9 +173,21 @@ type EnrichTarget struct {
 	ID, Domain, RegisteredDomain string
 }
 
+// EnrichClaim is how long an incident DueEnrichment handed to one PostgreSQL client stays
+// hidden from the others: room for a full enrichment queue to drain and the look itself.
+// When the claimant dies first, the incident is due again once it passes.
+const EnrichClaim = 15 * time.Minute
+
 // DueEnrichment lists open incidents never enriched or whose next check is due at now,
-// longest-waiting first.
+// longest-waiting first. On PostgreSQL, where every node of a cluster runs an enricher, it
+// claims them: each listed incident's next check moves to now + EnrichClaim in the same
+// statement (rows another node is claiming are skipped, not waited for), so two nodes never
+// look at one incident at once; the look's SetEnrichment then sets the real next check.
+// SQLite has one process, whose enricher dedupes its own queue: there it only lists.
 func (s *Store) DueEnrichment(ctx context.Context, now time.Time, limit int) ([]EnrichTarget, error) {
+	if s.d.name == "postgres" {
+		return s.claimDue(ctx, now, limit)
+	}
 	// Two indexed halves rather than one OR, which would scan every incident every minute.
 	rows, err := s.db.QueryContext(ctx, `SELECT id, domain, registered_domain, due FROM (
 		SELECT id, domain, registered_domain, 0 AS due FROM incidents WHERE enrichment IS NULL AND status != 'closed'
@@ -186,6 +209,59 @@ func (s *Store) DueEnrichment(ctx context.Context, now time.Time, limit int) ([]
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// claimDue is DueEnrichment on PostgreSQL. Never-enriched incidents come first, as in the
+// listing; a claimed one keeps enrichment NULL with enrich_next set, so the first half no
+// longer finds it and the second finds it again only once the claim has run out. Each half is
+// one statement on its own index (an OR of the two would scan every incident).
+func (s *Store) claimDue(ctx context.Context, now time.Time, limit int) ([]EnrichTarget, error) {
+	until := now.Add(EnrichClaim).UnixNano()
+	var out []EnrichTarget
+	for _, q := range []string{
+		`WITH c AS (SELECT id, 0 AS due FROM incidents WHERE enrichment IS NULL AND enrich_next IS NULL AND status != 'closed'
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE incidents i SET enrich_next = $1 FROM c WHERE i.id = c.id RETURNING i.id, i.domain, i.registered_domain, c.due`,
+		`WITH c AS (SELECT id, enrich_next AS due FROM incidents WHERE enrich_next <= $3 AND status != 'closed'
+			ORDER BY enrich_next, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE incidents i SET enrich_next = $1 FROM c WHERE i.id = c.id RETURNING i.id, i.domain, i.registered_domain, c.due`,
+	} {
+		if len(out) >= limit {
+			break
+		}
+		args := []any{until, limit - len(out)}
+		if strings.Contains(q, "$3") {
+			args = append(args, now.UnixNano())
+		}
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		type claimed struct {
+			t       EnrichTarget
+			id, due int64
+		}
+		var part []claimed
+		for rows.Next() {
+			var c claimed
+			if err := rows.Scan(&c.id, &c.t.Domain, &c.t.RegisteredDomain, &c.due); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			c.t.ID = strconv.FormatInt(c.id, 10)
+			part = append(part, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		// RETURNING keeps no order.
+		slices.SortFunc(part, func(a, b claimed) int { return cmp.Or(cmp.Compare(a.due, b.due), cmp.Compare(a.id, b.id)) })
+		for _, c := range part {
+			out = append(out, c.t)
+		}
+	}
+	return out, nil
 }
 
 // decodeEnrichment reads the column; NULL (never enriched) is nil.

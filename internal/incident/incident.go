@@ -54,6 +54,9 @@ type Incident struct {
 	Deliveries []Delivery `json:"deliveries,omitempty"`
 	// Enrichment is the triage evidence; nil until first gathered.
 	Enrichment *Enrichment `json:"enrichment,omitempty"`
+	// Campaign is the ID of the campaign the incident belongs to ("" for none); the API fills
+	// it (Store.CampaignOf), the store's reads do not.
+	Campaign string `json:"campaign"`
 }
 
 // Certificate is one certificate of an incident with where it was seen.

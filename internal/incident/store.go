@@ -54,6 +54,9 @@ type Store struct {
 	// database, whose locks (which still order several processes) are far slower to hand over.
 	recording keyLocks
 
+	// campaigns caches the grouping of incidents into campaigns (campaign.go).
+	campaigns campaignCache
+
 	malformedPruned  atomic.Int64 // unix ns of the last retention sweep
 	malformedDropped atomic.Int64
 }
@@ -342,11 +345,17 @@ func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Chan
 
 	details := certDetails(c)
 	key := certKey(c)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO certificates (incident_id, sha256, details, der, added_at)
-		VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, s.d.args([]any{id, key, mustJSON(details), c.DER, now.UnixNano()})...); err != nil {
+	res, err := tx.ExecContext(ctx, `INSERT INTO certificates (incident_id, sha256, details, der, added_at)
+		VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`, s.d.args([]any{id, key, mustJSON(details), c.DER, now.UnixNano()})...)
+	if err != nil {
 		return ch, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO sightings (incident_id, sha256, log_url, log_name, log_index, seen_at)
+	if n, _ := res.RowsAffected(); n > 0 { // a certificate new to the incident: its campaign links
+		if err := s.addLinks(ctx, tx, id, certLinks(c)); err != nil {
+			return ch, err
+		}
+	}
+	res, err = tx.ExecContext(ctx, `INSERT INTO sightings (incident_id, sha256, log_url, log_name, log_index, seen_at)
 		VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`, s.d.args([]any{id, key, c.Log.URL, c.Log.Name, c.Index, seen.UnixNano()})...)
 	if err != nil {
 		return ch, err

@@ -119,6 +119,7 @@ func (s *Server) build() (http.Handler, []string) {
 	mux.HandleFunc("POST /api/v1/allow", s.allow)
 	mux.HandleFunc("GET /api/v1/inventory", s.inventory)
 	s.workspaceRoutes(mux)
+	s.campaignRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no API route %s %s", r.Method, r.URL.Path))
 	})
@@ -249,6 +250,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	ptrs := make([]*incident.Incident, len(incs))
+	for i := range incs {
+		ptrs[i] = &incs[i]
+	}
+	s.withCampaigns(r.Context(), ptrs...)
 	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs, "next_cursor": next})
 }
 
@@ -312,6 +318,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	s.withCampaigns(r.Context(), inc)
 	writeJSON(w, http.StatusOK, inc)
 }
 
@@ -330,6 +337,7 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.internalError(w, r, err)
 	default:
+		s.withCampaigns(r.Context(), inc)
 		writeJSON(w, http.StatusOK, inc)
 	}
 }

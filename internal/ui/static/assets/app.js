@@ -4,6 +4,7 @@ import { AuthError, api, login, request } from './api.js';
 import { h, notice, replace } from './dom.js';
 import { renderIncidents } from './incidents.js';
 import { renderIncident } from './incident.js';
+import { renderCampaign, renderCampaigns } from './campaigns.js';
 import { renderWatchlist } from './watchlist.js';
 import { renderAsset } from './asset.js';
 import { renderAllow } from './allow.js';
@@ -38,6 +39,8 @@ function route() {
     case undefined:
     case 'incidents':
       return id ? ['incidents', 'Incident', (ctx) => renderIncident(ctx, id)] : ['incidents', 'Incidents', (ctx) => renderIncidents(ctx, params)];
+    case 'campaigns':
+      return id ? ['campaigns', 'Campaign', (ctx) => renderCampaign(ctx, id)] : ['campaigns', 'Campaigns', (ctx) => renderCampaigns(ctx, params)];
     case 'watchlist':
       return id ? ['watchlist', 'Watchlist', (ctx) => renderAsset(ctx, id, params)] : ['watchlist', 'Watchlist', renderWatchlist];
     case 'allow':

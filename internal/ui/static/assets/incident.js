@@ -123,6 +123,7 @@ function summary(inc) {
       ['First seen', fmtTime(inc.first_seen || inc.created_at)],
       ['Last seen', fmtTime(inc.last_seen || inc.updated_at)],
       ['Sightings', fmtNumber(inc.sightings)],
+      ['Campaign', inc.campaign ? h('a', { href: `#/campaigns/${encodeURIComponent(inc.campaign)}`, id: 'incident-campaign', class: 'mono' }, inc.campaign) : ''],
       ['Created', fmtTime(inc.created_at)],
       ['Updated', fmtTime(inc.updated_at)],
       ['Look up', name ? h('span', { class: 'links' },
