@@ -173,7 +173,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if a.Hub != nil {
 		a.Pipeline.Publish = a.Hub.Publish
 	}
-	a.handler = a.buildServer().Handler()
+	a.handler = a.roleHandler(a.buildServer().Handler())
 	return a, nil
 }
 
@@ -272,8 +272,14 @@ func (a *App) buildSources(ctx context.Context) error {
 		a.log.Info("following CT logs", "logs", len(logs)+len(extra), "start", ct.Start, "log_list", a.ll.w.Status().Source)
 	}
 	for _, cs := range a.cfg.Sources.Certstream {
-		a.Sources = append(a.Sources, certstream.NewClient(certstream.ClientOptions{URL: cs.URL, Name: cs.Name,
-			Logger: a.log}))
+		if a.cluster != nil && !a.cfg.Cluster.Has(config.RoleIngest) {
+			break
+		}
+		var src source.Source = certstream.NewClient(certstream.ClientOptions{URL: cs.URL, Name: cs.Name, Logger: a.log})
+		if a.cluster != nil {
+			src = a.leasedCertstream(src.(*certstream.Client))
+		}
+		a.Sources = append(a.Sources, src)
 	}
 	return nil
 }
@@ -382,6 +388,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		a.runSource(ctx, g, src)
 	}
 	g.Go(func() error { a.watchLogList(ctx, func(src source.Source) { a.runSource(ctx, g, src) }); return nil })
+	if a.detects() {
+		g.Go(func() error { return a.consumeBatches(ctx) })
+	}
 	srv := newHTTPServer(ctx, a.handler)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

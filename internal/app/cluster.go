@@ -16,6 +16,7 @@ import (
 type clusterPart struct {
 	node    *cluster.Node
 	cursors *cluster.Cursors
+	batches *cluster.Batches // nil for a node with neither ingest nor detect role
 }
 
 // joinCluster joins the cluster named by the configuration, if any, and opens the shared CT
@@ -40,6 +41,11 @@ func (a *App) joinCluster(ctx context.Context, lo cluster.LeaseOptions) error {
 		return err
 	}
 	a.cluster = &clusterPart{node: node, cursors: cursors}
+	if err := a.openTransport(ctx); err != nil {
+		a.leaveCluster()
+		a.cluster = nil
+		return err
+	}
 	a.log.Info("joined the cluster", "node", name, "roles", cl.Roles)
 	return nil
 }
@@ -146,7 +152,7 @@ func (a *App) clusterReadiness() *ClusterPart {
 // node's to report, so it does not count against this one. decided is false when this node
 // follows it (the usual checks apply).
 func leasedHealth(src source.Source, st source.Status) (why string, decided bool) {
-	ls, ok := src.(*leasedSource)
+	ls, ok := src.(interface{ Following() bool })
 	if !ok || ls.Following() {
 		return "", false
 	}

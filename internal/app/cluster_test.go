@@ -146,7 +146,11 @@ func TestClusterHandsALogOver(t *testing.T) {
 		t.Fatalf("node-a processed %d, node-b %d of 600: node-b did not resume from the shared cursor, or entries were lost", byA, byB)
 	}
 	var list struct{ Incidents []incident.Incident }
-	b.get("/api/v1/incidents", &list)
+	// Detect nodes handle what the stream holds after the cursor moved: wait for them.
+	b.waitFor("the lookalike's incident with both certificates", func() bool {
+		b.get("/api/v1/incidents", &list)
+		return len(list.Incidents) == 1 && list.Incidents[0].Sightings == 2
+	})
 	if len(list.Incidents) != 1 {
 		t.Fatalf("want one incident, got %+v", list.Incidents)
 	}
