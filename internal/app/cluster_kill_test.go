@@ -336,7 +336,10 @@ func TestClusterKill9(t *testing.T) {
 		close(g.release)
 	}
 	s.waitFor("every entry of both logs handled", func() bool { return seen.distinct(logs[0].URL) == n && seen.distinct(logs[1].URL) == n })
-	s.waitFor("the stream drained", func() bool { p, err := s.app.cluster.batches.Pending(context.Background()); return err == nil && p == 0 })
+	s.waitFor("the stream drained", func() bool {
+		p, err := s.app.cluster.batches.Pending(context.Background())
+		return err == nil && p == 0
+	})
 
 	for _, r := range sourcesOf(s) {
 		if r.Node != "survivor" || r.Position != n {
