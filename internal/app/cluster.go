@@ -35,6 +35,12 @@ func (a *App) joinCluster(ctx context.Context, lo cluster.LeaseOptions) error {
 	if err != nil {
 		return err
 	}
+	// Announced as live, so that leases spread over the ingest nodes and a second node under
+	// the same name is refused.
+	if err := node.Announce(ctx, cl.Has(config.RoleIngest)); err != nil {
+		node.Close()
+		return err
+	}
 	cursors, err := cluster.OpenCursors(ctx, a.cfg.Database, name)
 	if err != nil {
 		node.Close()

@@ -321,8 +321,18 @@ func TestClusterKill9(t *testing.T) {
 	cfg := node("survivor", config.RoleIngest, config.RoleDetect, config.RoleAPI).config(t)
 	s := start(t, cfg)
 	leases := s.app.cluster.node.Leases
-	s.waitFor("the survivor sees the victim following both logs", func() bool {
-		return leases.Node(logs[0].URL) == "victim" && leases.Node(logs[1].URL) == "victim"
+	// Leases spread: the victim may hand one log to the survivor (gracefully) before the kill.
+	s.waitFor("each log followed, the victim following one or both", func() bool {
+		victims := 0
+		for _, l := range logs {
+			switch {
+			case leases.Node(l.URL) == "victim":
+				victims++
+			case !leases.Holding(l.URL):
+				return false
+			}
+		}
+		return victims > 0
 	})
 
 	killed := time.Now()
