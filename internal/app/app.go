@@ -295,7 +295,7 @@ func (a *App) sourceStatuses() []source.Status {
 
 func (a *App) buildServer() *server.Server {
 	s := &server.Server{
-		Store: a.Store, Watchlist: a.Watchlist, Sources: a.sourceStatuses,
+		Store: a.Store, Watchlist: a.Watchlist, Sources: a.apiSources,
 		Generate: func(domains, fuzzers []string) (homograph.List, error) {
 			return homograph.Generate(domains, fuzzers, homograph.GenerateOptions{})
 		},

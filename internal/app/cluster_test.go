@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -132,6 +133,29 @@ func TestClusterHandsALogOver(t *testing.T) {
 	if _, r := b.readyz(); r.Cluster.Following != 0 {
 		t.Fatalf("node-b follows %d logs while node-a holds the only one", r.Cluster.Following)
 	}
+	// A node with the api role only follows nothing, yet shows the log, its node and position;
+	// a node without it serves only its operator paths.
+	apiCfg := node("node-api")
+	apiCfg.Cluster.Roles = []string{config.RoleAPI}
+	api := start(t, apiCfg)
+	api.waitFor("the api node shows node-a's log and position", func() bool {
+		s := sourcesOf(api)
+		return len(s) == 1 && s[0].Node == "node-a" && s[0].Position == 300 && s[0].URL == rfc.Info().URL
+	})
+	detCfg := node("node-detect")
+	detCfg.Cluster.Roles = []string{config.RoleDetect}
+	det := start(t, detCfg)
+	for path, want := range map[string]int{"/api/v1/incidents": 404, "/": 404, "/healthz": 200, "/metrics": 200} {
+		resp, err := http.Get(det.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("detect-only node: GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	det.waitFor("the detect node ready", func() bool { code, _ := det.readyz(); return code == 200 })
 
 	a.stop()
 	byA := a.app.Sources[0].Status().EntriesProcessed

@@ -185,6 +185,34 @@ func (l *Leases) Holder(ctx context.Context, name string) (string, error) {
 	return r.Node, nil
 }
 
+// Holders returns the holder of every lease held now, by name (one listing of the bucket, so
+// that any node can say who follows each log).
+func (l *Leases) Holders(ctx context.Context) (map[string]string, error) {
+	keys, err := l.kv.Keys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("leases: %w", err)
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		name, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(k, "lease."))
+		if err != nil {
+			continue // not a lease
+		}
+		e, err := l.kv.Get(ctx, k)
+		if err != nil {
+			continue // released meanwhile
+		}
+		var r record
+		if json.Unmarshal(e.Value(), &r) == nil {
+			out[string(name)] = r.Node
+		}
+	}
+	return out, nil
+}
+
 // Hold runs work whenever this node holds the lease name, until ctx ends. It contends for the
 // lease every Renew interval; once it holds it, work runs with a context that is cancelled
 // when the lease is lost (taken by another node after this one failed to renew it for about a
