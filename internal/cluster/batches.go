@@ -267,7 +267,7 @@ func (b *Batches) split(batch source.Batch) ([][]byte, error) {
 // caller stops reading its channel meanwhile, which stops the fetchers.
 func (b *Batches) Publish(ctx context.Context, batch source.Batch) error {
 	if len(batch.Entries) == 0 && len(batch.Malformed) == 0 {
-		return commit(batch)
+		return b.commit(ctx, batch)
 	}
 	msgs, err := b.split(batch)
 	if err != nil {
@@ -293,14 +293,27 @@ func (b *Batches) Publish(ctx context.Context, batch source.Batch) error {
 		pending = failed
 	}
 	b.Published.Add(int64(len(msgs)))
-	return commit(batch)
+	return b.commit(ctx, batch)
 }
 
-func commit(batch source.Batch) error {
+// commit calls the batch's Commit, retrying while it fails (the cursor store is down): the batch
+// is in the stream already, so it is not published again, and reading waits meanwhile.
+func (b *Batches) commit(ctx context.Context, batch source.Batch) error {
 	if batch.Commit == nil {
 		return nil
 	}
-	return batch.Commit()
+	wait := backoff.Backoff{Min: 100 * time.Millisecond, Max: 30 * time.Second}
+	for {
+		err := batch.Commit()
+		if err == nil {
+			return nil
+		}
+		delay := wait.Next()
+		b.opts.Logger.Error("cluster batches: batch stored in the stream but its commit failed, retrying", "err", err, "retry_in", delay)
+		if !backoff.Sleep(ctx, delay) {
+			return ctx.Err()
+		}
+	}
 }
 
 // publishAll sends every message asynchronously and waits for all acknowledgements; it returns

@@ -269,3 +269,24 @@ func TestStalledDetectNode(t *testing.T) {
 		t.Error("no batch was redelivered from the stalled node")
 	}
 }
+
+// A commit that fails (PostgreSQL down) is retried, without publishing the batch again.
+func TestCommitRetried(t *testing.T) {
+	url := startNATS(t)
+	n := join(t, url, "a")
+	b := openBatches(t, n, BatchOptions{})
+	var calls atomic.Int64
+	bt := testBatch(0, 10, 100)
+	bt.Commit = func() error {
+		if calls.Add(1) < 3 {
+			return errors.New("database down")
+		}
+		return nil
+	}
+	if err := b.Publish(context.Background(), bt); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := b.Pending(context.Background()); calls.Load() != 3 || p != 1 {
+		t.Fatalf("%d commit calls, %d messages in the stream; want 3 and 1", calls.Load(), p)
+	}
+}
