@@ -1,10 +1,8 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -116,89 +114,6 @@ func (n *Node) OpenBatches(ctx context.Context, o BatchOptions) (*Batches, error
 		mp = 1 << 20
 	}
 	return &Batches{js: n.js, opts: o, maxPayload: mp, stream: st}, nil
-}
-
-// wireBatch is a batch as it travels: everything but LeafHashes (checked by the ingest node) and
-// Commit (the ingest node's, called once the batch is in the stream). Logs and chain
-// certificates, shared by most entries, are sent once per message.
-type wireBatch struct {
-	Source    certs.LogRef
-	Logs      []certs.LogRef
-	Certs     [][]byte
-	Entries   []wireEntry
-	Malformed []source.Malformed
-}
-
-type wireEntry struct {
-	Log        int
-	Index      int64
-	Timestamp  int64 // Unix nanoseconds; 0 for the zero time
-	Type       certs.EntryType
-	DER, TBS   []byte
-	Chain      []int
-	Parsed     *certs.Cert
-	Unverified bool
-}
-
-// encode makes one message of entries and malformed records.
-func encode(src certs.LogRef, entries []certs.Entry, malformed []source.Malformed) ([]byte, error) {
-	w := wireBatch{Source: src, Malformed: malformed, Entries: make([]wireEntry, len(entries))}
-	logs, chains := map[certs.LogRef]int{}, map[string]int{}
-	for i := range entries {
-		e := &entries[i]
-		li, ok := logs[e.Log]
-		if !ok {
-			li = len(w.Logs)
-			logs[e.Log] = li
-			w.Logs = append(w.Logs, e.Log)
-		}
-		we := wireEntry{Log: li, Index: e.Index, Type: e.Type, DER: e.DER, TBS: e.TBS, Parsed: e.Parsed, Unverified: e.Unverified}
-		if !e.Timestamp.IsZero() {
-			we.Timestamp = e.Timestamp.UnixNano()
-		}
-		for _, c := range e.Chain {
-			ci, ok := chains[string(c)]
-			if !ok {
-				ci = len(w.Certs)
-				chains[string(c)] = ci
-				w.Certs = append(w.Certs, c)
-			}
-			we.Chain = append(we.Chain, ci)
-		}
-		w.Entries[i] = we
-	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&w); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// decode reads one message back into a batch (without Commit).
-func decode(data []byte) (source.Batch, error) {
-	var w wireBatch
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&w); err != nil {
-		return source.Batch{}, err
-	}
-	b := source.Batch{Source: w.Source, Malformed: w.Malformed, Entries: make([]certs.Entry, len(w.Entries))}
-	for i, we := range w.Entries {
-		if we.Log < 0 || we.Log >= len(w.Logs) {
-			return source.Batch{}, fmt.Errorf("entry %d names log %d of %d", i, we.Log, len(w.Logs))
-		}
-		e := certs.Entry{Log: w.Logs[we.Log], Index: we.Index, Type: we.Type, DER: we.DER, TBS: we.TBS,
-			Parsed: we.Parsed, Unverified: we.Unverified}
-		if we.Timestamp != 0 {
-			e.Timestamp = time.Unix(0, we.Timestamp).UTC()
-		}
-		for _, ci := range we.Chain {
-			if ci < 0 || ci >= len(w.Certs) {
-				return source.Batch{}, fmt.Errorf("entry %d names chain certificate %d of %d", i, ci, len(w.Certs))
-			}
-			e.Chain = append(e.Chain, w.Certs[ci])
-		}
-		b.Entries[i] = e
-	}
-	return b, nil
 }
 
 // payloadRoom leaves room under the server's max_payload for headers.

@@ -290,3 +290,34 @@ func TestCommitRetried(t *testing.T) {
 		t.Fatalf("%d commit calls, %d messages in the stream; want 3 and 1", calls.Load(), p)
 	}
 }
+
+// FuzzDecode: whatever is published on the subject, decoding neither panics nor allocates
+// beyond the message (every count and length is checked against the bytes left).
+func FuzzDecode(f *testing.F) {
+	b := testBatch(5, 3, 40)
+	b.Entries[0].Parsed = &certs.Cert{DNSNames: []string{"a.example"}}
+	b.Malformed = []source.Malformed{{Log: testLog, Index: 9, Err: "x", Data: []byte{1}}}
+	data, err := encode(testLog, b.Entries, b.Malformed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(data[:len(data)-3])
+	f.Add([]byte("CHB1\x00\x00\x00\x00\xff\xff\xff\xff\x0f"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := decode(data)
+		if err != nil {
+			return
+		}
+		if len(b.Entries)+len(b.Malformed) > len(data) {
+			t.Fatalf("%d items from %d bytes", len(b.Entries)+len(b.Malformed), len(data))
+		}
+		again, err := encode(b.Source, b.Entries, b.Malformed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decode(again); err != nil {
+			t.Fatalf("a decoded batch does not round-trip: %v", err)
+		}
+	})
+}
