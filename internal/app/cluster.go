@@ -135,6 +135,10 @@ type ClusterPart struct {
 	Detail string `json:"detail,omitempty"`
 	// Following is the number of CT logs whose lease this node holds.
 	Following int `json:"following"`
+	// Roles are this node's (cluster.roles); IngestNodes the live ingest nodes it counts,
+	// among which the logs are spread.
+	Roles       []string `json:"roles"`
+	IngestNodes int      `json:"ingest_nodes"`
 }
 
 // clusterReadiness is nil outside a cluster.
@@ -142,7 +146,7 @@ func (a *App) clusterReadiness() *ClusterPart {
 	if a.cluster == nil {
 		return nil
 	}
-	p := &ClusterPart{Node: a.cluster.node.Name, Ready: true}
+	p := &ClusterPart{Node: a.cluster.node.Name, Ready: true, Roles: a.cfg.Cluster.Roles, IngestNodes: a.cluster.node.LiveIngest()}
 	if err := a.cluster.node.Ready(); err != nil {
 		p.Ready, p.Detail = false, "not in the cluster: "+err.Error()
 	}

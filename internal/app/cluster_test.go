@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -156,6 +157,20 @@ func TestClusterHandsALogOver(t *testing.T) {
 		}
 	}
 	det.waitFor("the detect node ready", func() bool { code, _ := det.readyz(); return code == 200 })
+	if _, r := det.readyz(); r.Cluster == nil || r.Cluster.IngestNodes != 2 || len(r.Cluster.Roles) != 1 {
+		t.Errorf("detect node /readyz cluster part %+v; want 2 ingest nodes, role detect", r.Cluster)
+	}
+	resp, err := http.Get(a.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`certhunt_cluster_batches_total{event="published"}`, "certhunt_cluster_leases_held 1", "certhunt_cluster_connected 1"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("node-a /metrics lacks %s", want)
+		}
+	}
 
 	a.stop()
 	byA := a.app.Sources[0].Status().EntriesProcessed

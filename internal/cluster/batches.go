@@ -299,15 +299,21 @@ func (b *Batches) Consume(ctx context.Context, handle Handler, poison Poison) er
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	sem := make(chan struct{}, b.opts.Workers)
+	wait := backoff.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		msg, err := it.Next()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return nil
 			}
-			b.opts.Logger.Warn("cluster batches: fetching", "err", err)
+			delay := wait.Next()
+			b.opts.Logger.Warn("cluster batches: fetching", "err", err, "retry_in", delay)
+			if !backoff.Sleep(ctx, delay) {
+				return nil
+			}
 			continue
 		}
+		wait.Reset()
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -365,10 +371,12 @@ func (b *Batches) handleMsg(ctx context.Context, msg jetstream.Msg, handle Handl
 	err = handle(ctx, batch)
 	done()
 	if err != nil {
-		if ctx.Err() == nil {
-			b.opts.Logger.Error("cluster batches: batch not handled, redelivering", "err", err, "in", b.opts.NakDelay)
-			msg.NakWithDelay(b.opts.NakDelay)
+		if ctx.Err() != nil {
+			msg.Nak() // stopping: another node may have it at once
+			return
 		}
+		b.opts.Logger.Error("cluster batches: batch not handled, redelivering", "err", err, "in", b.opts.NakDelay)
+		msg.NakWithDelay(b.opts.NakDelay)
 		return
 	}
 	if err := msg.DoubleAck(ctx); err != nil {

@@ -105,6 +105,13 @@ func (l *Leases) Holding(name string) bool {
 	return l.held[name]
 }
 
+// Held is the number of leases this node holds now.
+func (l *Leases) Held() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.held)
+}
+
 func (l *Leases) setHeld(name string, v bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -1,0 +1,40 @@
+package app
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// clusterCollector is the cluster's part of /metrics (nothing outside a cluster).
+type clusterCollector struct{ a *App }
+
+var (
+	descBatches = prometheus.NewDesc("certhunt_cluster_batches_total",
+		"Cluster batch messages, by event: published (stored in JetStream by this ingest node), handled and acknowledged, redelivered (taken again after another node failed to acknowledge), poison (undecodable, recorded and discarded), refused (publishes refused, e.g. the stream is full).",
+		[]string{"event"}, nil)
+	descLeases       = prometheus.NewDesc("certhunt_cluster_leases_held", "Leases (CT logs, certstream servers) this node holds.", nil, nil)
+	descIngestNodes  = prometheus.NewDesc("certhunt_cluster_ingest_nodes", "Live ingest nodes, as this node last counted them.", nil, nil)
+	descClusterReady = prometheus.NewDesc("certhunt_cluster_connected", "1 while this node is connected to NATS.", nil, nil)
+)
+
+func (c clusterCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c clusterCollector) Collect(ch chan<- prometheus.Metric) {
+	cl := c.a.cluster
+	if cl == nil {
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
+	if b := cl.batches; b != nil {
+		for event, v := range map[string]int64{"published": b.Published.Load(), "handled": b.Handled.Load(),
+			"redelivered": b.Redelivered.Load(), "poison": b.Poison.Load(), "refused": b.Refused.Load()} {
+			ch <- prometheus.MustNewConstMetric(descBatches, prometheus.CounterValue, float64(v), event)
+		}
+	}
+	gauge(descLeases, float64(cl.node.Leases.Held()))
+	gauge(descIngestNodes, float64(cl.node.LiveIngest()))
+	up := 0.0
+	if cl.node.Ready() == nil {
+		up = 1
+	}
+	gauge(descClusterReady, up)
+}
