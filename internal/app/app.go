@@ -170,7 +170,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	} else if own != nil {
 		a.Pipeline.Issuance = own
 	}
-	if a.Hub != nil {
+	switch {
+	case a.cluster != nil && cfg.CertstreamServer.Enabled:
+		a.Pipeline.Publish = a.cluster.node.PublishCert // to every api node's hub (transport.go)
+	case a.Hub != nil:
 		a.Pipeline.Publish = a.Hub.Publish
 	}
 	a.handler = a.roleHandler(a.buildServer().Handler())
@@ -354,6 +357,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		a.log.Warn("no auth tokens configured: the API and UI are open to anyone who can reach " + ln.Addr().String())
 	}
 	a.logSummary("http://" + ln.Addr().String() + "/")
+	if err := a.relayCerts(ctx); err != nil {
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Watchlist.Run(ctx); return nil })
 	g.Go(func() error { a.watchReadiness(ctx, cmp.Or(a.readyEvery, readyEvery)); return nil })

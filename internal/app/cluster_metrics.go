@@ -2,6 +2,8 @@ package app
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/certhunt/certhunt/internal/cluster"
 )
 
 // clusterCollector is the cluster's part of /metrics (nothing outside a cluster).
@@ -14,6 +16,7 @@ var (
 	descLeases       = prometheus.NewDesc("certhunt_cluster_leases_held", "Leases (CT logs, certstream servers) this node holds.", nil, nil)
 	descIngestNodes  = prometheus.NewDesc("certhunt_cluster_ingest_nodes", "Live ingest nodes, as this node last counted them.", nil, nil)
 	descClusterReady = prometheus.NewDesc("certhunt_cluster_connected", "1 while this node is connected to NATS.", nil, nil)
+	descRelayDropped = prometheus.NewDesc("certhunt_cluster_certs_relay_dropped_total", "Certificates not relayed to the api nodes' certstream servers (too big, disconnected, unreadable).", nil, nil)
 )
 
 func (c clusterCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
@@ -37,4 +40,5 @@ func (c clusterCollector) Collect(ch chan<- prometheus.Metric) {
 		up = 1
 	}
 	gauge(descClusterReady, up)
+	ch <- prometheus.MustNewConstMetric(descRelayDropped, prometheus.CounterValue, float64(cluster.RelayDropped()))
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -143,6 +145,13 @@ func TestClusterHandsALogOver(t *testing.T) {
 		s := sourcesOf(api)
 		return len(s) == 1 && s[0].Node == "node-a" && s[0].Position == 300 && s[0].URL == rfc.Info().URL
 	})
+	wsCtx, wsCancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wsCancel()
+	ws, _, err := websocket.Dial(wsCtx, "ws"+strings.TrimPrefix(api.base, "http")+"/certstream/full-stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
 	detCfg := node("node-detect")
 	detCfg.Cluster.Roles = []string{config.RoleDetect}
 	det := start(t, detCfg)
@@ -180,6 +189,25 @@ func TestClusterHandsALogOver(t *testing.T) {
 		return s[0].Node == "node-b" && s[0].Position == 600
 	})
 	byB := sourcesOf(b)[0].EntriesProcessed
+	// The api node's certstream server relays what the detect nodes handled, chains included.
+	for {
+		_, frame, err := ws.Read(wsCtx)
+		if err != nil {
+			t.Fatalf("the api node's full-stream relayed nothing: %v", err)
+		}
+		var msg struct {
+			MessageType string `json:"message_type"`
+			Data        struct {
+				Chain []json.RawMessage `json:"chain"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(frame, &msg) == nil && msg.MessageType == "certificate_update" {
+			if len(msg.Data.Chain) == 0 {
+				t.Fatalf("relayed certificate without its chain: %s", frame)
+			}
+			break
+		}
+	}
 	t.Logf("node-a processed %d entries, node-b %d", byA, byB)
 	if byA != 300 || byB >= 600 || byA+byB < 600 {
 		t.Fatalf("node-a processed %d, node-b %d of 600: node-b did not resume from the shared cursor, or entries were lost", byA, byB)

@@ -134,3 +134,17 @@ func (s *leasedStream) Status() source.Status {
 
 // Following says whether this node holds the lease now.
 func (s *leasedStream) Following() bool { return s.leases.Holding(s.name) }
+
+// relayCerts feeds this api node's certstream server with the certificates every detect node
+// handled, until ctx ends.
+func (a *App) relayCerts(ctx context.Context) error {
+	if a.cluster == nil || a.Hub == nil || !a.servesAPI() {
+		return nil
+	}
+	stop, err := a.cluster.node.SubscribeCerts(a.Hub.Publish)
+	if err != nil {
+		return fmt.Errorf("cluster certificate relay: %w", err)
+	}
+	context.AfterFunc(ctx, stop)
+	return nil
+}
