@@ -2,7 +2,7 @@ package cluster
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -188,8 +188,15 @@ func (b *Batches) Publish(ctx context.Context, batch source.Batch) error {
 	if err != nil {
 		return fmt.Errorf("cluster batches: encoding: %w", err)
 	}
+	// Each message gets an ID once, reused by its retries, so that a retry of a message
+	// JetStream did store (its acknowledgement was lost) is dropped by the duplicate window.
+	pending := make([]outMsg, len(msgs))
+	for i, data := range msgs {
+		id := make([]byte, 16)
+		rand.Read(id)
+		pending[i] = outMsg{id: hex.EncodeToString(id), data: data}
+	}
 	wait := backoff.Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Second}
-	pending := msgs
 	for len(pending) > 0 {
 		failed, err := b.publishAll(ctx, pending)
 		if err == nil {
@@ -231,20 +238,24 @@ func (b *Batches) commit(ctx context.Context, batch source.Batch) error {
 	}
 }
 
+// outMsg is a message to publish with its ID.
+type outMsg struct {
+	id   string
+	data []byte
+}
+
 // publishAll sends every message asynchronously and waits for all acknowledgements; it returns
-// the messages not acknowledged. Each message's ID is its hash, so that a retry of a message
-// JetStream did store is dropped by the stream's duplicate window.
-func (b *Batches) publishAll(ctx context.Context, msgs [][]byte) ([][]byte, error) {
+// the messages not acknowledged.
+func (b *Batches) publishAll(ctx context.Context, msgs []outMsg) ([]outMsg, error) {
 	futures := make([]jetstream.PubAckFuture, len(msgs))
-	var failed [][]byte
+	var failed []outMsg
 	var first error
-	for i, data := range msgs {
-		sum := sha256.Sum256(data)
-		m := &nats.Msg{Subject: b.opts.Subject, Data: data, Header: nats.Header{}}
-		m.Header.Set(jetstream.MsgIDHeader, hex.EncodeToString(sum[:16]))
+	for i, om := range msgs {
+		m := &nats.Msg{Subject: b.opts.Subject, Data: om.data, Header: nats.Header{}}
+		m.Header.Set(jetstream.MsgIDHeader, om.id)
 		f, err := b.js.PublishMsgAsync(m)
 		if err != nil {
-			failed = append(failed, data)
+			failed = append(failed, om)
 			first = cmpErr(first, err)
 			continue
 		}
