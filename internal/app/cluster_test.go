@@ -238,3 +238,39 @@ func TestClusterUnreachableStopsServe(t *testing.T) {
 		t.Fatalf("New with NATS unreachable: %v", err)
 	}
 }
+
+// A certstream server is read by one node of the cluster at a time, under a lease, and every
+// node's /api/v1/sources names that node.
+func TestClusterCertstreamUnderLease(t *testing.T) {
+	db := clusterDatabase(t)
+	nats := startNATS(t)
+	saved := clusterLeases
+	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
+	defer func() { clusterLeases = saved }()
+	node := func(name string) *harness {
+		cfg := testConfig(t, `{"paypal.com": []}`)
+		cfg.Database = db
+		cfg.Sources.Certstream = []config.CertstreamSource{{URL: "ws://127.0.0.1:1/", Name: "relay"}} // nothing listens
+		cfg.Cluster = config.Cluster{NATSURL: nats, Node: name, Roles: []string{config.RoleIngest, config.RoleDetect, config.RoleAPI}}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return start(t, cfg)
+	}
+	a, b := node("node-a"), node("node-b")
+	following := func(h *harness) bool { return h.app.Sources[0].(interface{ Following() bool }).Following() }
+	a.waitFor("one node reads the certstream server", func() bool { return following(a) != following(b) })
+	holder := "node-a"
+	if following(b) {
+		holder = "node-b"
+	}
+	for _, h := range []*harness{a, b} {
+		h.waitFor("the source names its reader", func() bool {
+			s := sourcesOf(h)
+			return len(s) == 1 && s[0].Type == "certstream" && s[0].Node == holder
+		})
+	}
+	if following(a) && following(b) {
+		t.Fatal("both nodes read the certstream server")
+	}
+}
