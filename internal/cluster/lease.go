@@ -66,6 +66,7 @@ type Leases struct {
 	held   map[string]bool
 	seen   map[string]string // name -> holder, as last seen by a losing contender
 	wanted map[string]int    // names Hold runs for: the leases shared out
+	gaveUp map[string]bool   // names whose last tenure ended by yielding
 	// peers, once set (Spread), counts the live nodes sharing the leases, this one included.
 	peers func() int
 }
@@ -90,7 +91,7 @@ func NewLeases(ctx context.Context, js jetstream.JetStream, node string, o Lease
 	if err != nil {
 		return nil, fmt.Errorf("cluster leases: bucket %s: %w", o.Bucket, err)
 	}
-	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}, seen: map[string]string{}, wanted: map[string]int{}}, nil
+	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}, seen: map[string]string{}, wanted: map[string]int{}, gaveUp: map[string]bool{}}, nil
 }
 
 // key turns a lease name (a log URL) into a key-value key, which allows few characters.
@@ -163,6 +164,15 @@ func (l *Leases) shouldYield(name string) bool {
 	}
 	delete(l.held, name)
 	return true
+}
+
+// yielded says whether name's last tenure ended by yielding it, and forgets it.
+func (l *Leases) yielded(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	y := l.gaveUp[name]
+	delete(l.gaveUp, name)
+	return y
 }
 
 // Node names the node following name as far as this one knows without asking the server:
@@ -267,7 +277,9 @@ func (l *Leases) Hold(ctx context.Context, name string, work func(context.Contex
 			if done {
 				return werr
 			}
-			logger.Warn("cluster lease lost, contending again")
+			if !l.yielded(name) {
+				logger.Warn("cluster lease lost, contending again")
+			}
 		case errors.Is(err, jetstream.ErrKeyExists):
 			if holder, err := l.Holder(ctx, name); err == nil {
 				l.mu.Lock()
@@ -324,6 +336,9 @@ func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint6
 				return true, nil
 			case yielding: // work stopped: now another node may have the lease
 				l.release(k, rev)
+				l.mu.Lock()
+				l.gaveUp[name] = true
+				l.mu.Unlock()
 				return false, nil
 			case wctx.Err() != nil: // lost
 				return false, nil
