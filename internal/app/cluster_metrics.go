@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/certhunt/certhunt/internal/cluster"
@@ -16,6 +19,7 @@ var (
 	descLeases       = prometheus.NewDesc("certhunt_cluster_leases_held", "Leases (CT logs, certstream servers) this node holds.", nil, nil)
 	descIngestNodes  = prometheus.NewDesc("certhunt_cluster_ingest_nodes", "Live ingest nodes, as this node last counted them.", nil, nil)
 	descClusterReady = prometheus.NewDesc("certhunt_cluster_connected", "1 while this node is connected to NATS.", nil, nil)
+	descPending      = prometheus.NewDesc("certhunt_cluster_batches_pending", "Batches in the JetStream stream not yet handled, cluster-wide (the detect nodes' backlog).", nil, nil)
 	descRelayDropped = prometheus.NewDesc("certhunt_cluster_certs_relay_dropped_total", "Certificates not relayed to the api nodes' certstream servers (too big, disconnected, unreadable).", nil, nil)
 )
 
@@ -32,6 +36,11 @@ func (c clusterCollector) Collect(ch chan<- prometheus.Metric) {
 			"redelivered": b.Redelivered.Load(), "poison": b.Poison.Load(), "refused": b.Refused.Load()} {
 			ch <- prometheus.MustNewConstMetric(descBatches, prometheus.CounterValue, float64(v), event)
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if p, err := b.Pending(ctx); err == nil {
+			gauge(descPending, float64(p))
+		}
+		cancel()
 	}
 	gauge(descLeases, float64(cl.node.Leases.Held()))
 	gauge(descIngestNodes, float64(cl.node.LiveIngest()))

@@ -175,7 +175,7 @@ func TestClusterHandsALogOver(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`certhunt_cluster_batches_total{event="published"}`, "certhunt_cluster_leases_held 1", "certhunt_cluster_connected 1"} {
+	for _, want := range []string{`certhunt_cluster_batches_total{event="published"}`, "certhunt_cluster_leases_held 1", "certhunt_cluster_connected 1", "certhunt_cluster_batches_pending"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("node-a /metrics lacks %s", want)
 		}
