@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,4 +274,44 @@ func TestClusterCertstreamUnderLease(t *testing.T) {
 	if following(a) && following(b) {
 		t.Fatal("both nodes read the certstream server")
 	}
+}
+
+// Back-pressure end to end: with no detect node, an ingest node fills the stream to its limit
+// and then stops (its cursor stays short of the log's end); once a detect node starts, the
+// backlog drains, the log is read to its end and every entry is handled.
+func TestClusterBackPressure(t *testing.T) {
+	db := clusterDatabase(t)
+	nats := startNATS(t)
+	savedL, savedB := clusterLeases, clusterBatches
+	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
+	clusterBatches = cluster.BatchOptions{MaxBytes: 64 << 10, AckWait: time.Second}
+	defer func() { clusterLeases, clusterBatches = savedL, savedB }()
+	var handled atomic.Int64
+	onBatchHandled = func(_ string, b source.Batch) { handled.Add(int64(len(b.Entries))) }
+	defer func() { onBatchHandled = nil }()
+
+	ca, rfc := newRFC6962(t)
+	entries, err := benign(ca, 600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addPublish(t, rfc, entries...)
+	node := func(name string, roles ...string) *config.Config {
+		cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
+		cfg.Database = db
+		cfg.Cluster = config.Cluster{NATSURL: nats, Node: name, Roles: roles}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	in := start(t, node("ingest", config.RoleIngest, config.RoleAPI))
+	in.waitFor("the stream full, publishes refused", func() bool { return in.app.cluster.batches.Refused.Load() > 0 })
+	if p := sourcesOf(in)[0].Position; p >= 600 {
+		t.Fatalf("the cursor reached %d with the stream full", p)
+	}
+	start(t, node("detect", config.RoleDetect))
+	in.waitFor("the log read to its end and every entry handled", func() bool {
+		return sourcesOf(in)[0].Position == 600 && handled.Load() >= 600
+	})
 }
