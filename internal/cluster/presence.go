@@ -75,6 +75,10 @@ func (n *Node) Announce(ctx context.Context, ingest bool) error {
 		if lastRev != 0 && e.Revision() != lastRev || time.Now().After(deadline) {
 			return fmt.Errorf("cluster.node %q: another live node already uses this name; give each node its own", n.Name)
 		}
+		if lastRev == 0 {
+			o.Logger.Info("cluster: this node's name is in the presence bucket already; waiting to see whether it is a live node or a crashed predecessor",
+				"node", n.Name, "up_to", time.Until(deadline).Round(time.Second))
+		}
 		lastRev = e.Revision()
 		select {
 		case <-ctx.Done():
