@@ -170,10 +170,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	} else if own != nil {
 		a.Pipeline.Issuance = own
 	}
-	if a.Hub != nil {
+	switch {
+	case a.cluster != nil && cfg.CertstreamServer.Enabled:
+		a.Pipeline.Publish = a.cluster.node.PublishCert // to every api node's hub (transport.go)
+	case a.Hub != nil:
 		a.Pipeline.Publish = a.Hub.Publish
 	}
-	a.handler = a.buildServer().Handler()
+	a.handler = a.roleHandler(a.buildServer().Handler())
 	return a, nil
 }
 
@@ -272,8 +275,14 @@ func (a *App) buildSources(ctx context.Context) error {
 		a.log.Info("following CT logs", "logs", len(logs)+len(extra), "start", ct.Start, "log_list", a.ll.w.Status().Source)
 	}
 	for _, cs := range a.cfg.Sources.Certstream {
-		a.Sources = append(a.Sources, certstream.NewClient(certstream.ClientOptions{URL: cs.URL, Name: cs.Name,
-			Logger: a.log}))
+		if a.cluster != nil && !a.cfg.Cluster.Has(config.RoleIngest) {
+			break
+		}
+		var src source.Source = certstream.NewClient(certstream.ClientOptions{URL: cs.URL, Name: cs.Name, Logger: a.log})
+		if a.cluster != nil {
+			src = a.leasedCertstream(src.(*certstream.Client))
+		}
+		a.Sources = append(a.Sources, src)
 	}
 	return nil
 }
@@ -289,7 +298,7 @@ func (a *App) sourceStatuses() []source.Status {
 
 func (a *App) buildServer() *server.Server {
 	s := &server.Server{
-		Store: a.Store, Watchlist: a.Watchlist, Sources: a.sourceStatuses,
+		Store: a.Store, Watchlist: a.Watchlist, Sources: a.apiSources,
 		Generate: func(domains, fuzzers []string) (homograph.List, error) {
 			return homograph.Generate(domains, fuzzers, homograph.GenerateOptions{})
 		},
@@ -349,6 +358,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		a.log.Warn("no auth tokens configured: the API and UI are open to anyone who can reach " + ln.Addr().String())
 	}
 	a.logSummary("http://" + ln.Addr().String() + "/")
+	if err := a.relayCerts(ctx); err != nil {
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.Watchlist.Run(ctx); return nil })
 	g.Go(func() error { a.watchReadiness(ctx, cmp.Or(a.readyEvery, readyEvery)); return nil })
@@ -383,6 +395,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		a.runSource(ctx, g, src)
 	}
 	g.Go(func() error { a.watchLogList(ctx, func(src source.Source) { a.runSource(ctx, g, src) }); return nil })
+	if a.detects() {
+		g.Go(func() error { return a.consumeBatches(ctx) })
+	}
 	srv := newHTTPServer(ctx, a.handler)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -16,6 +16,7 @@ import (
 type clusterPart struct {
 	node    *cluster.Node
 	cursors *cluster.Cursors
+	batches *cluster.Batches // nil for a node with neither ingest nor detect role
 }
 
 // joinCluster joins the cluster named by the configuration, if any, and opens the shared CT
@@ -34,12 +35,23 @@ func (a *App) joinCluster(ctx context.Context, lo cluster.LeaseOptions) error {
 	if err != nil {
 		return err
 	}
+	// Announced as live, so that leases spread over the ingest nodes and a second node under
+	// the same name is refused.
+	if err := node.Announce(ctx, cl.Has(config.RoleIngest)); err != nil {
+		node.Close()
+		return err
+	}
 	cursors, err := cluster.OpenCursors(ctx, a.cfg.Database, name)
 	if err != nil {
 		node.Close()
 		return err
 	}
 	a.cluster = &clusterPart{node: node, cursors: cursors}
+	if err := a.openTransport(ctx); err != nil {
+		a.leaveCluster()
+		a.cluster = nil
+		return err
+	}
 	a.log.Info("joined the cluster", "node", name, "roles", cl.Roles)
 	return nil
 }
@@ -123,6 +135,10 @@ type ClusterPart struct {
 	Detail string `json:"detail,omitempty"`
 	// Following is the number of CT logs whose lease this node holds.
 	Following int `json:"following"`
+	// Roles are this node's (cluster.roles); IngestNodes the live ingest nodes it counts,
+	// among which the logs are spread.
+	Roles       []string `json:"roles"`
+	IngestNodes int      `json:"ingest_nodes"`
 }
 
 // clusterReadiness is nil outside a cluster.
@@ -130,7 +146,7 @@ func (a *App) clusterReadiness() *ClusterPart {
 	if a.cluster == nil {
 		return nil
 	}
-	p := &ClusterPart{Node: a.cluster.node.Name, Ready: true}
+	p := &ClusterPart{Node: a.cluster.node.Name, Ready: true, Roles: a.cfg.Cluster.Roles, IngestNodes: a.cluster.node.LiveIngest()}
 	if err := a.cluster.node.Ready(); err != nil {
 		p.Ready, p.Detail = false, "not in the cluster: "+err.Error()
 	}
@@ -146,7 +162,7 @@ func (a *App) clusterReadiness() *ClusterPart {
 // node's to report, so it does not count against this one. decided is false when this node
 // follows it (the usual checks apply).
 func leasedHealth(src source.Source, st source.Status) (why string, decided bool) {
-	ls, ok := src.(*leasedSource)
+	ls, ok := src.(interface{ Following() bool })
 	if !ok || ls.Following() {
 		return "", false
 	}

@@ -117,7 +117,11 @@ func (a *App) runSource(ctx context.Context, g *errgroup.Group, src source.Sourc
 		return nil
 	})
 	g.Go(func() error {
-		if err := a.Pipeline.Run(ctx, ch); err != nil && ctx.Err() == nil {
+		run := a.Pipeline.Run
+		if a.cluster != nil {
+			run = a.forward // to the detect nodes, through JetStream (transport.go)
+		}
+		if err := run(ctx, ch); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("pipeline: %w", err)
 		}
 		return nil

@@ -79,3 +79,31 @@ func (c *Cursors) SaveCursor(url, name string, position int64) error {
 
 // Close closes the database connections.
 func (c *Cursors) Close() error { return c.db.Close() }
+
+// Cursor is one log's row: where the last node that committed a batch of it got to.
+type Cursor struct {
+	URL, Name string
+	Position  int64
+	Node      string
+	UpdatedAt time.Time
+}
+
+// All returns every log's cursor, by URL, for the API's view of logs other nodes follow.
+func (c *Cursors) All(ctx context.Context) ([]Cursor, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	rows, err := c.db.QueryContext(ctx, `SELECT url, name, position, node, updated_at FROM ct_cursors ORDER BY url`)
+	if err != nil {
+		return nil, fmt.Errorf("listing the cursors in PostgreSQL: %w", err)
+	}
+	defer rows.Close()
+	var out []Cursor
+	for rows.Next() {
+		var r Cursor
+		if err := rows.Scan(&r.URL, &r.Name, &r.Position, &r.Node, &r.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

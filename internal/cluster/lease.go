@@ -62,9 +62,13 @@ type Leases struct {
 	node string
 	opts LeaseOptions
 
-	mu   sync.Mutex
-	held map[string]bool
-	seen map[string]string // name -> holder, as last seen by a losing contender
+	mu     sync.Mutex
+	held   map[string]bool
+	seen   map[string]string // name -> holder, as last seen by a losing contender
+	wanted map[string]int    // names Hold runs for: the leases shared out
+	gaveUp map[string]bool   // names whose last tenure ended by yielding
+	// peers, once set (Spread), counts the live nodes sharing the leases, this one included.
+	peers func() int
 }
 
 // record is a lease's value: who holds it, since when.
@@ -87,7 +91,7 @@ func NewLeases(ctx context.Context, js jetstream.JetStream, node string, o Lease
 	if err != nil {
 		return nil, fmt.Errorf("cluster leases: bucket %s: %w", o.Bucket, err)
 	}
-	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}, seen: map[string]string{}}, nil
+	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}, seen: map[string]string{}, wanted: map[string]int{}, gaveUp: map[string]bool{}}, nil
 }
 
 // key turns a lease name (a log URL) into a key-value key, which allows few characters.
@@ -102,6 +106,13 @@ func (l *Leases) Holding(name string) bool {
 	return l.held[name]
 }
 
+// Held is the number of leases this node holds now.
+func (l *Leases) Held() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.held)
+}
+
 func (l *Leases) setHeld(name string, v bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -110,6 +121,58 @@ func (l *Leases) setHeld(name string, v bool) {
 	} else {
 		delete(l.held, name)
 	}
+}
+
+// Spread shares the leases out: from now on this node holds at most ceil(leases / peers())
+// of them, where peers counts the live nodes contending (this one included), and yields the
+// extra ones, one per renewal, when a node joins. Without Spread, the first node takes all.
+func (l *Leases) Spread(peers func() int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.peers = peers
+}
+
+// limitLocked is how many leases this node may hold.
+func (l *Leases) limitLocked() int {
+	if l.peers == nil {
+		return len(l.wanted)
+	}
+	p := max(1, l.peers())
+	return (len(l.wanted) + p - 1) / p
+}
+
+// mayTake says whether this node may take one more lease.
+func (l *Leases) mayTake() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.held) < l.limitLocked()
+}
+
+// shouldYield says whether this node holds more leases than its share and name is the one
+// to give up (the greatest name held, so that concurrent renewals yield one at a time); if so,
+// name is marked as not held at once.
+func (l *Leases) shouldYield(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.peers == nil || len(l.held) <= l.limitLocked() {
+		return false
+	}
+	for n := range l.held {
+		if n > name {
+			return false
+		}
+	}
+	delete(l.held, name)
+	return true
+}
+
+// yielded says whether name's last tenure ended by yielding it, and forgets it.
+func (l *Leases) yielded(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	y := l.gaveUp[name]
+	delete(l.gaveUp, name)
+	return y
 }
 
 // Node names the node following name as far as this one knows without asking the server:
@@ -139,6 +202,34 @@ func (l *Leases) Holder(ctx context.Context, name string) (string, error) {
 	return r.Node, nil
 }
 
+// Holders returns the holder of every lease held now, by name (one listing of the bucket, so
+// that any node can say who follows each log).
+func (l *Leases) Holders(ctx context.Context) (map[string]string, error) {
+	keys, err := l.kv.Keys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("leases: %w", err)
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		name, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(k, "lease."))
+		if err != nil {
+			continue // not a lease
+		}
+		e, err := l.kv.Get(ctx, k)
+		if err != nil {
+			continue // released meanwhile
+		}
+		var r record
+		if json.Unmarshal(e.Value(), &r) == nil {
+			out[string(name)] = r.Node
+		}
+	}
+	return out, nil
+}
+
 // Hold runs work whenever this node holds the lease name, until ctx ends. It contends for the
 // lease every Renew interval; once it holds it, work runs with a context that is cancelled
 // when the lease is lost (taken by another node after this one failed to renew it for about a
@@ -151,7 +242,31 @@ func (l *Leases) Hold(ctx context.Context, name string, work func(context.Contex
 	logger := l.opts.Logger.With("lease", name, "node", l.node)
 	tick := time.NewTicker(l.opts.Renew)
 	defer tick.Stop()
+	l.mu.Lock()
+	l.wanted[name]++
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		if l.wanted[name]--; l.wanted[name] <= 0 {
+			delete(l.wanted, name)
+		}
+		l.mu.Unlock()
+	}()
 	for {
+		if !l.mayTake() {
+			// This node has its share; look who holds the lease, for Node.
+			if holder, err := l.Holder(ctx, name); err == nil {
+				l.mu.Lock()
+				l.seen[name] = holder
+				l.mu.Unlock()
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+			continue
+		}
 		val, _ := json.Marshal(record{Node: l.node, Since: time.Now().UTC()})
 		sent := time.Now()
 		rev, err := l.acquire(ctx, k, val)
@@ -162,7 +277,9 @@ func (l *Leases) Hold(ctx context.Context, name string, work func(context.Contex
 			if done {
 				return werr
 			}
-			logger.Warn("cluster lease lost, contending again")
+			if !l.yielded(name) {
+				logger.Warn("cluster lease lost, contending again")
+			}
 		case errors.Is(err, jetstream.ErrKeyExists):
 			if holder, err := l.Holder(ctx, name); err == nil {
 				l.mu.Lock()
@@ -200,6 +317,7 @@ func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint6
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	finished := make(chan error, 1)
+	yielding := false
 	l.setHeld(name, true)
 	go func() { finished <- work(wctx) }()
 	lose := func() {
@@ -216,6 +334,12 @@ func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint6
 			case ctx.Err() != nil:
 				l.release(k, rev)
 				return true, nil
+			case yielding: // work stopped: now another node may have the lease
+				l.release(k, rev)
+				l.mu.Lock()
+				l.gaveUp[name] = true
+				l.mu.Unlock()
+				return false, nil
 			case wctx.Err() != nil: // lost
 				return false, nil
 			}
@@ -226,6 +350,12 @@ func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint6
 		case <-tick:
 			if wctx.Err() != nil {
 				continue // waiting for work to return
+			}
+			if l.shouldYield(name) {
+				l.opts.Logger.Info("cluster lease: yielding it to spread the work over the nodes", "lease", name, "node", l.node)
+				yielding = true
+				stop()
+				continue
 			}
 			sent := time.Now()
 			by := sent.Add(l.opts.Renew)

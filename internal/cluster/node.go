@@ -20,6 +20,8 @@ type Node struct {
 	Leases *Leases
 	nc     *nats.Conn
 	js     jetstream.JetStream
+	// presence is the node's entry among the live nodes, once announced.
+	presence *announcement
 }
 
 // Join connects to the NATS server(s) at natsURL (comma-separated for several) as node name
@@ -77,6 +79,9 @@ func (n *Node) JetStream() jetstream.JetStream { return n.js }
 
 // Close leaves the cluster: the NATS connection is drained and closed.
 func (n *Node) Close() {
+	if n.presence != nil {
+		n.presence.leave()
+	}
 	if err := n.nc.Drain(); err != nil {
 		n.nc.Close()
 	}

@@ -17,10 +17,12 @@ type Cluster struct {
 	// database, since the nodes share incidents and CT cursors there.
 	NATSURL string `yaml:"nats_url"`
 	// Node is this node's name, shown in /api/v1/sources as the holder of each log; unique in
-	// the cluster. Empty: the host name.
+	// the cluster (a node is refused while another live node has its name). Empty: the host name.
 	Node string `yaml:"node"`
-	// Roles are what this node does: ingest (follow CT logs whose lease it wins), detect (turn
-	// entries into incidents), api (serve the API and UI).
+	// Roles are what this node does: ingest (follow the CT logs and certstream servers whose
+	// lease it wins, publishing their batches to JetStream), detect (turn batches from JetStream
+	// into incidents), api (serve the API, UI and certstream server; without it a node serves
+	// only /healthz, /readyz and /metrics).
 	Roles []string `yaml:"roles"`
 }
 
