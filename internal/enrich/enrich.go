@@ -294,7 +294,7 @@ func dnsStatus(d *incident.DNSEvidence) string {
 }
 
 // ChangeStartedResolving is the history entry of a name going live in DNS.
-const ChangeStartedResolving = "started resolving"
+const ChangeStartedResolving = incident.StartedResolving
 
 // changes says in words what differs between the previous look and this one.
 func changes(prev *incident.Enrichment, cur incident.Enrichment) []string {

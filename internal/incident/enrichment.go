@@ -96,7 +96,12 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, e Enrichment) erro
 	if e.NextCheck != nil {
 		next = e.NextCheck.UnixNano()
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE incidents SET enrichment = $1, enrich_next = $2 WHERE id = $3`,
+	tx, err := s.db.BeginTx(ctx, s.d.tx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE incidents SET enrichment = $1, enrich_next = $2 WHERE id = $3`,
 		s.d.args([]any{body, next, n})...)
 	if err != nil {
 		return err
@@ -104,7 +109,12 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, e Enrichment) erro
 	if k, _ := res.RowsAffected(); k == 0 {
 		return ErrNotFound
 	}
-	return nil
+	if wentLive(e) {
+		if err := s.queueChange(ctx, tx, n, ChangeWentLive); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // EnrichTarget is an incident due for enrichment.
