@@ -218,6 +218,7 @@ func watchHunt(ctx context.Context, store *hunt.Store, id string, every time.Dur
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	shown := "" // the last progress line printed: a line is printed when it changes
 	for !h.Finished {
 		select {
 		case <-ctx.Done():
@@ -237,8 +238,9 @@ func watchHunt(ctx context.Context, store *hunt.Store, id string, every time.Dur
 		}
 		if bar != nil {
 			bar.Set64(h.EntriesDone)
-		} else {
-			fmt.Fprintf(stderr, "hunt %s: %s\n", id, huntProgress(h))
+		} else if line := huntProgress(h); line != shown {
+			shown = line
+			fmt.Fprintf(stderr, "hunt %s: %s\n", id, line)
 		}
 	}
 	if bar != nil {

@@ -123,7 +123,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("hunt queue: %w", err)
 	}
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("hunt queue: fetching an item", "err", err)
