@@ -325,3 +325,38 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+// -since takes every followed log from its first entry logged since then: here a static and
+// an RFC 6962 log named by one log list each, read through sinceRanges.
+func TestHuntSinceRanges(t *testing.T) {
+	now := time.Now()
+	stamps := make([]time.Time, 300)
+	for i := range stamps {
+		stamps[i] = now.Add(-72 * time.Hour).Add(time.Duration(i) * time.Second) // 200 old entries
+		if i >= 200 {
+			stamps[i] = now.Add(-time.Hour).Add(time.Duration(i-200) * time.Second) // 100 of the last hour
+		}
+	}
+	for _, typ := range []string{"rfc6962", "static"} {
+		t.Run(typ, func(t *testing.T) {
+			log, list := scanLog(t, typ, len(stamps), stamps...)
+			cfg := config.Default()
+			cfg.DataDir = t.TempDir()
+			cfg.Sources.CT.LogList = list
+			var stderr bytes.Buffer
+			ranges, err := sinceRanges(context.Background(), cfg, now.Add(-30*time.Hour), cfg.Sources.CT.FollowerOptions(), &stderr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ranges) != 1 || ranges[0].URL != log.Info().URL || ranges[0].From != 200 || ranges[0].To != 300 || ranges[0].Type != typ {
+				t.Fatalf("ranges %+v, want [200, 300) of %s", ranges, log.Info().URL)
+			}
+			if typ == "static" && ranges[0].Submission == "" {
+				t.Error("a static log's range lost its submission URL (its checkpoint origin)")
+			}
+			if _, err := sinceRanges(context.Background(), cfg, now.Add(time.Hour), cfg.Sources.CT.FollowerOptions(), &stderr); err == nil {
+				t.Error("a hunt with nothing to read was planned")
+			}
+		})
+	}
+}
