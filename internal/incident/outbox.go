@@ -45,19 +45,12 @@ func (s *Store) queueChange(ctx context.Context, tx *sql.Tx, id int64, kind stri
 	if !s.outbox {
 		return nil
 	}
-	var verdict string
-	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT verdict, (SELECT count(*) FROM outbox WHERE incident_id = $1) FROM incidents WHERE id = $1`,
-		id).Scan(&verdict, &n); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	if verdict == VerdictFalsePositive {
-		return nil
-	}
-	now := s.now().UnixNano()
-	key := fmt.Sprintf("%d:%s:%d", id, kind, n+1)
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (change_key, incident_id, kind, created_at, due_at) VALUES ($1,$2,$3,$4,$4)`,
-		key, id, kind, now)
+	// One statement: the change number counts the incident's rows so far (under its row lock),
+	// and a false positive's change is not queued.
+	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (change_key, incident_id, kind, created_at, due_at)
+		SELECT i.id::text || ':' || $2::text || ':' || ((SELECT count(*) FROM outbox o WHERE o.incident_id = i.id) + 1)::text,
+			i.id, $2, $3, $3
+		FROM incidents i WHERE i.id = $1 AND i.verdict <> 'false_positive'`, id, kind, s.now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}

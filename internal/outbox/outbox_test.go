@@ -29,7 +29,9 @@ import (
 // schema of its own, dropped afterwards.
 const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-func postgresSchema(t *testing.T) string {
+func postgresSchema(t *testing.T) string { return postgresSchemaB(t) }
+
+func postgresSchemaB(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("CERTHUNT_TEST_POSTGRES")
 	if base == "" {
