@@ -1,6 +1,11 @@
 package app
 
 import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/outbox"
 )
@@ -25,4 +30,25 @@ func (a *App) outboxDelivery(d notify.Delivery) {
 	if a.outbox != nil {
 		a.outbox.Delivered(d)
 	}
+}
+
+var descOutbox = prometheus.NewDesc("certhunt_outbox_changes", "Incident changes in the cluster's notification outbox, by state: pending (not yet sent to every target) or done.", []string{"state"}, nil)
+var descOutboxInFlight = prometheus.NewDesc("certhunt_outbox_in_flight", "Outbox changes this node is sending now.", nil, nil)
+
+// outboxCollector reads the outbox at scrape time (cluster nodes that notify only).
+type outboxCollector struct{ a *App }
+
+func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.a.outbox == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if pending, done, err := c.a.Store.OutboxStats(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(pending), "pending")
+		ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(done), "done")
+	}
+	ch <- prometheus.MustNewConstMetric(descOutboxInFlight, prometheus.GaugeValue, float64(c.a.outbox.InFlight()))
 }

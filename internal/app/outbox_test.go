@@ -1,7 +1,9 @@
 package app
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -76,6 +78,15 @@ func TestClusterNotifiesOnce(t *testing.T) {
 	pending, done, err := b.app.Store.OutboxStats(t.Context())
 	if err != nil {
 		t.Fatal(err)
+	}
+	resp, err := http.Get(b.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `certhunt_outbox_changes{state="done"} 3`) {
+		t.Errorf("/metrics does not count the 3 changes done:\n%s", metrics)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -65,6 +65,9 @@ type Sender struct {
 	mu       sync.Mutex
 	inflight map[string]*flight // by change key
 	stopping bool
+	// running is Run's context: once it ends, a failure the Dispatcher reports is its own
+	// shutdown, not the target's (both stop on the same context).
+	running context.Context
 }
 
 // flight is a claimed row being sent.
@@ -109,6 +112,9 @@ func (s *Sender) Kick() {
 // Run claims and sends rows until ctx ends, then hands the rows still in flight back to the
 // pool (unsent ones go out from another node, or from this one after a restart).
 func (s *Sender) Run(ctx context.Context) {
+	s.mu.Lock()
+	s.running = ctx
+	s.mu.Unlock()
 	poll := time.NewTicker(s.o.Poll)
 	defer poll.Stop()
 	renew := time.NewTicker(s.o.ClaimTTL / 3)
@@ -214,7 +220,7 @@ func (s *Sender) Delivered(d notify.Delivery) {
 		s.mu.Unlock()
 		return
 	}
-	stopping := s.stopping
+	stopping := s.stopping || s.running != nil && s.running.Err() != nil
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
