@@ -360,3 +360,43 @@ func TestHuntSinceRanges(t *testing.T) {
 		})
 	}
 }
+
+// -watch follows a hunt started earlier; Ctrl-C stops watching and says how to watch again,
+// leaving the hunt as it is.
+func TestHuntWatch(t *testing.T) {
+	db := huntDatabase(t)
+	natsURL := huntNATS(t)
+	st, err := hunt.OpenStore(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ranges := []hunt.Range{{Log: "l", URL: "http://127.0.0.1:1/", Type: "rfc6962", From: 0, To: 5}}
+	if err := st.Create(context.Background(), "h-unfinished", time.Now(), ranges, hunt.Split("h-unfinished", ranges, 10)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	// Ctrl-C once the hunt is shown.
+	ctrlC := writerFunc(func(p []byte) (int, error) {
+		if strings.Contains(string(p), "work items") {
+			cancel()
+		}
+		return stderr.Write(p)
+	})
+	code := runHunt(ctx, []string{"-data-dir", t.TempDir(), "-database", db, "-nats-url", natsURL, "-watch", "h-unfinished",
+		"-progress", "10ms"}, &stdout, ctrlC)
+	if code != 0 || !strings.Contains(stderr.String(), "hunt h-unfinished goes on in the cluster: certhunt hunt -watch h-unfinished") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	stderr.Reset()
+	code = runHunt(context.Background(), []string{"-data-dir", t.TempDir(), "-database", db, "-nats-url", natsURL, "-watch", "nope"}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "hunt not found") {
+		t.Fatalf("unknown hunt: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
