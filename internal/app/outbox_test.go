@@ -3,8 +3,8 @@ package app
 import (
 	"io"
 	"net/http"
-	"strings"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
