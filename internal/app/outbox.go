@@ -20,10 +20,14 @@ func (a *App) startOutbox() error {
 	if err := a.Store.SetOutbox(true); err != nil {
 		return err
 	}
-	a.outbox = outbox.New(outbox.Options{Store: a.Store, Dispatcher: a.Notifier, Node: a.cluster.node.Name,
-		Logger: a.log.With("part", "outbox")})
+	o := outboxOptions
+	o.Store, o.Dispatcher, o.Node, o.Logger = a.Store, a.Notifier, a.cluster.node.Name, a.log.With("part", "outbox")
+	a.outbox = outbox.New(o)
 	return nil
 }
+
+// outboxOptions are the outbox sender's timings serve uses: the defaults (tests shorten them).
+var outboxOptions = outbox.Options{}
 
 // outboxDelivery forwards the Dispatcher's outcomes to the outbox sender, when there is one.
 func (a *App) outboxDelivery(d notify.Delivery) {
