@@ -170,9 +170,6 @@ func (w *Worker) one(ctx context.Context, msg jetstream.Msg, log *slog.Logger) {
 		msg.NakWithDelay(w.Queue.o.RetryDelay)
 		return
 	}
-	if w.Taken != nil {
-		w.Taken(it)
-	}
 	// Tell JetStream the item is in hand while it is read, so it is not given to another node.
 	ictx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
