@@ -30,6 +30,8 @@ Usage:
                                              score domains (arguments, or one per line on stdin)
   certhunt scan -log URL [-type rfc6962|static] [-from N | -since 24h] [-to M]
                                              read a range of one CT log through the pipeline
+  certhunt hunt -since 30d | -log URL [-type rfc6962|static] [-from N] [-to M] | -watch ID
+                                             share a hunt over log ranges out to a cluster's detect nodes
   certhunt homographs generate [-o FILE] [-fuzzers LIST] [-format json|csv|list] DOMAIN...
   certhunt homographs validate FILE          check a homograph list
   certhunt config check FILE                 validate a config file as serve would
@@ -37,7 +39,7 @@ Usage:
   certhunt version                           print the version
 
 Every command accepts -config FILE; every config key is also a flag and a CERTHUNT_* variable.
-"certhunt help TOPIC" explains a command (serve, check, scan, homographs, config, version).
+"certhunt help TOPIC" explains a command (serve, check, scan, hunt, homographs, config, version).
 `
 
 func main() {
@@ -60,6 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCheck(ctx, rest, stdin, stdout, stderr)
 	case "scan":
 		return runScan(ctx, rest, stdout, stderr)
+	case "hunt":
+		return runHunt(ctx, rest, stdout, stderr)
 	case "homographs":
 		return runHomographs(rest, stdin, stdout, stderr)
 	case "config":
@@ -151,9 +155,12 @@ func commandUsage(fs *flag.FlagSet, argsUsage string) {
 
 // commandAbout is the first paragraph of each command's help.
 var commandAbout = map[string]string{
-	"serve":        "Follows CT logs and certstream servers, opens incidents, serves the API, the UI, /metrics and /certstream/*.",
-	"check":        "Scores domains (or URLs, by their host) given as arguments, or one per line on standard input, exactly as serve\nwould with this config. Exit status: 0 ok, 1 when an input was not a domain name, 2 bad usage or config.",
-	"scan":         "Reads a range of one CT log through serve's pipeline (backfill, hunt) and reports what it found.",
+	"serve": "Follows CT logs and certstream servers, opens incidents, serves the API, the UI, /metrics and /certstream/*.",
+	"check": "Scores domains (or URLs, by their host) given as arguments, or one per line on standard input, exactly as serve\nwould with this config. Exit status: 0 ok, 1 when an input was not a domain name, 2 bad usage or config.",
+	"scan":  "Reads a range of one CT log through serve's pipeline (backfill, hunt) and reports what it found.",
+	"hunt": "Splits ranges of CT logs into work items on the cluster's JetStream work queue, which every detect node takes\n" +
+		"from, records the hunt in PostgreSQL and prints its progress until it is done (Ctrl-C stops watching, not the\n" +
+		"hunt). Needs cluster.nats_url and a PostgreSQL database. Exit status: 0 done, 1 failure or failed items, 2 bad usage.",
 	"config check": "Validates a config file (given as FILE or -config FILE) as serve would. Exit status: 0 valid, 1 invalid, 2 bad usage.",
 }
 
@@ -164,7 +171,7 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	switch args[0] {
-	case "serve", "check", "scan":
+	case "serve", "check", "scan", "hunt":
 		return run([]string{args[0], "-h"}, stdin, stdout, stdout)
 	case "homographs":
 		return runHomographs([]string{"help"}, stdin, stdout, stdout)
@@ -176,7 +183,7 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "usage: certhunt version\n\nPrints the version.")
 		return 0
 	}
-	fmt.Fprintf(stderr, "certhunt help: no help topic %q (serve, check, scan, homographs, config, version)\n", args[0])
+	fmt.Fprintf(stderr, "certhunt help: no help topic %q (serve, check, scan, hunt, homographs, config, version)\n", args[0])
 	return 2
 }
 

@@ -22,7 +22,6 @@ import (
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/pipeline"
-	"github.com/certhunt/certhunt/internal/source"
 )
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -122,14 +121,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	start := time.Now()
-	batches := make(chan source.Batch, 8)
-	scanErr := make(chan error, 1)
-	go func() {
-		scanErr <- ctlog.ScanRange(ctx, info, *from, end, scanOpts, batches, progress)
-		close(batches)
-	}()
-	runErr := p.Run(ctx, batches)
-	err = <-scanErr
+	err = app.ReadRange(ctx, p, info, *from, end, scanOpts, progress)
 	if bar != nil {
 		bar.Finish()
 		fmt.Fprintln(stderr)
@@ -140,9 +132,6 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "scanned %s (%s) [%d, %d): read %d of %d, entries %d, malformed %d, alerts %d, incidents opened %d, elapsed %s, %.0f entries/s\n",
 		info.Name, info.URL, *from, end, read.Load(), end-*from, st.Entries.Load(), st.Malformed.Load(), st.Alerts.Load(), st.IncidentsOpened.Load(),
 		elapsed.Round(time.Millisecond), rate)
-	if err == nil {
-		err = runErr
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "certhunt scan: %v\n", err)
 		return 1

@@ -29,6 +29,7 @@ import (
 	"github.com/certhunt/certhunt/internal/intel"
 	"github.com/certhunt/certhunt/internal/labelstats"
 	"github.com/certhunt/certhunt/internal/notify"
+	"github.com/certhunt/certhunt/internal/outbox"
 	"github.com/certhunt/certhunt/internal/pipeline"
 	"github.com/certhunt/certhunt/internal/server"
 	"github.com/certhunt/certhunt/internal/source"
@@ -56,6 +57,8 @@ type App struct {
 	auth       *auth.Auth
 	labels     *labelstats.Sketch // learned by the pipeline, saved by keepLabels
 	cluster    *clusterPart       // nil unless cluster.nats_url is set (cluster.go)
+	outbox     *outbox.Sender     // nil unless a cluster notifies (outbox.go)
+	hunts      *huntPart          // nil outside a cluster (hunt.go)
 	// srcMu guards Sources and ctl, which change while the log list does (loglist.go).
 	srcMu sync.Mutex
 	ctl   map[source.Source]*sourceCtl
@@ -150,7 +153,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 			HeartbeatInterval: cfg.CertstreamServer.Heartbeat})
 	}
 	if len(cfg.Notify) > 0 {
-		if a.Notifier, err = newNotifier(cfg, log, store); err != nil {
+		if a.Notifier, err = newNotifier(cfg, log, store, a.outboxDelivery); err != nil {
 			return fail(err)
 		}
 	}
@@ -158,6 +161,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return fail(err)
 	}
 	fail = func(err error) (*App, error) { a.leaveCluster(); store.Close(); return nil, err }
+	if err := a.startOutbox(); err != nil {
+		return fail(err)
+	}
+	if err := a.joinHunts(ctx); err != nil {
+		return fail(err)
+	}
+	fail = func(err error) (*App, error) { a.closeHunts(); a.leaveCluster(); store.Close(); return nil, err }
 	if err := a.buildSources(ctx); err != nil {
 		return fail(err)
 	}
@@ -219,15 +229,20 @@ func (a *App) onChange(ch incident.Change) {
 }
 
 // notify is the one way incidents reach the notifiers: never one an analyst has already called
-// a false positive.
+// a false positive. In a cluster the store has written the change to the outbox already, and
+// the sender is only told to look.
 func (a *App) notify(kind string, inc incident.Incident) {
+	if a.outbox != nil {
+		a.outbox.Kick()
+		return
+	}
 	if a.Notifier == nil || inc.Verdict == incident.VerdictFalsePositive {
 		return
 	}
 	a.Notifier.Notify(notify.Event{Kind: kind, Incident: inc})
 }
 
-func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*notify.Dispatcher, error) {
+func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store, also func(notify.Delivery)) (*notify.Dispatcher, error) {
 	base := cfg.PublicURL
 	if base == "" {
 		base = "http://" + cfg.Listen
@@ -241,6 +256,7 @@ func newNotifier(cfg *config.Config, log *slog.Logger, store *incident.Store) (*
 			if err != nil {
 				log.Error("record delivery", "incident", d.IncidentID, "target", d.Target, "err", err)
 			}
+			also(d)
 		},
 	})
 }
@@ -319,6 +335,9 @@ func (a *App) buildServer() *server.Server {
 	if a.ll != nil {
 		s.LogList = a.logListStatus
 	}
+	if a.hunts != nil {
+		s.Hunts, s.Hunt = a.huntList, a.huntGet
+	}
 	if a.Hub != nil {
 		s.Certstream, s.CertstreamPrefix = a.Hub.Handler(), a.cfg.CertstreamServer.PathPrefix
 	}
@@ -348,6 +367,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer a.Store.Close()
 	defer a.leaveCluster()
+	defer a.closeHunts()
 	if ln == nil {
 		var err error
 		if ln, err = net.Listen("tcp", a.cfg.Listen); err != nil {
@@ -387,6 +407,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.Notifier != nil {
 		g.Go(func() error { a.Notifier.Run(ctx); return nil })
 	}
+	if a.outbox != nil {
+		g.Go(func() error { a.outbox.Run(ctx); return nil })
+	}
+	g.Go(func() error { a.runHunts(ctx); return nil })
 	g.Go(func() error { a.runExpirySweeps(ctx); return nil })
 	if a.Enricher != nil {
 		g.Go(func() error { a.Enricher.Run(ctx); return nil })

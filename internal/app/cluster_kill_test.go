@@ -25,6 +25,7 @@ import (
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
 )
@@ -36,6 +37,8 @@ type childNode struct {
 	Logs                            []childLog
 	// Stall makes the node's detect role hang in every batch it takes, for good.
 	Stall bool
+	// Receiver is a webhook URL every change is notified to (through the outbox).
+	Receiver string
 }
 
 type childLog struct {
@@ -72,6 +75,9 @@ func (c childNode) config(t *testing.T) *config.Config {
 	cfg.Database = c.Database
 	cfg.Cluster = config.Cluster{NATSURL: c.NATS, Node: c.Name, Roles: c.Roles}
 	cfg.Sources.CT.BatchSize = 5
+	if c.Receiver != "" {
+		cfg.Notify = []config.Notify{{Config: notify.Config{Type: "webhook", Name: "soc", URL: c.Receiver}}}
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +97,7 @@ func TestClusterNodeProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	clusterLeases, clusterBatches = testLeases, testBatches
+	fastCluster()
 	var out sync.Mutex
 	onBatchHandled = func(node string, b source.Batch) {
 		out.Lock()
@@ -239,9 +246,10 @@ func newGate(t *testing.T, target string, open int64) *gate {
 // TestClusterKill9 is SPEC.md "Cluster"'s promise under a kill: two nodes on two loopback logs
 // with planted lookalikes, plus a detect node that hangs for good. The node following both logs
 // is killed with SIGKILL while it fetches; the survivor takes both logs over from the cursors in
-// PostgreSQL, and the batches the dead and the hung node held come back to it from JetStream.
-// Every entry of both logs is handled by some node, and each lookalike is one incident holding
-// both its certificates.
+// PostgreSQL, the batches the dead and the hung node held come back to it from JetStream, and
+// the notifications the dead node had not sent come to it from the outbox. Every entry of both
+// logs is handled by some node, each lookalike is one incident holding both its certificates,
+// and each incident is notified exactly once.
 func TestClusterKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three certhunt nodes")
@@ -250,6 +258,15 @@ func TestClusterKill9(t *testing.T) {
 	nats := startNATS(t)
 	clusterLeases, clusterBatches = testLeases, testBatches
 	defer func() { clusterLeases, clusterBatches = cluster.LeaseOptions{}, cluster.BatchOptions{} }()
+	defer fastCluster()()
+	var mu sync.Mutex
+	notified := map[string]int{} // change key -> copies received
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		notified[r.Header.Get(notify.HeaderIdempotencyKey)]++
+		mu.Unlock()
+	}))
+	defer receiver.Close()
 
 	const n = 400
 	ca, err := testcert.Default()
@@ -294,7 +311,7 @@ func TestClusterKill9(t *testing.T) {
 	}
 	node := func(name string, roles ...string) childNode {
 		return childNode{Name: name, Database: db, NATS: nats, Watchlist: `{"paypal.com": ["paypal-secure.com"]}`,
-			Roles: roles, Logs: logs}
+			Roles: roles, Logs: logs, Receiver: receiver.URL}
 	}
 	var seen tally
 	stalledSeen := make(chan struct{})
@@ -381,6 +398,27 @@ func TestClusterKill9(t *testing.T) {
 			t.Errorf("incident %s: %d certificates, %d sightings; want 2 and 2", inc.Domain, len(inc.Certificates), inc.Sightings)
 		}
 	}
+	s.waitFor("every change notified", func() bool {
+		pending, done, err := s.app.Store.OutboxStats(t.Context())
+		return err == nil && pending == 0 && done == int64(len(list.Incidents))
+	})
+	mu.Lock()
+	for _, i := range list.Incidents {
+		key := i.ID + ":" + incident.ChangeNew + ":"
+		copies := 0
+		for k, n := range notified {
+			if strings.HasPrefix(k, key) {
+				copies += n
+			}
+		}
+		if copies != 1 {
+			t.Errorf("incident %s notified %d times (changes received: %v); want once", i.Domain, copies, notified)
+		}
+	}
+	if len(notified) != len(list.Incidents) {
+		t.Errorf("changes received %v; want one per incident", notified)
+	}
+	mu.Unlock()
 	b := s.app.cluster.batches
 	t.Logf("the victim followed %d of 2 logs when killed; takeover %v after SIGKILL (lease TTL %v, renew %v); entries in the logs %d, handled %d (%d again, after redelivery); survivor saw %d redelivered batches",
 		victimHeld, takeover.Round(10*time.Millisecond), testLeases.TTL, testLeases.Renew, 2*n, seen.total, seen.total-2*n, b.Redelivered.Load())

@@ -73,15 +73,10 @@ func (a *App) enqueueEnrichment(inc incident.Incident) {
 }
 
 // onEnriched adds the look's positive evidence to the incident's score (enrich.Raise) and
-// tells the notifiers when the name went live, or else when the severity rose.
+// tells the notifiers what the look saw (incident.LookEvent: a login form, the name going live),
+// or else that the severity rose.
 func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
-	live, login := false, false
-	for _, c := range e.History {
-		if c.At.Equal(e.CheckedAt) {
-			live = live || enrich.IsWentLive(c.Change)
-			login = login || c.Change == enrich.ChangeLoginForm
-		}
-	}
+	event := incident.LookEvent(e)
 	ctx := context.Background()
 	raised := false
 	if alert, ok := enrich.Raise(inc, e); ok {
@@ -90,7 +85,10 @@ func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
 			a.log.Warn("enrichment: raising incident", "incident", inc.ID, "err", err)
 		}
 	}
-	if (!live && !login && !raised) || a.Notifier == nil {
+	if event == "" && raised {
+		event = notify.KindSeverityRaised
+	}
+	if event == "" || a.Notifier == nil {
 		return
 	}
 	cur, err := a.Store.Get(ctx, inc.ID)
@@ -98,14 +96,7 @@ func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
 		a.log.Warn("enrichment: reading incident to notify", "incident", inc.ID, "err", err)
 		return
 	}
-	kind := notify.KindSeverityRaised
-	switch {
-	case login:
-		kind = notify.KindLoginForm
-	case live:
-		kind = notify.KindWentLive
-	}
-	a.notify(kind, *cur)
+	a.notify(event, *cur)
 }
 
 var descEnrich = prometheus.NewDesc("certhunt_enrich_total", "Enrichment looks, by what happened: enqueued, dropped (queue full), done, failed.", []string{"result"}, nil)

@@ -122,6 +122,6 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 // metricsHandler serves /metrics from a private registry.
 func (a *App) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector{a}, enrichCollector{a}, clusterCollector{a}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collector{a}, enrichCollector{a}, clusterCollector{a}, outboxCollector{a}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 }

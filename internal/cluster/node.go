@@ -32,27 +32,9 @@ func Join(ctx context.Context, natsURL, name string, lo LeaseOptions, logger *sl
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	where := redactURLs(natsURL)
-	nc, err := nats.Connect(natsURL, nats.Name("certhunt "+name), nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second), nats.Timeout(5*time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			logger.Warn("cluster: disconnected from NATS", "nats", where, "err", err)
-		}),
-		nats.ReconnectHandler(func(*nats.Conn) { logger.Info("cluster: reconnected to NATS", "nats", where) }))
+	nc, js, err := Connect(ctx, natsURL, name, logger)
 	if err != nil {
-		return nil, fmt.Errorf("cluster.nats_url %s: %w", where, err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("cluster.nats_url %s: %w", where, err)
-	}
-	if _, err := js.AccountInfo(ctx); err != nil {
-		nc.Close()
-		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
-			return nil, fmt.Errorf("cluster.nats_url %s: JetStream is not enabled on that server (start nats-server with -js)", where)
-		}
-		return nil, fmt.Errorf("cluster.nats_url %s: JetStream: %w", where, err)
+		return nil, err
 	}
 	if lo.Logger == nil {
 		lo.Logger = logger
@@ -63,6 +45,37 @@ func Join(ctx context.Context, natsURL, name string, lo LeaseOptions, logger *sl
 		return nil, err
 	}
 	return &Node{Name: name, Leases: leases, nc: nc, js: js}, nil
+}
+
+// Connect connects to the NATS server(s) at natsURL as name and checks that JetStream is
+// there, as Join does, for clients that are no node (certhunt hunt).
+func Connect(ctx context.Context, natsURL, name string, logger *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	where := redactURLs(natsURL)
+	nc, err := nats.Connect(natsURL, nats.Name("certhunt "+name), nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second), nats.Timeout(5*time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			logger.Warn("cluster: disconnected from NATS", "nats", where, "err", err)
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { logger.Info("cluster: reconnected to NATS", "nats", where) }))
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster.nats_url %s: %w", where, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("cluster.nats_url %s: %w", where, err)
+	}
+	if _, err := js.AccountInfo(ctx); err != nil {
+		nc.Close()
+		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+			return nil, nil, fmt.Errorf("cluster.nats_url %s: JetStream is not enabled on that server (start nats-server with -js)", where)
+		}
+		return nil, nil, fmt.Errorf("cluster.nats_url %s: JetStream: %w", where, err)
+	}
+	return nc, js, nil
 }
 
 // Ready is nil while the node is connected to NATS (so its leases hold and others see it),

@@ -318,9 +318,9 @@ func httpStatus(h *incident.HTTPEvidence) int {
 
 // History entries of a name going live: in DNS, with a page, with a login form.
 const (
-	ChangeStartedResolving = "started resolving"
-	ChangeStartedServing   = "started serving a page"
-	ChangeLoginForm        = "a login form appeared"
+	ChangeStartedResolving = incident.StartedResolving
+	ChangeStartedServing   = incident.StartedServing
+	ChangeLoginForm        = incident.LoginFormAppeared
 )
 
 // similarityJump is how much the brand similarity must rise between looks, to at least
@@ -392,11 +392,6 @@ func httpChanges(p, c *incident.HTTPEvidence) []string {
 		out = append(out, "title changed to "+strconv.Quote(truncate(c.Title, 100)))
 	}
 	return out
-}
-
-// IsWentLive reports whether a history entry is a name going live (resolving, serving).
-func IsWentLive(change string) bool {
-	return change == ChangeStartedResolving || strings.HasPrefix(change, ChangeStartedServing)
 }
 
 func sameSet(a, b []string) bool {

@@ -148,7 +148,7 @@ func Raise(inc *incident.Incident, e incident.Enrichment) (a detect.Alert, ok bo
 	}
 	if _, seen := at[RuleWentLive]; !seen {
 		for _, c := range e.History {
-			if c.At.Equal(e.CheckedAt) && IsWentLive(c.Change) {
+			if c.At.Equal(e.CheckedAt) && incident.IsWentLive(c.Change) {
 				add(detect.Reason{Rule: RuleWentLive, Points: pointsWentLive, Detail: "went live: the name " + c.Change})
 				break
 			}

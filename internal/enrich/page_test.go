@@ -116,7 +116,7 @@ func TestHTTPChanges(t *testing.T) {
 	if got := httpChanges(login, none); !slices.Equal(got, []string{"stopped serving a page"}) {
 		t.Errorf("gone: %q", got)
 	}
-	if !IsWentLive(httpChanges(none, page)[0]) || !IsWentLive(ChangeStartedResolving) || IsWentLive(ChangeLoginForm) {
+	if !incident.IsWentLive(httpChanges(none, page)[0]) || !incident.IsWentLive(ChangeStartedResolving) || incident.IsWentLive(ChangeLoginForm) {
 		t.Error("IsWentLive")
 	}
 }

@@ -165,6 +165,11 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, e Enrichment) erro
 	if err := s.replaceEnrichmentLinks(ctx, tx, n, e); err != nil {
 		return err
 	}
+	if kind := LookEvent(e); kind != "" {
+		if err := s.queueChange(ctx, tx, n, kind); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }
 

@@ -57,6 +57,9 @@ type Store struct {
 	// campaigns caches the grouping of incidents into campaigns (campaign.go).
 	campaigns campaignCache
 
+	// outbox: changes that notify are also written to the outbox table (SetOutbox, outbox.go).
+	outbox bool
+
 	malformedPruned  atomic.Int64 // unix ns of the last retention sweep
 	malformedDropped atomic.Int64
 }
@@ -380,6 +383,15 @@ func (s *Store) Record(ctx context.Context, a detect.Alert, c *certs.Cert) (Chan
 	details.Sightings = []Sighting{{Log: details.Log, SeenAt: seen.UTC()}}
 	inc.Certificates = []Certificate{details}
 	ch.Incident = *inc
+	switch {
+	case ch.Created:
+		err = s.queueChange(ctx, tx, id, ChangeNew)
+	case ch.Raised:
+		err = s.queueChange(ctx, tx, id, ChangeSeverityRaised)
+	}
+	if err != nil {
+		return ch, err
+	}
 	return ch, tx.Commit()
 }
 
@@ -955,7 +967,13 @@ func (s *Store) Raise(ctx context.Context, id string, a detect.Alert) (raised bo
 		mustJSON(nonNil(a.IntelHits)), s.now().UnixNano(), n})...); err != nil {
 		return false, err
 	}
-	return sev.Rank(a.Severity) > sev.Rank(severity), tx.Commit()
+	raised = sev.Rank(a.Severity) > sev.Rank(severity)
+	if raised {
+		if err := s.queueChange(ctx, tx, n, ChangeSeverityRaised); err != nil {
+			return false, err
+		}
+	}
+	return raised, tx.Commit()
 }
 
 func pickSeverity(a, b string) string {

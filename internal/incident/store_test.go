@@ -353,7 +353,7 @@ func TestReopen(t *testing.T) {
 			// The names SQLite databases made before PostgreSQL support hold.
 			var names string
 			if err := s.db.QueryRowContext(ctx, `SELECT string_agg(name, ',' ORDER BY name) FROM schema_migrations`).Scan(&names); err != nil ||
-				names != "migrations/001_init.sql,migrations/002_malformed_at.sql,migrations/003_inventory.sql,migrations/004_allow_authors.sql,migrations/004_enrichment.sql,migrations/005_campaigns.sql" {
+				names != "migrations/001_init.sql,migrations/002_malformed_at.sql,migrations/003_inventory.sql,migrations/004_allow_authors.sql,migrations/004_enrichment.sql,migrations/005_campaigns.sql,migrations/006_outbox.sql" {
 				t.Fatalf("applied migrations: %q %v", names, err)
 			}
 		})

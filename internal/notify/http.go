@@ -30,11 +30,24 @@ func (l linker) incident(id string) string {
 type payload struct {
 	Event string `json:"event"`
 	Link  string `json:"link,omitempty"`
+	// ChangeKey is the Event's Key (in a cluster): the same for every copy of one change.
+	ChangeKey string `json:"change_key,omitempty"`
 	incident.Incident
 }
 
 func marshalPayload(ev Event, links linker) ([]byte, error) {
-	return json.Marshal(payload{Event: ev.Kind, Link: links.incident(ev.Incident.ID), Incident: ev.Incident})
+	return json.Marshal(payload{Event: ev.Kind, Link: links.incident(ev.Incident.ID), ChangeKey: ev.Key, Incident: ev.Incident})
+}
+
+// HeaderIdempotencyKey carries the Event's Key on every HTTP target's request, when it has one.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+// keyed adds ev's idempotency key to h.
+func keyed(h http.Header, ev Event) http.Header {
+	if ev.Key != "" {
+		h.Set(HeaderIdempotencyKey, ev.Key)
+	}
+	return h
 }
 
 // maxErrorBody bounds how much of a receiver's error answer is read and quoted.

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,10 @@ type Event struct {
 	// Kind is KindNew, KindSeverityRaised, KindWentLive or KindLoginForm.
 	Kind     string
 	Incident incident.Incident
+	// Key identifies the change across a cluster (the outbox's change key, "" outside one):
+	// sent as the Idempotency-Key header and the payload's change_key, so that a receiver can
+	// drop the rare second copy a node dying right after a send causes.
+	Key string
 }
 
 // Delivery statuses.
@@ -66,13 +71,15 @@ const (
 
 // Delivery is the outcome of one attempt to notify one target about one incident.
 type Delivery struct {
-	IncidentID string    `json:"incident_id"`
-	Kind       string    `json:"kind"`
-	Target     string    `json:"target"`
-	Status     string    `json:"status"`
-	Attempts   int       `json:"attempts"`
-	LastError  string    `json:"last_error,omitempty"`
-	At         time.Time `json:"at"`
+	IncidentID string `json:"incident_id"`
+	Kind       string `json:"kind"`
+	// Key is the Event's Key.
+	Key       string    `json:"key,omitempty"`
+	Target    string    `json:"target"`
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // Options are the dependencies and tunables of a Dispatcher.
@@ -208,19 +215,40 @@ func newHTTPClient(insecure bool) *http.Client {
 // queue is full drops the event and counts it (Status); the 1st, 2nd, 4th, 8th… drop is logged,
 // so a stuck target cannot flood the log.
 func (d *Dispatcher) Notify(ev Event) {
+	d.NotifyTargets(ev, d.Targets(ev))
+}
+
+// Targets names the targets ev is for: those whose MinSeverity it meets.
+func (d *Dispatcher) Targets(ev Event) []string {
+	var out []string
 	for _, t := range d.targets {
 		if t.cfg.MinSeverity != "" && notifyconf.SeverityRank(ev.Incident.Severity) < notifyconf.SeverityRank(t.cfg.MinSeverity) {
+			continue
+		}
+		out = append(out, t.cfg.Name)
+	}
+	return out
+}
+
+// NotifyTargets queues ev for the named targets only (the cluster's outbox sends each change
+// to the targets that have not had it yet) and returns those whose queue was full, which
+// dropped it. It never blocks.
+func (d *Dispatcher) NotifyTargets(ev Event, names []string) (dropped []string) {
+	for _, t := range d.targets {
+		if !slices.Contains(names, t.cfg.Name) {
 			continue
 		}
 		select {
 		case t.queue <- ev:
 		default:
+			dropped = append(dropped, t.cfg.Name)
 			if n := t.dropped.Add(1); n&(n-1) == 0 {
 				d.log.Warn("notification queue full, event dropped",
 					"target", t.cfg.Name, "incident", ev.Incident.ID, "kind", ev.Kind, "dropped_total", n)
 			}
 		}
 	}
+	return dropped
 }
 
 // Run delivers queued events until ctx is done, then closes the targets' connections and returns.
@@ -252,7 +280,7 @@ func (d *Dispatcher) work(ctx context.Context, t *target) {
 // deliver tries ev on t until it succeeds, fails for good, runs out of attempts or ctx ends.
 func (d *Dispatcher) deliver(ctx context.Context, t *target, ev Event) {
 	report := func(status string, attempts int, err error) {
-		del := Delivery{IncidentID: ev.Incident.ID, Kind: ev.Kind, Target: t.cfg.Name,
+		del := Delivery{IncidentID: ev.Incident.ID, Kind: ev.Kind, Key: ev.Key, Target: t.cfg.Name,
 			Status: status, Attempts: attempts, At: time.Now().UTC()}
 		if err != nil {
 			del.LastError = err.Error()

@@ -635,3 +635,32 @@ func BenchmarkSyslogFormat(b *testing.B) {
 		s.format(ev, now)
 	}
 }
+
+// An event with a change key (a cluster's) carries it to every HTTP receiver as the
+// Idempotency-Key header and in the webhook payload, and reports it in its deliveries; an
+// event without one sends neither.
+func TestChangeKeyReachesReceivers(t *testing.T) {
+	type seen struct{ path, key, body string }
+	got := make(chan seen, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- seen{r.URL.Path, r.Header.Get(HeaderIdempotencyKey), string(body)}
+		w.Write([]byte(`{"id":"1"}`))
+	}))
+	defer srv.Close()
+	for _, key := range []string{"42:new:1", ""} {
+		for _, c := range []Config{{Type: "webhook", URL: srv.URL + "/hook"}, {Type: "slack", URL: srv.URL + "/slack"},
+			{Type: "xsoar", URL: srv.URL + "/xsoar", APIKey: "k"}} {
+			h := start(t, c)
+			h.d.NotifyTargets(Event{Kind: KindNew, Incident: testIncident(), Key: key}, []string{c.Type})
+			del, _ := h.final(t)
+			s := <-got
+			if del.Status != StatusDelivered || del.Key != key || s.key != key {
+				t.Errorf("%s, key %q: delivery %+v, header %q", c.Type, key, del, s.key)
+			}
+			if c.Type == "webhook" && strings.Contains(s.body, `"change_key"`) != (key != "") {
+				t.Errorf("webhook payload, key %q: %s", key, s.body)
+			}
+		}
+	}
+}

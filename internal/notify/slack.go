@@ -129,5 +129,5 @@ func (s *slack) send(ctx context.Context, ev Event) error {
 	if err != nil {
 		return permanentError{err}
 	}
-	return post(ctx, s.client, s.cfg.URL, body, http.Header{})
+	return post(ctx, s.client, s.cfg.URL, body, keyed(http.Header{}, ev))
 }

@@ -37,7 +37,7 @@ func (w *webhook) send(ctx context.Context, ev Event) error {
 	if w.cfg.Secret != "" {
 		h.Set(HeaderSignature, Sign([]byte(w.cfg.Secret), body))
 	}
-	return post(ctx, w.client, w.cfg.URL, body, h)
+	return post(ctx, w.client, w.cfg.URL, body, keyed(h, ev))
 }
 
 // Sign returns the X-Certhunt-Signature value for body: "sha256=" and the hex HMAC-SHA256.

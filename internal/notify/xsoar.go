@@ -126,5 +126,5 @@ func (x *xsoar) send(ctx context.Context, ev Event) error {
 	if x.cfg.AuthID != "" {
 		h.Set("x-xdr-auth-id", x.cfg.AuthID)
 	}
-	return post(ctx, x.client, strings.TrimRight(x.cfg.URL, "/")+"/incident", body, h)
+	return post(ctx, x.client, strings.TrimRight(x.cfg.URL, "/")+"/incident", body, keyed(h, ev))
 }

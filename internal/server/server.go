@@ -34,6 +34,10 @@ type Server struct {
 	Feeds func() any
 	// LogList reports the CT log list in force (GET /api/v1/loglist); nil: 404.
 	LogList func() any
+	// Hunts lists the cluster's hunts and Hunt returns one (nil, nil: unknown) with its
+	// progress (GET /api/v1/hunts, /api/v1/hunts/{id}); nil outside a cluster: 404.
+	Hunts func(ctx context.Context) (any, error)
+	Hunt  func(ctx context.Context, id string) (any, error)
 	// Generate makes homograph lists (POST /api/v1/homographs).
 	Generate func(domains, fuzzers []string) (homograph.List, error)
 	// Export writes incidents as CSV or STIX (GET /api/v1/incidents/export?format=).
@@ -110,6 +114,8 @@ func (s *Server) build() (http.Handler, []string) {
 	mux.HandleFunc("GET /api/v1/sources", s.sources)
 	mux.HandleFunc("GET /api/v1/intel/feeds", s.feeds)
 	mux.HandleFunc("GET /api/v1/loglist", s.logList)
+	mux.HandleFunc("GET /api/v1/hunts", s.listHunts)
+	mux.HandleFunc("GET /api/v1/hunts/{id}", s.getHunt)
 	mux.HandleFunc("GET /api/v1/watchlist", s.getWatchlist)
 	mux.HandleFunc("PUT /api/v1/watchlist", s.putWatchlist)
 	mux.HandleFunc("POST /api/v1/watchlist/merge", s.mergeWatchlist)
