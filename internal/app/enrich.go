@@ -61,7 +61,7 @@ func screenshotDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir
 func newScreenshots(cfg *config.Config, log *slog.Logger, dns *enrich.DNS, proxy *url.URL) *enrich.Screenshots {
 	ec := cfg.Enrich
 	return &enrich.Screenshots{Dir: screenshotDir(cfg), Chromium: ec.Screenshot.Chromium, Tabs: ec.Screenshot.Tabs,
-		Timeout: ec.Screenshot.Timeout, Resolve: dns.Resolve, AllowPrivate: ec.AllowPrivate, Proxy: proxy,
+		Timeout: ec.Screenshot.Timeout, Resolve: dns.Addrs, AllowPrivate: ec.AllowPrivate, Proxy: proxy,
 		Logger: log.With("part", "screenshot")}
 }
 

@@ -187,9 +187,10 @@ func caaRecords(ctx context.Context, q *querier, name, registered string) ([]str
 }
 
 // Addrs are name's A and AAAA addresses as the enrichment resolvers give them (the CNAME
-// chain followed by the resolver), for the HTTP fetch to check and dial: asking the same
-// resolvers as the evidence, and dialling only what was checked, leaves no room for a second,
-// different answer (DNS rebinding).
+// chain followed by the resolver), for ssrf.go's guard to check and dial (the HTTP fetch,
+// RDAP, the screenshot browser's proxy): asking the same resolvers as the evidence, and
+// dialling only what was checked, leaves no room for a second, different answer (DNS
+// rebinding).
 func (d *DNS) Addrs(ctx context.Context, name string) ([]netip.Addr, error) {
 	servers, err := d.servers()
 	if err != nil {

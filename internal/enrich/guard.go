@@ -1,10 +1,7 @@
 package enrich
 
 import (
-	"bufio"
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -13,91 +10,32 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/miekg/dns"
 )
 
-// Resolve returns host's IPv4 and IPv6 addresses from the configured resolvers (an IP literal
-// is itself). The screenshot guard uses it so that the address checked is the address dialled:
-// Chromium never resolves a suspect name on its own.
-func (d *DNS) Resolve(ctx context.Context, host string) ([]netip.Addr, error) {
-	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return []netip.Addr{a}, nil
-	}
-	servers, err := d.servers()
-	if err != nil {
-		return nil, err
-	}
-	q := &querier{servers: servers, client: &dns.Client{Timeout: cmpDuration(d.Timeout, 3*time.Second)}}
-	var out []netip.Addr
-	var firstErr error
-	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		m, err := q.ask(ctx, host, qtype)
-		if err != nil {
-			firstErr = cmpErr(firstErr, err)
-			continue
-		}
-		for _, rr := range answers(m) {
-			var ip net.IP
-			switch rr := rr.(type) {
-			case *dns.A:
-				ip = rr.A
-			case *dns.AAAA:
-				ip = rr.AAAA
-			}
-			if a, ok := netip.AddrFromSlice(ip); ok && len(out) < maxRecords {
-				out = append(out, a.Unmap())
-			}
-		}
-	}
-	if len(out) == 0 {
-		if firstErr != nil {
-			return nil, firstErr
-		}
-		return nil, fmt.Errorf("%s has no address", truncate(host, 64))
-	}
-	return out, nil
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
-// guard is the forward proxy every request of the screenshot browser goes through (CONNECT
-// for TLS and WebSockets over TLS, plain forwarding for http). Chromium resolves and connects by
-// itself, so a net.Dialer check like HTTPClient's cannot be put inside it; instead the guard
-// resolves each host with the enrichment resolvers, checks every address (unless allowPrivate)
-// and dials the checked address. Every redirect and every subresource is a new request, so each
-// is checked. One guard serves one shot, so that what it refused is that shot's evidence.
+// browserGuard is the forward proxy every request of the screenshot browser goes through
+// (CONNECT for TLS and WebSockets over TLS, plain forwarding for http). Chromium resolves and
+// connects by itself, so ssrf.go's guard cannot be put inside it; instead this proxy hands
+// each destination to that guard, which resolves it with the enrichment resolvers, checks the
+// addresses and dials a checked one (a CONNECT through enrich.http.proxy asks for the address,
+// never the name; plain http is forwarded to it as ssrf.go's forwardProxy does). Every redirect and every subresource is a new request, so each is checked. One
+// browserGuard serves one shot: its answers are pinned for the shot and what it refused is
+// that shot's evidence.
 type browserGuard struct {
-	resolve      func(ctx context.Context, host string) ([]netip.Addr, error)
-	allowPrivate bool
-	// allow is the check of each address: Public unless allowPrivate (then nil: any).
-	allow func(netip.Addr) bool
-	// upstream is enrich.http.proxy: the checked address is asked of it, never the name, so
-	// that it cannot resolve the name differently.
-	upstream *url.URL
-	timeout  time.Duration
+	*guard
 
 	ln    net.Listener
 	srv   *http.Server
 	fwd   *httputil.ReverseProxy
+	rt    http.RoundTripper
 	ctx   context.Context
 	close context.CancelFunc
 
 	mu      sync.Mutex
 	refused []string // distinct refusals and failures, bounded
 	conns   map[net.Conn]struct{}
-	// answers keeps each host's addresses for the shot: a page's many requests to one host cost
-	// one lookup, and a name cannot answer public first and private later (DNS rebinding).
-	answers map[string][]netip.Addr
 }
 
 // discardLog keeps the guard's server errors (a browser hanging up) out of the logs.
@@ -110,33 +48,19 @@ const maxRefusals = 8
 const maxAnswers = 256
 
 // startGuard listens on 127.0.0.1:0 until stop is called.
-func startGuard(resolve func(context.Context, string) ([]netip.Addr, error), allowPrivate bool, upstream *url.URL, timeout time.Duration) (*browserGuard, error) {
+func startGuard(resolve resolveFunc, allowPrivate bool, upstream *url.URL, timeout time.Duration) (*browserGuard, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("screenshot guard proxy: %w", err)
 	}
-	g := &browserGuard{resolve: resolve, allowPrivate: allowPrivate, upstream: upstream, timeout: timeout, ln: ln,
-		conns: map[net.Conn]struct{}{}, answers: map[string][]netip.Addr{}}
-	if !allowPrivate {
-		g.allow = Public
-	}
+	g := &browserGuard{guard: newGuard(pinned(resolve), upstream, allowPrivate, timeout), ln: ln, conns: map[net.Conn]struct{}{}}
 	g.ctx, g.close = context.WithCancel(context.Background())
-	t := &http.Transport{
-		DialContext:           g.dialChecked,
-		TLSHandshakeTimeout:   timeout,
-		ResponseHeaderTimeout: timeout,
-		MaxIdleConns:          8,
-		IdleConnTimeout:       30 * time.Second,
-	}
-	if upstream != nil {
-		t.Proxy = http.ProxyURL(upstream)
-		// Via the upstream proxy the transport dials the proxy (the operator's choice), and the
-		// request line names the address already checked (see ServeHTTP).
-		t.DialContext = (&net.Dialer{Timeout: timeout}).DialContext
-	}
+	// Plain http arrives rewritten to a checked address (ServeHTTP); the guard's transport
+	// checks it again where it dials, or forwards it to enrich.http.proxy.
+	g.rt = g.transport(nil, true)
 	g.fwd = &httputil.ReverseProxy{
 		Rewrite:      func(pr *httputil.ProxyRequest) {}, // the request is already rewritten to the checked address
-		Transport:    t,
+		Transport:    g.rt,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { g.fail(w, http.StatusBadGateway, err) },
 	}
 	g.srv = &http.Server{Handler: g, ReadHeaderTimeout: timeout, BaseContext: func(net.Listener) context.Context { return g.ctx },
@@ -145,10 +69,40 @@ func startGuard(resolve func(context.Context, string) ([]netip.Addr, error), all
 	return g, nil
 }
 
+// pinned is resolve keeping each host's first answer (of at most maxAnswers hosts): a page's
+// many requests to one host cost one lookup, and a name cannot answer public first and private
+// later within a shot (DNS rebinding). Failures are not kept.
+func pinned(resolve resolveFunc) resolveFunc {
+	if resolve == nil {
+		resolve = systemAddrs
+	}
+	var mu sync.Mutex
+	answers := map[string][]netip.Addr{}
+	return func(ctx context.Context, host string) ([]netip.Addr, error) {
+		key := strings.ToLower(host)
+		mu.Lock()
+		addrs, ok := answers[key]
+		mu.Unlock()
+		if ok {
+			return addrs, nil
+		}
+		addrs, err := resolve(ctx, host)
+		if err != nil || len(addrs) == 0 {
+			return addrs, err
+		}
+		mu.Lock()
+		if len(answers) < maxAnswers {
+			answers[key] = addrs
+		}
+		mu.Unlock()
+		return addrs, nil
+	}
+}
+
 // addr is the proxy's host:port, for --proxy-server.
 func (g *browserGuard) addr() string { return g.ln.Addr().String() }
 
-// stop closes the listener and every connection, tunnels included.
+// stop closes the listener and every connection, tunnels and idle upstream ones included.
 func (g *browserGuard) stop() {
 	g.close()
 	g.srv.Close()
@@ -157,6 +111,9 @@ func (g *browserGuard) stop() {
 		c.Close()
 	}
 	g.mu.Unlock()
+	if c, ok := g.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 func (g *browserGuard) track(c net.Conn, s http.ConnState) {
@@ -190,64 +147,6 @@ func (g *browserGuard) note(msg string) {
 	}
 }
 
-// errRefused marks a destination the guard will not contact.
-var errRefused = errors.New("refusing")
-
-// check resolves hostport's host and returns the first address allowed, as ip:port.
-func (g *browserGuard) check(ctx context.Context, hostport string) (string, error) {
-	host, port, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return "", fmt.Errorf("%w: %q is not host:port", errRefused, truncate(hostport, 64))
-	}
-	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-		return "", fmt.Errorf("%w: port %q", errRefused, truncate(port, 16))
-	}
-	addrs, err := g.lookup(ctx, host)
-	if err != nil {
-		return "", fmt.Errorf("resolving %s: %w", truncate(host, 64), err)
-	}
-	for _, a := range addrs {
-		if g.allow == nil || g.allow(a) {
-			return net.JoinHostPort(a.String(), port), nil
-		}
-	}
-	return "", fmt.Errorf("%w to contact %s (%s): not a public address (enrich.allow_private is false)", errRefused, addrs[0], truncate(host, 64))
-}
-
-// lookup resolves host once per shot.
-func (g *browserGuard) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
-	key := strings.ToLower(host)
-	g.mu.Lock()
-	addrs, ok := g.answers[key]
-	g.mu.Unlock()
-	if ok {
-		return addrs, nil
-	}
-	addrs, err := g.resolve(ctx, host)
-	if err != nil {
-		return nil, err
-	}
-	if len(addrs) == 0 {
-		return nil, errors.New("no address")
-	}
-	g.mu.Lock()
-	if len(g.answers) < maxAnswers {
-		g.answers[key] = addrs
-	}
-	g.mu.Unlock()
-	return addrs, nil
-}
-
-// dialChecked dials a host:port the guard has rewritten to a checked address, checking again
-// where the connection is made.
-func (g *browserGuard) dialChecked(ctx context.Context, network, address string) (net.Conn, error) {
-	d := &net.Dialer{Timeout: g.timeout}
-	if !g.allowPrivate {
-		d.Control = refusePrivate
-	}
-	return d.DialContext(ctx, network, address)
-}
-
 func (g *browserGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect {
 		g.connect(w, r)
@@ -257,11 +156,11 @@ func (g *browserGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "certhunt screenshot guard: only http:// is forwarded (https goes by CONNECT)", http.StatusBadRequest)
 		return
 	}
-	hostport := r.URL.Host
-	if r.URL.Port() == "" {
-		hostport = net.JoinHostPort(r.URL.Hostname(), "80")
+	port := r.URL.Port()
+	if port == "" {
+		port = "80"
 	}
-	target, err := g.check(r.Context(), hostport)
+	addrs, err := g.addrs(r.Context(), r.URL.Hostname())
 	if err != nil {
 		g.fail(w, http.StatusForbidden, err)
 		return
@@ -269,7 +168,10 @@ func (g *browserGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Host == "" {
 		r.Host = r.URL.Host
 	}
-	r.URL.Host = target // Host keeps the name; the connection goes to the checked address
+	// Host keeps the name; a direct connection goes to the checked address, so nothing
+	// resolves the name a second time. (Through enrich.http.proxy the request line carries
+	// Host, so the proxy resolves the name itself, as for the site fetch.)
+	r.URL.Host = net.JoinHostPort(addrs[0].String(), port)
 	g.fwd.ServeHTTP(w, r)
 }
 
@@ -287,21 +189,11 @@ func (g *browserGuard) fail(w http.ResponseWriter, code int, err error) {
 	http.Error(w, "certhunt screenshot guard: "+err.Error(), code)
 }
 
-// connect answers CONNECT with a tunnel to the checked address (through upstream when set).
+// connect answers CONNECT with a tunnel the guard dialled to a checked address of r.Host.
 func (g *browserGuard) connect(w http.ResponseWriter, r *http.Request) {
-	target, err := g.check(r.Context(), r.Host)
-	if err != nil {
-		g.fail(w, http.StatusForbidden, err)
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
 	defer cancel()
-	var up net.Conn
-	if g.upstream != nil {
-		up, err = g.upstreamConnect(ctx, target)
-	} else {
-		up, err = g.dialChecked(ctx, "tcp", target)
-	}
+	up, err := g.dial(ctx, "tcp", r.Host)
 	if err != nil {
 		g.fail(w, http.StatusBadGateway, err)
 		return
@@ -335,58 +227,4 @@ func (g *browserGuard) connect(w http.ResponseWriter, r *http.Request) {
 	go func() { io.Copy(up, buf); done <- struct{}{} }()
 	go func() { io.Copy(down, up); done <- struct{}{} }()
 	<-done // either side closing ends the tunnel (stop closes both)
-}
-
-// upstreamConnect opens a tunnel to target (a checked ip:port) through the upstream proxy.
-func (g *browserGuard) upstreamConnect(ctx context.Context, target string) (net.Conn, error) {
-	host, port := g.upstream.Hostname(), g.upstream.Port()
-	if port == "" {
-		port = "80"
-		if g.upstream.Scheme == "https" {
-			port = "443"
-		}
-	}
-	c, err := (&net.Dialer{Timeout: g.timeout}).DialContext(ctx, "tcp", net.JoinHostPort(host, port))
-	if err != nil {
-		return nil, fmt.Errorf("enrich.http.proxy: %w", err)
-	}
-	if g.upstream.Scheme == "https" {
-		tc := tls.Client(c, &tls.Config{ServerName: host})
-		if err := tc.HandshakeContext(ctx); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("enrich.http.proxy: %w", err)
-		}
-		c = tc
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
-	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: target}, Host: target, Header: http.Header{}}
-	if u := g.upstream.User; u != nil {
-		p, _ := u.Password()
-		req.SetBasicAuth(u.Username(), p)
-		req.Header.Set("Proxy-Authorization", req.Header.Get("Authorization"))
-		req.Header.Del("Authorization")
-	}
-	if err := req.Write(c); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("enrich.http.proxy: %w", err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, req)
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("enrich.http.proxy: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		c.Close()
-		return nil, fmt.Errorf("enrich.http.proxy answered CONNECT with %s", resp.Status)
-	}
-	c.SetDeadline(time.Time{})
-	if br.Buffered() > 0 {
-		c.Close()
-		return nil, errors.New("enrich.http.proxy sent data before the tunnel")
-	}
-	return c, nil
 }

@@ -78,7 +78,7 @@ const (
 
 func (s *Site) init() {
 	s.once.Do(func() {
-		g := &guard{dns: s.DNS, proxy: s.Proxy, allowPrivate: s.AllowPrivate, timeout: cmpDuration(s.Timeout, defaultSiteWait)}
+		g := newGuard(resolverOf(s.DNS), s.Proxy, s.AllowPrivate, cmpDuration(s.Timeout, defaultSiteWait))
 		// Certificates are not verified: a phishing site's certificate is evidence to record
 		// (is it the one from CT?), not a reason to look away; nothing secret is sent.
 		rt := g.transport(&tls.Config{InsecureSkipVerify: true}, false) //nolint:gosec // see above

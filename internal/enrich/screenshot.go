@@ -53,7 +53,7 @@ type Screenshots struct {
 	Timeout time.Duration
 	// ProtectedTTL is how long a protected site's picture is reused (default 24h).
 	ProtectedTTL time.Duration
-	// Resolve looks hosts up for the guard (DNS.Resolve with the enrichment resolvers).
+	// Resolve looks hosts up for the guard (DNS.Addrs with the enrichment resolvers).
 	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 	// AllowPrivate is enrich.allow_private.
 	AllowPrivate bool
@@ -119,7 +119,7 @@ func (s *Screenshots) init() {
 		}
 		s.Now = cmpNow(s.Now)
 		if s.Resolve == nil {
-			s.Resolve = (&DNS{}).Resolve
+			s.Resolve = (&DNS{}).Addrs
 		}
 		if s.pages == nil {
 			s.pages = func(host string) []string { return []string{"https://" + host + "/", "http://" + host + "/"} }
@@ -410,6 +410,7 @@ func (s *Screenshots) browser() (context.Context, error) {
 	if err != nil {
 		return nil, err
 	}
+	closed.allow = func(netip.Addr) bool { return false } // not even an address literal
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
 		chromedp.Headless,

@@ -27,6 +27,7 @@ import (
 	"github.com/certhunt/certhunt/internal/browsertest"
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
+	"github.com/certhunt/certhunt/internal/enrich/enrichtest"
 	"github.com/certhunt/certhunt/internal/incident"
 )
 
@@ -164,7 +165,7 @@ func TestScreenshotRefusesPrivate(t *testing.T) {
 	s := newShooter(t, ls, false)
 	ev := s.Take(context.Background(), "1", "clone.test", "brand.test")
 	t.Logf("error: %s", ev.Error)
-	if !strings.Contains(ev.Error, "refusing to contact 127.0.0.1") || ev.URL != "" || ev.VisualSimilarity != nil {
+	if !strings.Contains(ev.Error, "refusing to contact clone.test (127.0.0.1)") || ev.URL != "" || ev.VisualSimilarity != nil {
 		t.Errorf("evidence: %+v", ev)
 	}
 	if n := ls.hits.Load(); n != 0 {
@@ -287,7 +288,7 @@ func TestGuardChecksEveryConnection(t *testing.T) {
 		t.Errorf("%d requests reached the server through the closed guard", n)
 	}
 	p := closed.problems()
-	if len(p) == 0 || !strings.Contains(p[0], "refusing to contact 127.0.0.1 (internal.test)") {
+	if len(p) == 0 || !strings.Contains(p[0], "refusing to contact internal.test (127.0.0.1)") {
 		t.Errorf("problems: %q", p)
 	}
 
@@ -311,7 +312,7 @@ func TestGuardChecksEveryConnection(t *testing.T) {
 	if n := hits.Load() - before; n != 1 {
 		t.Errorf("%d requests reached the server, want the first hop only", n)
 	}
-	if p := hop.problems(); len(p) != 1 || !strings.Contains(p[0], "127.0.0.2 (internal.test)") {
+	if p := hop.problems(); len(p) != 1 || !strings.Contains(p[0], "internal.test (127.0.0.2)") {
 		t.Errorf("problems: %q", p)
 	}
 }
@@ -357,6 +358,30 @@ func TestGuardUpstreamProxy(t *testing.T) {
 	resp.Body.Close()
 	if got := asked.Load(); got != "CONNECT 127.0.0.1:"+tlsPort {
 		t.Errorf("upstream was asked %v", got)
+	}
+
+	// Plain http is a forward-proxy request, made after the name's answer is checked; Go puts
+	// the Host header (the name) in the request line, so the upstream resolves it itself, as
+	// for the site fetch (ssrf.go's forwardProxy).
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	defer plain.Close()
+	_, port, _ := net.SplitHostPort(plain.Listener.Addr().String())
+	fp := enrichtest.NewProxy(t, nil)
+	fu, _ := url.Parse(fp.URL)
+	g2, err := startGuard(func(context.Context, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}, true, fu, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g2.stop()
+	resp, err = proxyClient(g2).Get("http://example.com:" + port + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if log := fp.Log(); len(log) != 1 || log[0] != "GET http://example.com:"+port+"/" {
+		t.Errorf("upstream log: %q", log)
 	}
 }
 
@@ -456,7 +481,7 @@ func TestEnricherScreenshot(t *testing.T) {
 	defer store.Close()
 	dnsc := &DNS{Servers: []string{z.addr}}
 	shots := &Screenshots{Dir: filepath.Join(t.TempDir(), "screenshots"), Chromium: browsertest.Chromium(), Timeout: time.Minute,
-		Resolve: dnsc.Resolve, AllowPrivate: true, pages: ls.pages}
+		Resolve: dnsc.Addrs, AllowPrivate: true, pages: ls.pages}
 	defer shots.Close()
 	looked := make(chan incident.Enrichment, 1)
 	e := New(Options{Store: store, DNS: dnsc, Screenshots: shots, Rate: 1000,

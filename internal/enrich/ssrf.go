@@ -58,7 +58,7 @@ func HTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
 // neither a hostile registry's redirect nor a DNS answer can make certhunt probe the internal
 // network. Environment proxies are not used: the check must see the real destination.
 func HTTPClientVia(timeout time.Duration, allowPrivate bool, proxy *url.URL, dns *DNS) *http.Client {
-	g := &guard{dns: dns, proxy: proxy, allowPrivate: allowPrivate, timeout: timeout}
+	g := newGuard(resolverOf(dns), proxy, allowPrivate, timeout)
 	return &http.Client{Transport: g.transport(nil, true), Timeout: timeout, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
 			return errRedirects
@@ -72,16 +72,48 @@ var errRedirects = errors.New("more than 10 redirects")
 
 const maxRedirects = 10
 
-// guard makes the connections of enrichment's HTTP requests: it resolves each destination
-// host itself (with dns), keeps only the addresses that may be contacted, and dials those,
-// directly or through the proxy's CONNECT, so no second DNS answer can send the connection
-// elsewhere (DNS rebinding). Through a proxy, plain http is a forward-proxy request, which
-// the proxy resolves itself, after the check here.
+// guard makes the connections of enrichment's HTTP requests (RDAP, the site fetch, and the
+// screenshot browser's through guard.go's proxy): it resolves each destination host itself,
+// keeps only the addresses that may be contacted, and dials those, directly or through the
+// proxy's CONNECT, so no second DNS answer can send the connection elsewhere (DNS rebinding).
+// Through a proxy, plain http is a forward-proxy request, which the proxy resolves itself,
+// after the check here.
 type guard struct {
-	dns          *DNS // nil: the system's resolver
-	proxy        *url.URL
-	allowPrivate bool
-	timeout      time.Duration
+	resolve resolveFunc
+	// allow is the one address check, made after DNS and again on the socket: Public, or nil
+	// (anything) under enrich.allow_private.
+	allow   func(netip.Addr) bool
+	proxy   *url.URL
+	timeout time.Duration
+}
+
+// resolveFunc gives a host name's addresses (DNS.Addrs); the guard checks them.
+type resolveFunc = func(ctx context.Context, host string) ([]netip.Addr, error)
+
+// newGuard is a guard contacting only Public addresses unless allowPrivate; resolve nil is
+// the system's resolver.
+func newGuard(resolve resolveFunc, proxy *url.URL, allowPrivate bool, timeout time.Duration) *guard {
+	if resolve == nil {
+		resolve = systemAddrs
+	}
+	g := &guard{resolve: resolve, proxy: proxy, timeout: timeout}
+	if !allowPrivate {
+		g.allow = Public
+	}
+	return g
+}
+
+// resolverOf is d's resolver, or the system's when there is no d.
+func resolverOf(d *DNS) resolveFunc {
+	if d == nil {
+		return systemAddrs
+	}
+	return d.Addrs
+}
+
+// systemAddrs is the system's resolver, for a guard given no enrichment DNS.
+func systemAddrs(ctx context.Context, host string) ([]netip.Addr, error) {
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 }
 
 // transport is the http.RoundTripper of g; keepAlive reuses connections (for registries).
@@ -114,6 +146,15 @@ func (s schemeSplit) RoundTrip(r *http.Request) (*http.Response, error) {
 	return s.http.RoundTrip(r)
 }
 
+// CloseIdleConnections lets the browser proxy's stop close both sides' idle connections.
+func (s schemeSplit) CloseIdleConnections() {
+	for _, rt := range []http.RoundTripper{s.https, s.http} {
+		if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
+	}
+}
+
 // forwardProxy checks a plain-http destination's DNS answer before handing it to the proxy.
 func (g *guard) forwardProxy(r *http.Request) (*url.URL, error) {
 	if _, err := g.addrs(r.Context(), r.URL.Hostname()); err != nil {
@@ -122,30 +163,28 @@ func (g *guard) forwardProxy(r *http.Request) (*url.URL, error) {
 	return g.proxy, nil
 }
 
-// addrs resolves host (or takes it as an address) and keeps the addresses that may be
-// contacted; none is an error saying why.
+// addrs resolves host (or takes it as an address: the resolver is not asked) and keeps the
+// addresses that may be contacted; none is an error saying why.
 func (g *guard) addrs(ctx context.Context, host string) ([]netip.Addr, error) {
 	var all []netip.Addr
-	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+	var err error
+	if a, perr := netip.ParseAddr(strings.Trim(host, "[]")); perr == nil {
 		all = []netip.Addr{a.Unmap()}
-	} else if g.dns != nil {
-		if all, err = g.dns.Addrs(ctx, host); err != nil {
-			return nil, err
-		}
 	} else {
-		if all, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host); err != nil {
-			return nil, err
-		}
-		if len(all) == 0 {
-			return nil, fmt.Errorf("%s has no address", truncate(host, 64))
-		}
+		all, err = g.resolve(ctx, host)
 	}
-	if g.allowPrivate {
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%s has no address", truncate(host, 64))
+	}
+	if g.allow == nil {
 		return all, nil
 	}
 	var ok []netip.Addr
 	for _, a := range all {
-		if a = a.Unmap(); Public(a) {
+		if a = a.Unmap(); g.allow(a) {
 			ok = append(ok, a)
 		}
 	}
@@ -175,8 +214,8 @@ func (g *guard) dial(ctx context.Context, network, addr string) (net.Conn, error
 		return nil, err
 	}
 	d := &net.Dialer{Timeout: g.timeout}
-	if !g.allowPrivate {
-		d.Control = refusePrivate // and again where the socket is made
+	if g.allow != nil {
+		d.Control = g.control // and again where the socket is made
 	}
 	var last error
 	for _, ip := range ips[:min(len(ips), 4)] {
@@ -212,11 +251,11 @@ func (g *guard) connect(ctx context.Context, target string) (net.Conn, error) {
 	}
 	c, err := d.DialContext(ctx, "tcp", paddr)
 	if err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
+		return nil, fmt.Errorf("enrich.http.proxy: %w", err)
 	}
 	fail := func(err error) (net.Conn, error) {
 		c.Close()
-		return nil, fmt.Errorf("proxy: %w", err)
+		return nil, fmt.Errorf("enrich.http.proxy: %w", err)
 	}
 	c.SetDeadline(time.Now().Add(g.timeout))
 	if g.proxy.Scheme == "https" {
@@ -257,13 +296,13 @@ type bufferedConn struct {
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-// refusePrivate is a net.Dialer Control: it sees the address actually dialled.
-func refusePrivate(network, address string, _ syscall.RawConn) error {
+// control is a net.Dialer Control checking g.allow: it sees the address actually dialled.
+func (g *guard) control(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("refusing %s: %v", address, err)
 	}
-	if !Public(ap.Addr()) {
+	if !g.allow(ap.Addr().Unmap()) {
 		return fmt.Errorf("refusing to contact %s: not a public address (enrich.allow_private is false)", ap.Addr())
 	}
 	return nil

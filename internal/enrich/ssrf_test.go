@@ -33,7 +33,7 @@ func TestRDAPRefusesPrivate(t *testing.T) {
 		t.Fatalf("private bootstrap: %+v", ev)
 	}
 	// Redirects dial through the same check (the Dialer's Control sees every connection).
-	if err := refusePrivate("tcp", "[::1]:443", nil); err == nil {
+	if err := newGuard(nil, nil, false, time.Second).control("tcp", "[::1]:443", nil); err == nil {
 		t.Fatal("loopback accepted")
 	}
 	r = &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClient(5*time.Second, true), Now: func() time.Time { return now }}
