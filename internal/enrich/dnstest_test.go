@@ -34,15 +34,8 @@ func startZone(t *testing.T, zone string) *zoneServer {
 		k := strings.ToLower(rr.Header().Name)
 		z.records[k] = append(z.records[k], rr)
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, ln := listenUDPAndTCP(t)
 	z.addr = pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", z.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: dns.HandlerFunc(z.serve)}, {Listener: ln, Handler: dns.HandlerFunc(z.serve)}} {
 		started := make(chan struct{})
 		srv.NotifyStartedFunc = func() { close(started) }
@@ -115,4 +108,26 @@ func mustRR(t *testing.T, s string) dns.RR {
 		t.Fatal(err)
 	}
 	return rr
+}
+
+// listenUDPAndTCP listens on one loopback port for both UDP and TCP (a resolver's truncated
+// answers are asked again over TCP at the same address). The UDP port is chosen by the kernel,
+// and that port may be busy for TCP, so a few ports are tried.
+func listenUDPAndTCP(t *testing.T) (net.PacketConn, net.Listener) {
+	t.Helper()
+	var last error
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln
+		}
+		pc.Close()
+		last = err
+	}
+	t.Fatalf("no loopback port free for both UDP and TCP: %v", last)
+	return nil, nil
 }
