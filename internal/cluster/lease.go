@@ -67,6 +67,9 @@ type Leases struct {
 	seen   map[string]string // name -> holder, as last seen by a losing contender
 	wanted map[string]int    // names Hold runs for: the leases shared out
 	gaveUp map[string]bool   // names whose last tenure ended by yielding
+	// resting holds, for names this node gave up because its work stalled, when it may
+	// contend again: a TTL later, so another node gets the lease first.
+	resting map[string]time.Time
 	// peers, once set (Spread), counts the live nodes sharing the leases, this one included.
 	peers func() int
 }
@@ -91,7 +94,8 @@ func NewLeases(ctx context.Context, js jetstream.JetStream, node string, o Lease
 	if err != nil {
 		return nil, fmt.Errorf("cluster leases: bucket %s: %w", o.Bucket, err)
 	}
-	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}, seen: map[string]string{}, wanted: map[string]int{}, gaveUp: map[string]bool{}}, nil
+	return &Leases{kv: kv, node: node, opts: o, held: map[string]bool{}, seen: map[string]string{}, wanted: map[string]int{}, gaveUp: map[string]bool{},
+		resting: map[string]time.Time{}}, nil
 }
 
 // key turns a lease name (a log URL) into a key-value key, which allows few characters.
@@ -166,6 +170,26 @@ func (l *Leases) shouldYield(name string) bool {
 	return true
 }
 
+// rest keeps this node from contending for name for a TTL.
+func (l *Leases) rest(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.held, name)
+	l.resting[name] = time.Now().Add(l.opts.TTL)
+}
+
+// isResting says whether this node gave name up for a stall less than a TTL ago.
+func (l *Leases) isResting(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	until, ok := l.resting[name]
+	if ok && !time.Now().Before(until) {
+		delete(l.resting, name)
+		return false
+	}
+	return ok
+}
+
 // yielded says whether name's last tenure ended by yielding it, and forgets it.
 func (l *Leases) yielded(name string) bool {
 	l.mu.Lock()
@@ -238,6 +262,15 @@ func (l *Leases) Holders(ctx context.Context) (map[string]string, error) {
 // released and Hold returns work's error. When ctx ends, the lease is released (so that another
 // node takes over at once) and Hold returns nil.
 func (l *Leases) Hold(ctx context.Context, name string, work func(context.Context) error) error {
+	return l.HoldWhile(ctx, name, nil, work)
+}
+
+// HoldWhile is Hold for work that can stall while its process lives on (a CT follower whose
+// log stopped answering this node's address): at each renewal, healthy (nil: always) is asked
+// whether work still makes progress; when it is not, the lease is given up, as a dead holder's
+// would be, and this node rests a TTL before contending again, so that another node takes
+// the work over.
+func (l *Leases) HoldWhile(ctx context.Context, name string, healthy func() bool, work func(context.Context) error) error {
 	k := key(name)
 	logger := l.opts.Logger.With("lease", name, "node", l.node)
 	tick := time.NewTicker(l.opts.Renew)
@@ -253,7 +286,7 @@ func (l *Leases) Hold(ctx context.Context, name string, work func(context.Contex
 		l.mu.Unlock()
 	}()
 	for {
-		if !l.mayTake() {
+		if !l.mayTake() || l.isResting(name) {
 			// This node has its share; look who holds the lease, for Node.
 			if holder, err := l.Holder(ctx, name); err == nil {
 				l.mu.Lock()
@@ -273,7 +306,7 @@ func (l *Leases) Hold(ctx context.Context, name string, work func(context.Contex
 		switch {
 		case err == nil:
 			logger.Info("cluster lease acquired")
-			done, werr := l.hold(ctx, name, k, val, rev, sent, work, tick.C)
+			done, werr := l.hold(ctx, name, k, val, rev, sent, healthy, work, tick.C)
 			if done {
 				return werr
 			}
@@ -306,7 +339,8 @@ func (l *Leases) acquire(ctx context.Context, k string, val []byte) (uint64, err
 
 // hold runs work while renewing the lease at rev, written by a request sent at sent. done is true when Hold should return (work
 // returned on its own, or ctx ended), false when the lease was lost.
-func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint64, sent time.Time, work func(context.Context) error, tick <-chan time.Time) (done bool, err error) {
+func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint64, sent time.Time, healthy func() bool,
+	work func(context.Context) error, tick <-chan time.Time) (done bool, err error) {
 	// A lease counts from before the write that made it: the server's TTL starts later, so
 	// stopping work TTL-Renew after the last renewal was sent leaves work a whole Renew
 	// interval to return before another node can win the lease.
@@ -353,6 +387,13 @@ func (l *Leases) hold(ctx context.Context, name, k string, val []byte, rev uint6
 			}
 			if l.shouldYield(name) {
 				l.opts.Logger.Info("cluster lease: yielding it to spread the work over the nodes", "lease", name, "node", l.node)
+				yielding = true
+				stop()
+				continue
+			}
+			if healthy != nil && !healthy() {
+				l.opts.Logger.Warn("cluster lease: giving it up, the work has stalled on this node", "lease", name, "node", l.node)
+				l.rest(name)
 				yielding = true
 				stop()
 				continue
