@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,69 +19,14 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/certhunt/certhunt/internal/app"
 	"github.com/certhunt/certhunt/internal/config"
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/hunt"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/testcert"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
-
-// huntDatabase is a fresh schema on the machine's PostgreSQL ($CERTHUNT_TEST_POSTGRES), dropped
-// after the test; the test skips when no server answers.
-func huntDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CERTHUNT_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		u, _ := url.Parse(base)
-		t.Skipf("hunt test skipped: no PostgreSQL at %s (set CERTHUNT_TEST_POSTGRES to a reachable postgres:// URL): %v", u.Redacted(), err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "certhunt_test_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func huntNATS(t *testing.T) string {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("in-process NATS server did not start")
-	}
-	t.Cleanup(s.Shutdown)
-	return s.ClientURL()
-}
 
 // barrier holds the first get-entries request until a second one is in flight. Each node
 // reads one item at a time with one request at a time (parallel: 1), so the two are from two
@@ -127,8 +69,8 @@ func (b *barrier) wait(r *http.Request) {
 // done by some node (both nodes take work), every entry is handled, the API shows the
 // progress and the command line's output ends with done.
 func TestHuntAcrossTwoNodes(t *testing.T) {
-	db := huntDatabase(t)
-	natsURL := huntNATS(t)
+	db := testinfra.Postgres(t, "hunt test")
+	natsURL := testinfra.NATS(t)
 	ca, err := testcert.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -364,8 +306,8 @@ func TestHuntSinceRanges(t *testing.T) {
 // -watch follows a hunt started earlier; Ctrl-C stops watching and says how to watch again,
 // leaving the hunt as it is.
 func TestHuntWatch(t *testing.T) {
-	db := huntDatabase(t)
-	natsURL := huntNATS(t)
+	db := testinfra.Postgres(t, "hunt test")
+	natsURL := testinfra.NATS(t)
 	st, err := hunt.OpenStore(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/pipeline"
 	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // BenchmarkClusterThroughput reads one loopback static-ct-api log of real DER certificates
@@ -75,7 +76,7 @@ func BenchmarkClusterThroughput(b *testing.B) {
 	})
 	b.Run("jetstream", func(b *testing.B) {
 		for range b.N {
-			url := startNATS(b)
+			url := testinfra.NATS(b)
 			node, err := cluster.Join(context.Background(), url, "bench", cluster.LeaseOptions{}, nil)
 			if err != nil {
 				b.Fatal(err)

@@ -28,6 +28,7 @@ import (
 	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // childNode is what a node process of TestClusterKill9 is told, through its environment.
@@ -254,8 +255,8 @@ func TestClusterKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three certhunt nodes")
 	}
-	db := clusterDatabase(t)
-	nats := startNATS(t)
+	db := testinfra.Postgres(t, "cluster test")
+	nats := testinfra.NATS(t)
 	clusterLeases, clusterBatches = testLeases, testBatches
 	defer func() { clusterLeases, clusterBatches = cluster.LeaseOptions{}, cluster.BatchOptions{} }()
 	defer fastCluster()()

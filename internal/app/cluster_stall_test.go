@@ -9,6 +9,7 @@ import (
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/testcert"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // TestClusterStalledHolder: the node following a log stops getting entries from it (its
@@ -16,8 +17,8 @@ import (
 // lease up, the other node takes the log over, and once the log answers again the log is
 // read to its end with its lookalike recorded.
 func TestClusterStalledHolder(t *testing.T) {
-	db := clusterDatabase(t)
-	nats := startNATS(t)
+	db := testinfra.Postgres(t, "cluster test")
+	nats := testinfra.NATS(t)
 	savedLeases, savedStall := clusterLeases, clusterStallAfter
 	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
 	clusterStallAfter = 500 * time.Millisecond

@@ -2,23 +2,16 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/certhunt/certhunt/internal/cluster"
 	"github.com/certhunt/certhunt/internal/config"
@@ -26,60 +19,8 @@ import (
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
-
-// clusterDatabase is a fresh schema on the machine's PostgreSQL ($CERTHUNT_TEST_POSTGRES, as in
-// internal/incident), dropped after the test; the test skips when no server answers.
-func clusterDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CERTHUNT_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		u, _ := url.Parse(base)
-		t.Skipf("cluster test skipped: no PostgreSQL at %s (set CERTHUNT_TEST_POSTGRES to a reachable postgres:// URL): %v", u.Redacted(), err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "certhunt_test_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func startNATS(t testing.TB) string {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("in-process NATS server did not start")
-	}
-	t.Cleanup(s.Shutdown)
-	return s.ClientURL()
-}
 
 func sourcesOf(h *harness) []source.Status {
 	var resp struct{ Sources []source.Status }
@@ -92,8 +33,8 @@ func sourcesOf(h *harness) []source.Status {
 // other takes the log over from the shared cursor, and the planted lookalike is one incident
 // with both its certificates.
 func TestClusterHandsALogOver(t *testing.T) {
-	db := clusterDatabase(t)
-	nats := startNATS(t)
+	db := testinfra.Postgres(t, "cluster test")
+	nats := testinfra.NATS(t)
 	saved := clusterLeases
 	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
 	defer func() { clusterLeases = saved }()
@@ -232,7 +173,7 @@ func TestClusterHandsALogOver(t *testing.T) {
 // A node that cannot reach NATS does not start: it would follow nothing while looking healthy.
 func TestClusterUnreachableStopsServe(t *testing.T) {
 	cfg := testConfig(t, `{"paypal.com": []}`)
-	cfg.Database = clusterDatabase(t)
+	cfg.Database = testinfra.Postgres(t, "cluster test")
 	cfg.Cluster.NATSURL = "nats://127.0.0.1:1"
 	_, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "cluster.nats_url nats://127.0.0.1:1") {
@@ -243,8 +184,8 @@ func TestClusterUnreachableStopsServe(t *testing.T) {
 // A certstream server is read by one node of the cluster at a time, under a lease, and every
 // node's /api/v1/sources names that node.
 func TestClusterCertstreamUnderLease(t *testing.T) {
-	db := clusterDatabase(t)
-	nats := startNATS(t)
+	db := testinfra.Postgres(t, "cluster test")
+	nats := testinfra.NATS(t)
 	saved := clusterLeases
 	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
 	defer func() { clusterLeases = saved }()
@@ -280,8 +221,8 @@ func TestClusterCertstreamUnderLease(t *testing.T) {
 // and then stops (its cursor stays short of the log's end); once a detect node starts, the
 // backlog drains, the log is read to its end and every entry is handled.
 func TestClusterBackPressure(t *testing.T) {
-	db := clusterDatabase(t)
-	nats := startNATS(t)
+	db := testinfra.Postgres(t, "cluster test")
+	nats := testinfra.NATS(t)
 	savedL, savedB := clusterLeases, clusterBatches
 	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
 	clusterBatches = cluster.BatchOptions{MaxBytes: 64 << 10, AckWait: time.Second}

@@ -2,20 +2,15 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to make a test schema
 
 	"github.com/certhunt/certhunt/internal/config"
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
@@ -23,46 +18,8 @@ import (
 	"github.com/certhunt/certhunt/internal/issuance/caatest"
 	"github.com/certhunt/certhunt/internal/source"
 	"github.com/certhunt/certhunt/internal/testcert"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
-
-// testPostgresSchema returns a postgres:// URL whose search_path is a fresh schema, dropped
-// when the test ends, or skips when no server answers ($CERTHUNT_TEST_POSTGRES, else the
-// local one with trust auth).
-func testPostgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CERTHUNT_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Skipf("PostgreSQL: %v", err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		t.Skipf("PostgreSQL tests skipped: no server (set CERTHUNT_TEST_POSTGRES): %v", err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "certhunt_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestIssuanceEndToEnd follows a loopback log holding certificates for the protected domains'
 // own names: from an allowed CA (quiet), from a CA not allowed (precert and final: one
@@ -78,7 +35,7 @@ func TestIssuanceEndToEnd(t *testing.T) {
 func testIssuanceEndToEnd(t *testing.T, backend string) {
 	database := ""
 	if backend == "postgres" {
-		database = testPostgresSchema(t)
+		database = testinfra.Postgres(t, "PostgreSQL issuance test")
 	}
 	allowed, err := testcert.New("Loopback CA")
 	if err != nil {

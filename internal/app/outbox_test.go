@@ -15,14 +15,15 @@ import (
 	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/outbox"
 	"github.com/certhunt/certhunt/internal/testcert"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // TestClusterNotifiesOnce: two nodes with a webhook target, one loopback log with three
 // planted lookalikes read partly by each node (the first stops, the second takes the log
 // over): each incident is notified once, with its change key, cluster-wide.
 func TestClusterNotifiesOnce(t *testing.T) {
-	db := clusterDatabase(t)
-	nats := startNATS(t)
+	db := testinfra.Postgres(t, "cluster test")
+	nats := testinfra.NATS(t)
 	saved := clusterLeases
 	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
 	defer func() { clusterLeases = saved }()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 var testLog = certs.LogRef{Name: "Test log", URL: "https://ct.example/log/", Type: "rfc6962"}
@@ -141,7 +142,7 @@ func (h *handled) count() int {
 // Publish commits only once the batch is in the stream; consumers get every entry; a handler
 // error redelivers the batch; an undecodable message is recorded as poison and not redelivered.
 func TestPublishConsume(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	ing, det := join(t, url, "ingest"), join(t, url, "detect")
 	o := BatchOptions{AckWait: time.Second, NakDelay: 10 * time.Millisecond}
 	pub, sub := openBatches(t, ing, o), openBatches(t, det, o)
@@ -203,7 +204,7 @@ func TestPublishConsume(t *testing.T) {
 // A full stream refuses publishes: Publish waits (no commit, so the follower's channel fills
 // and its fetchers stop) until detect nodes make room, and nothing is lost.
 func TestBackPressure(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	n := join(t, url, "a")
 	b := openBatches(t, n, BatchOptions{MaxBytes: 200 << 10, AckWait: time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -239,7 +240,7 @@ func TestBackPressure(t *testing.T) {
 // Two detect nodes share the consumer; one stalls in its handler for good. The other still
 // handles every batch, the stalled one's included once their ack wait lapses.
 func TestStalledDetectNode(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	o := BatchOptions{AckWait: 500 * time.Millisecond, MaxHandle: 600 * time.Millisecond}
 	a, s := join(t, url, "a"), join(t, url, "stalled")
 	ba, bs := openBatches(t, a, o), openBatches(t, s, o)
@@ -272,7 +273,7 @@ func TestStalledDetectNode(t *testing.T) {
 
 // A commit that fails (PostgreSQL down) is retried, without publishing the batch again.
 func TestCommitRetried(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	n := join(t, url, "a")
 	b := openBatches(t, n, BatchOptions{})
 	var calls atomic.Int64
@@ -327,7 +328,7 @@ func FuzzDecode(f *testing.F) {
 // acknowledged through an in-process nats-server; it reports the CPU-independent figures
 // entries/s and MB/s of entry data.
 func BenchmarkBatchHop(b *testing.B) {
-	url := startNATS(b)
+	url := testinfra.NATS(b)
 	n, err := Join(context.Background(), url, "bench", LeaseOptions{}, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -2,86 +2,20 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/certhunt/certhunt/internal/ctlog"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
-
-// PostgreSQL is the server at $CERTHUNT_TEST_POSTGRES, else the machine's (as in
-// internal/incident); each test gets a schema of its own, dropped afterwards.
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-var (
-	pgOnce sync.Once
-	pgURL  string
-	pgErr  error
-)
-
-func testPostgres(t *testing.T) string {
-	t.Helper()
-	pgOnce.Do(func() {
-		pgURL = os.Getenv("CERTHUNT_TEST_POSTGRES")
-		if pgURL == "" {
-			pgURL = defaultTestPostgres
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		var db *sql.DB
-		if db, pgErr = sql.Open("pgx", pgURL); pgErr == nil {
-			pgErr = db.PingContext(ctx)
-			db.Close()
-		}
-	})
-	if pgErr != nil {
-		u, _ := url.Parse(pgURL)
-		t.Skipf("PostgreSQL tests skipped: no server at %s (set CERTHUNT_TEST_POSTGRES to a reachable postgres:// URL): %v", u.Redacted(), pgErr)
-	}
-	return pgURL
-}
-
-// postgresSchema returns the test server's URL with search_path set to a fresh schema.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := testPostgres(t)
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "certhunt_test_" + hex.EncodeToString(b)
-	exec := func(stmt string) {
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 var _ ctlog.CursorStore = (*Cursors)(nil)
 
 // Two nodes share the cursors: what one saves the other loads, and a late save from a node
 // that lost the lease never moves a cursor back.
 func TestCursorsInPostgres(t *testing.T) {
-	db := postgresSchema(t)
+	db := testinfra.Postgres(t, "cluster cursor tests")
 	ctx := context.Background()
 	a, err := OpenCursors(ctx, db, "node-a")
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // TestLeaseHolderProcess is the child of TestTakeoverAfterKill9 and BenchmarkTakeoverAfterKill:
@@ -116,7 +118,7 @@ func poll(tb testing.TB, what string, cond func() bool) {
 // TestTakeoverAfterKill9: a node in another process holds a log's lease and is killed with
 // SIGKILL; the node here takes the log over once the lease lapses.
 func TestTakeoverAfterKill9(t *testing.T) {
-	d := takeoverAfterKill(t, startNATS(t), fastLeases, false)
+	d := takeoverAfterKill(t, testinfra.NATS(t), fastLeases, false)
 	t.Logf("taken over %v after the kill (TTL %v, renew %v)", d.Round(10*time.Millisecond), fastLeases.TTL, fastLeases.Renew)
 }
 
@@ -124,7 +126,7 @@ func TestTakeoverAfterKill9(t *testing.T) {
 // renewal 5 s: SPEC.md promises 30 s at most). Each iteration takes about 20 s; run it with
 // -benchtime=1x or 3x.
 func BenchmarkTakeoverAfterKill(b *testing.B) {
-	url := startNATS(b)
+	url := testinfra.NATS(b)
 	var total time.Duration
 	for range b.N {
 		total += takeoverAfterKill(b, url, LeaseOptions{}, true)

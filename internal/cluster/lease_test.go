@@ -10,23 +10,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-)
 
-// startNATS runs an in-process NATS server with JetStream on a random loopback port.
-func startNATS(t testing.TB) string {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("in-process NATS server did not start")
-	}
-	t.Cleanup(s.Shutdown)
-	return s.ClientURL()
-}
+	"github.com/certhunt/certhunt/internal/testinfra"
+)
 
 // fastLeases keep the test short: a dead holder is replaced within about 2 s.
 var fastLeases = LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 500 * time.Millisecond}
@@ -107,7 +93,7 @@ func holders(nodes []*Node, log string) []string {
 // one; the node holding the first log loses its connection (as a killed process does) and the
 // other takes every log over, with never two nodes working on one log.
 func TestTakeoverWhenHolderDies(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	logs := []string{"https://ct.example/2026h1/", "https://ct.example/2026h2/", "http://127.0.0.1:1/log"}
 	w := &workers{t: t, active: map[string]string{}}
 	a, b := join(t, url, "node-a"), join(t, url, "node-b")
@@ -150,7 +136,7 @@ func TestTakeoverWhenHolderDies(t *testing.T) {
 // TestReleaseOnStop: a node that stops releases its leases, and the other takes them at its
 // next try instead of after the TTL.
 func TestReleaseOnStop(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	w := &workers{t: t, active: map[string]string{}}
 	a, b := join(t, url, "a"), join(t, url, "b")
 	log := "https://ct.example/log/"
@@ -167,7 +153,7 @@ func TestReleaseOnStop(t *testing.T) {
 
 // TestWorkReturning: work that ends on its own releases the lease and its error comes back.
 func TestWorkReturning(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	a := join(t, url, "a")
 	want := fmt.Errorf("cursor unreadable")
 	err := a.Leases.Hold(context.Background(), "log", func(context.Context) error { return want })

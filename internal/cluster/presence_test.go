@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 func announce(t *testing.T, n *Node, ingest bool) {
@@ -17,7 +19,7 @@ func announce(t *testing.T, n *Node, ingest bool) {
 // A second live node under a name already in use is refused, naming the key; a node restarted
 // after a crash (its entry no longer renewed) gets its name back once the entry lapses.
 func TestNodeNameInUse(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	a := join(t, url, "a")
 	announce(t, a, true)
 	twin := join(t, url, "a")
@@ -39,7 +41,7 @@ func TestNodeNameInUse(t *testing.T) {
 // Leases spread over the ingest nodes: a node alone holds every log; once a second joins, each
 // holds half (never one log on both); when one leaves, the other takes them all back.
 func TestLeasesSpread(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	var logs []string
 	for i := range 4 {
 		logs = append(logs, fmt.Sprintf("https://ct.example/log%d/", i))

@@ -5,13 +5,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // TestStalledHolderGivesUp: a holder whose work stops making progress (its process alive and
 // renewing) gives the lease up; the other node takes the work over, and the stalled node does
 // not take it back while it rests.
 func TestStalledHolderGivesUp(t *testing.T) {
-	url := startNATS(t)
+	url := testinfra.NATS(t)
 	a, b := join(t, url, "node-a"), join(t, url, "node-b")
 	w := &workers{t: t, active: map[string]string{}}
 	var stalled atomic.Bool

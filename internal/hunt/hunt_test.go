@@ -2,20 +2,15 @@ package hunt
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 func TestSplit(t *testing.T) {
@@ -45,56 +40,11 @@ func TestValidID(t *testing.T) {
 	}
 }
 
-func testDB(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CERTHUNT_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		u, _ := url.Parse(base)
-		t.Skipf("hunt store tests skipped: no PostgreSQL at %s (set CERTHUNT_TEST_POSTGRES to a reachable postgres:// URL): %v", u.Redacted(), err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "certhunt_test_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func testJS(t *testing.T) (string, func() (*nats.Conn, jetstream.JetStream)) {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
-		StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("in-process NATS server did not start")
-	}
-	t.Cleanup(s.Shutdown)
-	return s.ClientURL(), func() (*nats.Conn, jetstream.JetStream) {
-		nc, err := nats.Connect(s.ClientURL())
+	url := testinfra.NATS(t)
+	return url, func() (*nats.Conn, jetstream.JetStream) {
+		nc, err := nats.Connect(url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +61,7 @@ func testJS(t *testing.T) (string, func() (*nats.Conn, jetstream.JetStream)) {
 // acknowledgement, no Nak); after AckWait another node gets the item and finishes it, and the
 // hunt counts it once. A failing item is retried, then recorded failed.
 func TestItemOfADeadNodeIsRedelivered(t *testing.T) {
-	db := testDB(t)
+	db := testinfra.Postgres(t, "hunt store tests")
 	_, conn := testJS(t)
 	ctx := context.Background()
 	st, err := OpenStore(ctx, db)

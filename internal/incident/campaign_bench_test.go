@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // BenchmarkCampaignGrouping measures recomputing the grouping (what a read pays once
@@ -17,7 +19,7 @@ func BenchmarkCampaignGrouping(b *testing.B) {
 			ctx := context.Background()
 			place := b.TempDir()
 			if be.name == "postgres" {
-				place = postgresSchema(b)
+				place = testinfra.Postgres(b, "incident PostgreSQL tests")
 			}
 			s, err := be.open(ctx, place)
 			if err != nil {

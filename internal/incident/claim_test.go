@@ -12,13 +12,14 @@ import (
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/enrich"
 	"github.com/certhunt/certhunt/internal/incident"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // twoNodes opens two stores on one PostgreSQL schema, as two cluster nodes do, with n
 // incidents never enriched.
 func twoNodes(t *testing.T, n int) (a, b *incident.Store, ids []string) {
 	t.Helper()
-	url := incident.PostgresSchemaForTest(t)
+	url := testinfra.Postgres(t, "incident PostgreSQL tests")
 	ctx := context.Background()
 	for _, s := range []**incident.Store{&a, &b} {
 		st, err := incident.OpenPostgres(ctx, url)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/certhunt/certhunt/internal/certs"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // Each change that notifies is one outbox row with its own change key, written by the
@@ -15,7 +16,7 @@ func TestOutboxRows(t *testing.T) {
 	if err := backends[0].opener()(t).SetOutbox(true); err == nil {
 		t.Fatal("SQLite accepted the outbox")
 	}
-	s, err := OpenPostgres(ctx, postgresSchema(t))
+	s, err := OpenPostgres(ctx, testinfra.Postgres(t, "incident PostgreSQL tests"))
 	if err != nil {
 		t.Fatal(err)
 	}

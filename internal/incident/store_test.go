@@ -14,6 +14,7 @@ import (
 	"github.com/certhunt/certhunt/internal/certs"
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 func alert(asset, domain string, score int, sev string) detect.Alert {
@@ -370,7 +371,7 @@ func TestOpenPicksBackend(t *testing.T) {
 	if _, err := Open(ctx, t.TempDir(), "mysql://db/x"); err == nil {
 		t.Fatal("mysql:// accepted")
 	}
-	place := postgresSchema(t)
+	place := testinfra.Postgres(t, "incident PostgreSQL tests")
 	for _, u := range []string{place, "postgresql" + strings.TrimPrefix(place, "postgres")} {
 		s, err := Open(ctx, t.TempDir(), u)
 		if err != nil || s.Backend() != "postgres" {

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/certhunt/certhunt/internal/notify"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // BenchmarkOutboxDelivery: b.N new incidents (each an outbox row, written by Record) drained
 // by one node's sender to one loopback webhook target; it reports deliveries a second.
 func BenchmarkOutboxDelivery(b *testing.B) {
-	db := postgresSchemaB(b)
+	db := testinfra.Postgres(b, "outbox benchmarks")
 	s := openStore(b, db)
 	defer s.Close()
 	var got atomic.Int64
@@ -53,7 +54,7 @@ func BenchmarkRecordNew(b *testing.B) {
 			name = "outbox=on"
 		}
 		b.Run(name, func(b *testing.B) {
-			s := openStore(b, postgresSchemaB(b))
+			s := openStore(b, testinfra.Postgres(b, "outbox benchmarks"))
 			defer s.Close()
 			if err := s.SetOutbox(on); err != nil {
 				b.Fatal(err)

@@ -3,13 +3,10 @@ package outbox
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -23,50 +20,8 @@ import (
 	"github.com/certhunt/certhunt/internal/detect"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/notify"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
-
-// PostgreSQL is the server at $CERTHUNT_TEST_POSTGRES, else the machine's; each test gets a
-// schema of its own, dropped afterwards.
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-func postgresSchema(t *testing.T) string { return postgresSchemaB(t) }
-
-func postgresSchemaB(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("CERTHUNT_TEST_POSTGRES")
-	if base == "" {
-		base = defaultTestPostgres
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		u, _ := url.Parse(base)
-		t.Skipf("outbox tests skipped: no PostgreSQL at %s (set CERTHUNT_TEST_POSTGRES to a reachable postgres:// URL): %v", u.Redacted(), err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "certhunt_test_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err == nil {
-			db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // count runs a query answering one number.
 func count(t *testing.T, dbURL, q string) int {
@@ -234,7 +189,7 @@ func TestSenderProcess(t *testing.T) {
 // flight; every change reaches each target exactly once, changes written before and after
 // the kill alike.
 func TestDeliveredOnceAfterKill9(t *testing.T) {
-	db := postgresSchema(t)
+	db := testinfra.Postgres(t, "outbox tests")
 	s := openStore(t, db)
 	defer s.Close()
 	r := newReceiver(t)
@@ -296,7 +251,7 @@ func TestDeliveredOnceAfterKill9(t *testing.T) {
 // TestReceiverFailsThenRecovers: a target that fails every attempt of a round gets the change
 // in a later round, once, and the other target is not sent it again.
 func TestReceiverFailsThenRecovers(t *testing.T) {
-	db := postgresSchema(t)
+	db := testinfra.Postgres(t, "outbox tests")
 	s := openStore(t, db)
 	defer s.Close()
 	r := newReceiver(t)
@@ -320,7 +275,7 @@ func TestReceiverFailsThenRecovers(t *testing.T) {
 // A change of an incident called a false positive is not sent; changes written before the
 // store's outbox was on have no row.
 func TestFalsePositiveNotSent(t *testing.T) {
-	db := postgresSchema(t)
+	db := testinfra.Postgres(t, "outbox tests")
 	s := openStore(t, db)
 	defer s.Close()
 	change(t, s, 1)
