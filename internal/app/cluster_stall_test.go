@@ -4,12 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certhunt/certhunt/internal/cluster"
 	"github.com/certhunt/certhunt/internal/config"
 	"github.com/certhunt/certhunt/internal/ctlog/ctlogtest"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/testcert"
-	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // TestClusterStalledHolder: the node following a log stops getting entries from it (its
@@ -17,12 +15,10 @@ import (
 // lease up, the other node takes the log over, and once the log answers again the log is
 // read to its end with its lookalike recorded.
 func TestClusterStalledHolder(t *testing.T) {
-	db := testinfra.Postgres(t, "cluster test")
-	nats := testinfra.NATS(t)
-	savedLeases, savedStall := clusterLeases, clusterStallAfter
-	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
+	db, nats := startCluster(t)
+	saved := clusterStallAfter
 	clusterStallAfter = 500 * time.Millisecond
-	defer func() { clusterLeases, clusterStallAfter = savedLeases, savedStall }()
+	defer func() { clusterStallAfter = saved }()
 
 	ca, rfc := newRFC6962(t)
 	entries, err := benign(ca, 400, 0)
@@ -41,11 +37,7 @@ func TestClusterStalledHolder(t *testing.T) {
 	info.URL = g.srv.URL + "/"
 	node := func(name string) *config.Config {
 		cfg := testConfig(t, `{"paypal.com": []}`, info)
-		cfg.Database = db
-		cfg.Cluster = config.Cluster{NATSURL: nats, Node: name, Roles: []string{config.RoleIngest, config.RoleDetect, config.RoleAPI}}
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
+		clusterNode(t, cfg, db, nats, name)
 		return cfg
 	}
 	a := start(t, node("node-a"))

@@ -22,6 +22,29 @@ import (
 	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
+// startCluster is the machine's PostgreSQL (a fresh schema) and an in-process NATS server,
+// with the tests' short leases and outbox claims (fastCluster) until the test ends.
+func startCluster(t *testing.T) (db, nats string) {
+	t.Helper()
+	db, nats = testinfra.Postgres(t, "cluster test"), testinfra.NATS(t)
+	t.Cleanup(fastCluster())
+	return db, nats
+}
+
+// clusterNode makes cfg a node named name of the cluster on db and nats, with roles (all three
+// when none are given).
+func clusterNode(t *testing.T, cfg *config.Config, db, nats, name string, roles ...string) {
+	t.Helper()
+	if len(roles) == 0 {
+		roles = []string{config.RoleIngest, config.RoleDetect, config.RoleAPI}
+	}
+	cfg.Database = db
+	cfg.Cluster = config.Cluster{NATSURL: nats, Node: name, Roles: roles}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func sourcesOf(h *harness) []source.Status {
 	var resp struct{ Sources []source.Status }
 	h.get("/api/v1/sources", &resp)
@@ -33,11 +56,7 @@ func sourcesOf(h *harness) []source.Status {
 // other takes the log over from the shared cursor, and the planted lookalike is one incident
 // with both its certificates.
 func TestClusterHandsALogOver(t *testing.T) {
-	db := testinfra.Postgres(t, "cluster test")
-	nats := testinfra.NATS(t)
-	saved := clusterLeases
-	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
-	defer func() { clusterLeases = saved }()
+	db, nats := startCluster(t)
 
 	ca, rfc := newRFC6962(t)
 	entries, err := benign(ca, 600, 0)
@@ -55,11 +74,7 @@ func TestClusterHandsALogOver(t *testing.T) {
 
 	node := func(name string) *config.Config {
 		cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
-		cfg.Database = db
-		cfg.Cluster = config.Cluster{NATSURL: nats, Node: name, Roles: []string{config.RoleIngest, config.RoleDetect, config.RoleAPI}}
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
+		clusterNode(t, cfg, db, nats, name)
 		return cfg
 	}
 	a := start(t, node("node-a"))
@@ -184,11 +199,7 @@ func TestClusterUnreachableStopsServe(t *testing.T) {
 // A certstream server is read by one node of the cluster at a time, under a lease, and every
 // node's /api/v1/sources names that node.
 func TestClusterCertstreamUnderLease(t *testing.T) {
-	db := testinfra.Postgres(t, "cluster test")
-	nats := testinfra.NATS(t)
-	saved := clusterLeases
-	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
-	defer func() { clusterLeases = saved }()
+	db, nats := startCluster(t)
 	node := func(name string) *harness {
 		cfg := testConfig(t, `{"paypal.com": []}`)
 		cfg.Database = db
@@ -239,11 +250,7 @@ func TestClusterBackPressure(t *testing.T) {
 	addPublish(t, rfc, entries...)
 	node := func(name string, roles ...string) *config.Config {
 		cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
-		cfg.Database = db
-		cfg.Cluster = config.Cluster{NATSURL: nats, Node: name, Roles: roles}
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
+		clusterNode(t, cfg, db, nats, name, roles...)
 		return cfg
 	}
 	in := start(t, node("ingest", config.RoleIngest, config.RoleAPI))

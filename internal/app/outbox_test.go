@@ -15,18 +15,13 @@ import (
 	"github.com/certhunt/certhunt/internal/notify"
 	"github.com/certhunt/certhunt/internal/outbox"
 	"github.com/certhunt/certhunt/internal/testcert"
-	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // TestClusterNotifiesOnce: two nodes with a webhook target, one loopback log with three
 // planted lookalikes read partly by each node (the first stops, the second takes the log
 // over): each incident is notified once, with its change key, cluster-wide.
 func TestClusterNotifiesOnce(t *testing.T) {
-	db := testinfra.Postgres(t, "cluster test")
-	nats := testinfra.NATS(t)
-	saved := clusterLeases
-	clusterLeases = cluster.LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 250 * time.Millisecond}
-	defer func() { clusterLeases = saved }()
+	db, nats := startCluster(t)
 
 	var mu sync.Mutex
 	got := map[string]int{} // idempotency key -> copies
@@ -61,12 +56,8 @@ func TestClusterNotifiesOnce(t *testing.T) {
 	rfc.SetFaults(ctlogtest.Faults{BatchCap: 10})
 	node := func(name string) *config.Config {
 		cfg := testConfig(t, `{"paypal.com": []}`, rfc.Info())
-		cfg.Database = db
-		cfg.Cluster = config.Cluster{NATSURL: nats, Node: name, Roles: []string{config.RoleIngest, config.RoleDetect, config.RoleAPI}}
 		cfg.Notify = []config.Notify{{Config: notify.Config{Type: "webhook", Name: "soc", URL: receiver.URL}}}
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
+		clusterNode(t, cfg, db, nats, name)
 		return cfg
 	}
 	a := start(t, node("node-a"))
