@@ -90,6 +90,12 @@ func testCampaignGrouping(t *testing.T, open opener) {
 	if of, err := s.CampaignOf(ctx, a, b, lone); err != nil || of[a] != c.ID || of[b] != c.ID || of[lone] != "" {
 		t.Fatalf("CampaignOf: %v %v", of, err)
 	}
+	// Get carries it too, so that notifications built from Get name the campaign.
+	if inc, err := s.Get(ctx, a); err != nil {
+		t.Fatal(err)
+	} else if inc.Campaign != c.ID {
+		t.Fatalf("Get: campaign %q, want %s", inc.Campaign, c.ID)
+	}
 
 	// The same registrar and creation day link; another day does not.
 	day := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)

@@ -676,13 +676,21 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// Get returns one incident with its certificates, sightings, history and deliveries.
+// Get returns one incident with its certificates, sightings, history, deliveries and campaign
+// (so that notifications carry it as the API does; a failure to group leaves it empty).
 func (s *Store) Get(ctx context.Context, id string) (*Incident, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		return nil, ErrNotFound
 	}
-	return s.get(ctx, s.db, n)
+	inc, err := s.get(ctx, s.db, n)
+	if err != nil {
+		return nil, err
+	}
+	if of, err := s.CampaignOf(ctx, inc.ID); err == nil {
+		inc.Campaign = of[inc.ID]
+	}
+	return inc, nil
 }
 
 // Brief returns one incident with its certificates' details but without their PEM and
