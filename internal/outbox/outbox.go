@@ -117,8 +117,22 @@ func (s *Sender) Run(ctx context.Context) {
 	s.mu.Unlock()
 	poll := time.NewTicker(s.o.Poll)
 	defer poll.Stop()
-	renew := time.NewTicker(s.o.ClaimTTL / 3)
-	defer renew.Stop()
+	// Claims are renewed on their own clock, so that slow sends or reads cannot let them lapse.
+	renewing := make(chan struct{})
+	go func() {
+		defer close(renewing)
+		renew := time.NewTicker(s.o.ClaimTTL / 3)
+		defer renew.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-renew.C:
+				s.renew(ctx)
+			}
+		}
+	}()
+	defer func() { <-renewing }()
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	for {
@@ -129,8 +143,6 @@ func (s *Sender) Run(ctx context.Context) {
 			return
 		case <-s.kick:
 		case <-poll.C:
-		case <-renew.C:
-			s.renew(ctx)
 		case <-prune.C:
 			if n, err := s.o.Store.PruneOutbox(ctx, time.Now().Add(-keepDone)); err != nil {
 				s.o.Logger.Warn("outbox: pruning done rows", "err", err)
@@ -156,19 +168,39 @@ func (s *Sender) claim(ctx context.Context) {
 		return
 	}
 	for _, it := range items {
-		s.start(ctx, it)
+		// A row this node is still sending can come back when its claim lapsed meanwhile (the
+		// claim just taken renews it): the flight under way goes on, nothing is sent twice.
+		s.mu.Lock()
+		_, busy := s.inflight[it.Key]
+		if !busy {
+			s.inflight[it.Key] = &flight{item: it, pending: map[string]bool{}} // renewed from now on
+		}
+		s.mu.Unlock()
+		if !busy {
+			s.start(ctx, it)
+		}
 	}
 }
 
-// start sends one claimed row to the targets that do not have it yet.
+// drop forgets a row that start ended without sending.
+func (s *Sender) drop(key string) {
+	s.mu.Lock()
+	delete(s.inflight, key)
+	s.mu.Unlock()
+}
+
+// start sends one claimed row (registered in flight by claim) to the targets that do not have
+// it yet.
 func (s *Sender) start(ctx context.Context, it incident.OutboxItem) {
 	inc, err := s.o.Store.Get(ctx, it.IncidentID)
 	if err != nil {
 		s.o.Logger.Warn("outbox: reading the incident of a change", "key", it.Key, "err", err)
+		s.drop(it.Key)
 		s.finish(ctx, it, err == incident.ErrNotFound, false)
 		return
 	}
 	if inc.Verdict == incident.VerdictFalsePositive { // called a false positive since: never told
+		s.drop(it.Key)
 		s.finish(ctx, it, true, false)
 		return
 	}
@@ -180,15 +212,15 @@ func (s *Sender) start(ctx context.Context, it incident.OutboxItem) {
 		}
 	}
 	if len(targets) == 0 {
+		s.drop(it.Key)
 		s.finish(ctx, it, true, false)
 		return
 	}
-	f := &flight{item: it, pending: map[string]bool{}}
+	s.mu.Lock()
+	f := s.inflight[it.Key]
 	for _, t := range targets {
 		f.pending[t] = true
 	}
-	s.mu.Lock()
-	s.inflight[it.Key] = f
 	s.mu.Unlock()
 	if dropped := s.o.Dispatcher.NotifyTargets(ev, targets); len(dropped) > 0 {
 		// A full queue: those targets get it in a later round.
