@@ -80,8 +80,12 @@ func (a *App) onEnriched(inc *incident.Incident, e incident.Enrichment) {
 	ctx := context.Background()
 	raised := false
 	if alert, ok := enrich.Raise(inc, e); ok {
+		raise := a.Store.Raise
+		if event != "" {
+			raise = a.Store.RaiseAlongside // the event is the notification, as SetEnrichment queued it
+		}
 		var err error
-		if raised, err = a.Store.Raise(ctx, inc.ID, alert); err != nil {
+		if raised, err = raise(ctx, inc.ID, alert); err != nil {
 			a.log.Warn("enrichment: raising incident", "incident", inc.ID, "err", err)
 		}
 	}

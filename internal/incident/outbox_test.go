@@ -92,4 +92,16 @@ func TestOutboxRows(t *testing.T) {
 	if err != nil || pending != 4 {
 		t.Fatalf("%d rows pending, want 4: the false positive's raise queued a row (%v)", pending, err)
 	}
+
+	// A raise alongside a look's event queues nothing of its own: the event is the change.
+	third, err := s.Record(ctx, alert("paypal.com", "paypa1.org", 50, "medium"), cert("eeee5555", 5, certs.Precert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raised, err := s.RaiseAlongside(ctx, third.Incident.ID, alert("paypal.com", "paypa1.org", 99, "critical")); err != nil || !raised {
+		t.Fatal(raised, err)
+	}
+	if pending, _, err := s.OutboxStats(ctx); err != nil || pending != 5 {
+		t.Fatalf("%d rows pending, want 5 (the third incident's new only) (%v)", pending, err)
+	}
 }

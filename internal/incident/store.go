@@ -949,6 +949,17 @@ func (s *Store) OpenDomains(ctx context.Context) (map[string][]string, error) {
 // Raise applies a higher-scoring alert (say, with a new intel hit) to an existing incident.
 // It reports whether the severity went up.
 func (s *Store) Raise(ctx context.Context, id string, a detect.Alert) (raised bool, err error) {
+	return s.raise(ctx, id, a, true)
+}
+
+// RaiseAlongside is Raise for an alert that comes with a change already queued for the
+// notifiers (an enrichment look's event, LookEvent): the severity rises without a
+// severity_raised change of its own in the outbox, as one process notifies only the event.
+func (s *Store) RaiseAlongside(ctx context.Context, id string, a detect.Alert) (raised bool, err error) {
+	return s.raise(ctx, id, a, false)
+}
+
+func (s *Store) raise(ctx context.Context, id string, a detect.Alert, queue bool) (raised bool, err error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		return false, ErrNotFound
@@ -976,7 +987,7 @@ func (s *Store) Raise(ctx context.Context, id string, a detect.Alert) (raised bo
 		return false, err
 	}
 	raised = sev.Rank(a.Severity) > sev.Rank(severity)
-	if raised {
+	if raised && queue {
 		if err := s.queueChange(ctx, tx, n, ChangeSeverityRaised); err != nil {
 			return false, err
 		}
