@@ -31,7 +31,7 @@ func (a *App) apiSources() []source.Status {
 		at[st.URL] = i
 		key := st.URL
 		if st.Type == "certstream" {
-			key = "certstream:" + st.URL
+			key = certstreamLease(st.URL)
 		}
 		st.Node = holders[key]
 	}

@@ -112,8 +112,11 @@ func (a *App) roleHandler(h http.Handler) http.Handler {
 // leasedCertstream reads a certstream server only while this node holds its lease, so that one
 // node in the cluster reads each server.
 func (a *App) leasedCertstream(c *certstream.Client) source.Source {
-	return &leasedStream{leases: a.cluster.node.Leases, src: c, name: "certstream:" + c.Status().URL}
+	return &leasedStream{leases: a.cluster.node.Leases, src: c, name: certstreamLease(c.Status().URL)}
 }
+
+// certstreamLease names the lease of the certstream server at url (CT logs' leases are their URLs).
+func certstreamLease(url string) string { return "certstream:" + url }
 
 // leasedStream is a source that runs under a cluster lease.
 type leasedStream struct {
