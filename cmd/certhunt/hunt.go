@@ -211,9 +211,7 @@ func watchHunt(ctx context.Context, store *hunt.Store, id string, every time.Dur
 		id, h.ItemsTotal, h.EntriesTotal, len(h.Ranges), id, id)
 	var bar *progressbar.ProgressBar
 	if isTerminal(stderr) {
-		bar = progressbar.NewOptions64(h.EntriesTotal, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("hunting"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("entries"),
-			progressbar.OptionThrottle(200*time.Millisecond))
+		bar = entriesBar(stderr, h.EntriesTotal, "hunting")
 		every = min(every, time.Second)
 	}
 	t := time.NewTicker(every)

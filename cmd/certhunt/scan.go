@@ -112,9 +112,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	progress := func(done, all int64) {
 		read.Store(done)
 		if bar == nil && isTerminal(stderr) {
-			bar = progressbar.NewOptions64(all, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("scanning"),
-				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("entries"),
-				progressbar.OptionThrottle(200*time.Millisecond))
+			bar = entriesBar(stderr, all, "scanning")
 		}
 		if bar != nil {
 			bar.Set64(done)
@@ -196,6 +194,13 @@ func guessLogType(ctx context.Context, url string) string {
 		return "static"
 	}
 	return "rfc6962"
+}
+
+// entriesBar is the progress bar scan and hunt draw on a terminal: total entries, described by desc.
+func entriesBar(w io.Writer, total int64, desc string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("entries"),
+		progressbar.OptionThrottle(200*time.Millisecond))
 }
 
 func isTerminal(w io.Writer) bool {
