@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -256,7 +257,7 @@ func (b *Batches) publishAll(ctx context.Context, msgs []outMsg) ([]outMsg, erro
 		f, err := b.js.PublishMsgAsync(m)
 		if err != nil {
 			failed = append(failed, om)
-			first = cmpErr(first, err)
+			first = cmp.Or(first, err)
 			continue
 		}
 		futures[i] = f
@@ -269,19 +270,12 @@ func (b *Batches) publishAll(ctx context.Context, msgs []outMsg) ([]outMsg, erro
 		case <-f.Ok():
 		case err := <-f.Err():
 			failed = append(failed, msgs[i])
-			first = cmpErr(first, err)
+			first = cmp.Or(first, err)
 		case <-ctx.Done():
 			return msgs, ctx.Err()
 		}
 	}
 	return failed, first
-}
-
-func cmpErr(first, err error) error {
-	if first != nil {
-		return first
-	}
-	return err
 }
 
 // Handler handles one batch durably; an error means it was not (the batch is redelivered).
