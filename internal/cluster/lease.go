@@ -226,6 +226,15 @@ func (l *Leases) Holder(ctx context.Context, name string) (string, error) {
 	return r.Node, nil
 }
 
+// see records who holds name now, for Node.
+func (l *Leases) see(ctx context.Context, name string) {
+	if holder, err := l.Holder(ctx, name); err == nil {
+		l.mu.Lock()
+		l.seen[name] = holder
+		l.mu.Unlock()
+	}
+}
+
 // Holders returns the holder of every lease held now, by name (one listing of the bucket, so
 // that any node can say who follows each log).
 func (l *Leases) Holders(ctx context.Context) (map[string]string, error) {
@@ -287,12 +296,7 @@ func (l *Leases) HoldWhile(ctx context.Context, name string, healthy func() bool
 	}()
 	for {
 		if !l.mayTake() || l.isResting(name) {
-			// This node has its share; look who holds the lease, for Node.
-			if holder, err := l.Holder(ctx, name); err == nil {
-				l.mu.Lock()
-				l.seen[name] = holder
-				l.mu.Unlock()
-			}
+			l.see(ctx, name) // this node has its share; look who holds the lease, for Node
 			select {
 			case <-ctx.Done():
 				return nil
@@ -314,11 +318,7 @@ func (l *Leases) HoldWhile(ctx context.Context, name string, healthy func() bool
 				logger.Warn("cluster lease lost, contending again")
 			}
 		case errors.Is(err, jetstream.ErrKeyExists):
-			if holder, err := l.Holder(ctx, name); err == nil {
-				l.mu.Lock()
-				l.seen[name] = holder
-				l.mu.Unlock()
-			}
+			l.see(ctx, name)
 		case ctx.Err() == nil:
 			logger.Warn("cluster lease: cannot reach the bucket", "err", err)
 		}
