@@ -295,10 +295,7 @@ func (s *Sender) finish(ctx context.Context, it incident.OutboxItem, done, faile
 // renew extends the claims of the rows in flight.
 func (s *Sender) renew(ctx context.Context) {
 	s.mu.Lock()
-	ids := make([]int64, 0, len(s.inflight))
-	for _, f := range s.inflight {
-		ids = append(ids, f.item.ID)
-	}
+	ids := s.inflightIDsLocked()
 	s.mu.Unlock()
 	held, err := s.o.Store.RenewOutbox(ctx, s.o.Node, ids, time.Now().Add(s.o.ClaimTTL))
 	switch {
@@ -313,16 +310,22 @@ func (s *Sender) renew(ctx context.Context) {
 func (s *Sender) release() {
 	s.mu.Lock()
 	s.stopping = true
-	ids := make([]int64, 0, len(s.inflight))
-	for _, f := range s.inflight {
-		ids = append(ids, f.item.ID)
-	}
+	ids := s.inflightIDsLocked()
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.o.Store.ReleaseOutbox(ctx, s.o.Node, ids); err != nil {
 		s.o.Logger.Warn("outbox: releasing claims (they lapse on their own)", "err", err)
 	}
+}
+
+// inflightIDsLocked lists the outbox rows of the flights (s.mu held).
+func (s *Sender) inflightIDsLocked() []int64 {
+	ids := make([]int64, 0, len(s.inflight))
+	for _, f := range s.inflight {
+		ids = append(ids, f.item.ID)
+	}
+	return ids
 }
 
 // InFlight counts the rows this node is sending.
