@@ -330,7 +330,7 @@ func TestClusterKill9(t *testing.T) {
 	stalled.Stall = true
 	child(t, stalled, collect)
 	victim, _ := child(t, node("victim", config.RoleIngest, config.RoleDetect, config.RoleAPI), collect)
-	waitUntil(t, "the victim reads both logs up to the gates", func() bool { return gates[0].held.Load() > 0 && gates[1].held.Load() > 0 })
+	testinfra.WaitFor(t, "the victim reads both logs up to the gates", func() bool { return gates[0].held.Load() > 0 && gates[1].held.Load() > 0 })
 	select {
 	case <-stalledSeen:
 	case <-time.After(60 * time.Second):
@@ -423,16 +423,4 @@ func TestClusterKill9(t *testing.T) {
 	b := s.app.cluster.batches
 	t.Logf("the victim followed %d of 2 logs when killed; takeover %v after SIGKILL (lease TTL %v, renew %v); entries in the logs %d, handled %d (%d again, after redelivery); survivor saw %d redelivered batches",
 		victimHeld, takeover.Round(10*time.Millisecond), testLeases.TTL, testLeases.Renew, 2*n, seen.total, seen.total-2*n, b.Redelivered.Load())
-}
-
-// waitUntil polls cond (a look at state, not a timing) until it holds.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, not synchronising on time
-	}
 }

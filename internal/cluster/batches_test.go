@@ -190,8 +190,8 @@ func TestPublishConsume(t *testing.T) {
 	if err := ing.nc.Publish(DefaultBatchSubject, []byte("not a batch")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every entry handled and the poison recorded", func() bool { return h.count() == 500 && poisoned.Load() == 1 })
-	waitFor(t, "the stream drained", func() bool { p, _ := pub.Pending(ctx); return p == 0 })
+	testinfra.WaitFor(t, "every entry handled and the poison recorded", func() bool { return h.count() == 500 && poisoned.Load() == 1 })
+	testinfra.WaitFor(t, "the stream drained", func() bool { p, _ := pub.Pending(ctx); return p == 0 })
 	if sub.Poison.Load() != 1 || sub.Redelivered.Load() < 1 {
 		t.Errorf("poison %d, redelivered %d", sub.Poison.Load(), sub.Redelivered.Load())
 	}
@@ -222,7 +222,7 @@ func TestBackPressure(t *testing.T) {
 		}
 		published <- nil
 	}()
-	waitFor(t, "the stream refuses a publish", func() bool { return b.Refused.Load() > 0 })
+	testinfra.WaitFor(t, "the stream refuses a publish", func() bool { return b.Refused.Load() > 0 })
 	if c := committed.Load(); c >= 10 {
 		t.Fatalf("%d batches committed into a full stream", c)
 	}
@@ -231,7 +231,7 @@ func TestBackPressure(t *testing.T) {
 	if err := <-published; err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every entry handled", func() bool { return h.count() == 500 })
+	testinfra.WaitFor(t, "every entry handled", func() bool { return h.count() == 500 })
 	if committed.Load() != 10 {
 		t.Fatalf("%d commits", committed.Load())
 	}
@@ -262,10 +262,10 @@ func TestStalledDetectNode(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the stalled node takes a batch", func() bool { return stalled.Load() > 0 })
+	testinfra.WaitFor(t, "the stalled node takes a batch", func() bool { return stalled.Load() > 0 })
 	var h handled
 	go ba.Consume(ctx, func(ctx context.Context, b source.Batch) error { h.add(b); return nil }, nil)
-	waitFor(t, "the other node handles every entry", func() bool { return h.count() == 200 })
+	testinfra.WaitFor(t, "the other node handles every entry", func() bool { return h.count() == 200 })
 	if ba.Redelivered.Load() == 0 {
 		t.Error("no batch was redelivered from the stalled node")
 	}

@@ -88,7 +88,7 @@ func takeoverAfterKill(tb testing.TB, url string, lo LeaseOptions, defaults bool
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go b.Leases.Hold(ctx, log, func(ctx context.Context) error { <-ctx.Done(); return nil })
-	poll(tb, "the survivor sees the child holding the log", func() bool { return b.Leases.Node(log) == "child" })
+	testinfra.WaitFor(tb, "the survivor sees the child holding the log", func() bool { return b.Leases.Node(log) == "child" })
 	if b.Leases.Holding(log) {
 		tb.Fatal("the survivor holds the log while the child does")
 	}
@@ -97,22 +97,8 @@ func takeoverAfterKill(tb testing.TB, url string, lo LeaseOptions, defaults bool
 		tb.Fatal(err)
 	}
 	cmd.Wait()
-	poll(tb, "the survivor holds the log", func() bool { return b.Leases.Holding(log) })
+	testinfra.WaitFor(tb, "the survivor holds the log", func() bool { return b.Leases.Holding(log) })
 	return time.Since(killed)
-}
-
-// poll is waitFor for tests and benchmarks, with a bound above the default lease timings.
-func poll(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting until %s", what)
-		}
-		<-tick.C
-	}
 }
 
 // TestTakeoverAfterKill9: a node in another process holds a log's lease and is killed with

@@ -17,21 +17,6 @@ import (
 // fastLeases keep the test short: a dead holder is replaced within about 2 s.
 var fastLeases = LeaseOptions{TTL: 1500 * time.Millisecond, Renew: 500 * time.Millisecond}
 
-// waitFor polls cond (a look at state, not a timing) until it holds, failing after a bound
-// far above what it should take.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		<-tick.C
-	}
-}
-
 // workers counts, per log, the nodes working on it at once, which must never exceed one.
 type workers struct {
 	t      *testing.T
@@ -102,7 +87,7 @@ func TestTakeoverWhenHolderDies(t *testing.T) {
 	stopB := holdAll(b, logs, w)
 	defer stopB()
 	for _, l := range logs {
-		waitFor(t, l+" is held", func() bool { return len(holders(nodes, l)) == 1 })
+		testinfra.WaitFor(t, l+" is held", func() bool { return len(holders(nodes, l)) == 1 })
 	}
 	holder := holders(nodes, logs[0])[0]
 	victim, survivor := a, b
@@ -113,11 +98,11 @@ func TestTakeoverWhenHolderDies(t *testing.T) {
 		t.Fatalf("Holder(%s) = %q, %v; want %q", logs[0], got, err, holder)
 	}
 
-	waitFor(t, survivor.Name+" sees who holds "+logs[0], func() bool { return survivor.Leases.Node(logs[0]) == holder })
+	testinfra.WaitFor(t, survivor.Name+" sees who holds "+logs[0], func() bool { return survivor.Leases.Node(logs[0]) == holder })
 
 	victim.nc.Close() // dead to the cluster: no renewals, no release
 	for _, l := range logs {
-		waitFor(t, survivor.Name+" holds "+l, func() bool { return survivor.Leases.Holding(l) })
+		testinfra.WaitFor(t, survivor.Name+" holds "+l, func() bool { return survivor.Leases.Holding(l) })
 	}
 	for _, l := range logs {
 		if victim.Leases.Holding(l) {
@@ -141,14 +126,14 @@ func TestReleaseOnStop(t *testing.T) {
 	a, b := join(t, url, "a"), join(t, url, "b")
 	log := "https://ct.example/log/"
 	stopA := holdAll(a, []string{log}, w)
-	waitFor(t, "a holds the log", func() bool { return a.Leases.Holding(log) })
+	testinfra.WaitFor(t, "a holds the log", func() bool { return a.Leases.Holding(log) })
 	stopB := holdAll(b, []string{log}, w)
 	defer stopB()
 	stopA()
 	if got, err := b.Leases.Holder(context.Background(), log); err != nil || got == "a" {
 		t.Fatalf("after a stopped, Holder = %q, %v; want the lease released", got, err)
 	}
-	waitFor(t, "b holds the log", func() bool { return b.Leases.Holding(log) })
+	testinfra.WaitFor(t, "b holds the log", func() bool { return b.Leases.Holding(log) })
 }
 
 // TestWorkReturning: work that ends on its own releases the lease and its error comes back.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certhunt/certhunt/internal/source"
+	"github.com/certhunt/certhunt/internal/testinfra"
 )
 
 // machineNATS joins the machine's NATS server ($CERTHUNT_TEST_NATS, else 127.0.0.1:4222) with
@@ -75,9 +76,9 @@ func TestBatchesOnMachineNATS(t *testing.T) {
 	if committed.Load() != 10 {
 		t.Fatalf("%d commits", committed.Load())
 	}
-	waitFor(t, "the hung node takes a batch", func() bool { return took.Load() > 0 })
+	testinfra.WaitFor(t, "the hung node takes a batch", func() bool { return took.Load() > 0 })
 	var h handled
 	go det.Consume(ctx, func(ctx context.Context, b source.Batch) error { h.add(b); return nil }, nil)
-	waitFor(t, "every entry handled by the other node", func() bool { return h.count() == 500 })
-	waitFor(t, "the stream drained", func() bool { p, err := pub.Pending(ctx); return err == nil && p == 0 })
+	testinfra.WaitFor(t, "every entry handled by the other node", func() bool { return h.count() == 500 })
+	testinfra.WaitFor(t, "the stream drained", func() bool { p, err := pub.Pending(ctx); return err == nil && p == 0 })
 }

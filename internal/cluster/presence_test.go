@@ -62,13 +62,13 @@ func TestLeasesSpread(t *testing.T) {
 	announce(t, detectOnly, false)
 	stopA := holdAll(a, logs, w)
 	defer stopA()
-	waitFor(t, "a holds every log", func() bool { return count(a) == 4 })
+	testinfra.WaitFor(t, "a holds every log", func() bool { return count(a) == 4 })
 
 	b := join(t, url, "b")
 	announce(t, b, true)
 	stopB := holdAll(b, logs, w)
-	waitFor(t, "the logs spread over a and b", func() bool { return count(a) == 2 && count(b) == 2 })
+	testinfra.WaitFor(t, "the logs spread over a and b", func() bool { return count(a) == 2 && count(b) == 2 })
 	stopB()
 	b.Close()
-	waitFor(t, "a holds every log again", func() bool { return count(a) == 4 })
+	testinfra.WaitFor(t, "a holds every log again", func() bool { return count(a) == 4 })
 }

@@ -23,13 +23,13 @@ func TestStalledHolderGivesUp(t *testing.T) {
 	wg.Go(func() {
 		a.Leases.HoldWhile(ctx, "log", func() bool { return !stalled.Load() }, w.work("node-a", "log"))
 	})
-	waitFor(t, "node-a holds the lease", func() bool { return a.Leases.Holding("log") })
+	testinfra.WaitFor(t, "node-a holds the lease", func() bool { return a.Leases.Holding("log") })
 	wg.Go(func() { b.Leases.HoldWhile(ctx, "log", nil, w.work("node-b", "log")) })
 	if b.Leases.Holding("log") {
 		t.Fatal("node-b took a lease node-a holds")
 	}
 	stalled.Store(true)
-	waitFor(t, "node-b takes the stalled log over", func() bool { return b.Leases.Holding("log") })
+	testinfra.WaitFor(t, "node-b takes the stalled log over", func() bool { return b.Leases.Holding("log") })
 	if a.Leases.Holding("log") {
 		t.Error("node-a still holds the log it gave up")
 	}

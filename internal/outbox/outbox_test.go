@@ -140,17 +140,6 @@ func startSender(t testing.TB, s *incident.Store, node string, targets []notify.
 	return snd, func() { cancel(); wg.Wait() }
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling state, not synchronising on time
-	}
-}
-
 func (r *receiver) checkOnce(t *testing.T, changes int) {
 	t.Helper()
 	r.mu.Lock()
@@ -240,8 +229,8 @@ func TestDeliveredOnceAfterKill9(t *testing.T) {
 	for i := before; i < before+after; i++ {
 		change(t, s, i)
 	}
-	waitFor(t, "every change is delivered to both targets", func() bool { return r.accepted() >= 2*(before+after) })
-	waitFor(t, "every outbox row is done", func() bool {
+	testinfra.WaitFor(t, "every change is delivered to both targets", func() bool { return r.accepted() >= 2*(before+after) })
+	testinfra.WaitFor(t, "every outbox row is done", func() bool {
 		pending, _, err := s.OutboxStats(context.Background())
 		return err == nil && pending == 0
 	})
@@ -262,7 +251,7 @@ func TestReceiverFailsThenRecovers(t *testing.T) {
 	}
 	_, stop := startSender(t, s, "node", r.targets(), Options{Poll: 10 * time.Millisecond, RetryDelay: time.Millisecond})
 	defer stop()
-	waitFor(t, "every outbox row is done", func() bool {
+	testinfra.WaitFor(t, "every outbox row is done", func() bool {
 		pending, _, err := s.OutboxStats(context.Background())
 		return err == nil && pending == 0
 	})
@@ -286,7 +275,7 @@ func TestFalsePositiveNotSent(t *testing.T) {
 	r := newReceiver(t)
 	_, stop := startSender(t, s, "node", r.targets(), Options{Poll: 10 * time.Millisecond})
 	defer stop()
-	waitFor(t, "the row is done", func() bool {
+	testinfra.WaitFor(t, "the row is done", func() bool {
 		pending, done, err := s.OutboxStats(context.Background())
 		return err == nil && pending == 0 && done == 1
 	})

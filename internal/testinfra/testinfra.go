@@ -121,3 +121,18 @@ func NATS(t testing.TB) string {
 	t.Cleanup(s.Shutdown)
 	return s.ClientURL()
 }
+
+// WaitFor polls cond (a look at state, not a timing) every 10 ms until it holds, and fails t
+// when it has not within a minute: more than any test's lease or claim timings.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		<-tick.C
+	}
+}
