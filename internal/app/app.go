@@ -287,10 +287,10 @@ func (a *App) buildSources(ctx context.Context) error {
 		}
 		a.log.Info("following CT logs", "logs", len(logs)+len(extra), "start", ct.Start, "log_list", a.ll.w.Status().Source)
 	}
+	if !a.followsCT() { // certstream servers are read by ingest nodes, like the CT logs
+		return nil
+	}
 	for _, cs := range a.cfg.Sources.Certstream {
-		if a.cluster != nil && !a.cfg.Cluster.Has(config.RoleIngest) {
-			break
-		}
 		var src source.Source = certstream.NewClient(certstream.ClientOptions{URL: cs.URL, Name: cs.Name, Logger: a.log})
 		if a.cluster != nil {
 			src = a.leasedCertstream(src.(*certstream.Client))
