@@ -91,11 +91,8 @@ func (a *App) status(src source.Source) source.Status {
 	return st
 }
 
-// runSource runs src and a pipeline for its batches in g; the source can be stopped on its
-// own (its pipeline finishes the batch in hand, then ends).
-func (a *App) runSource(ctx context.Context, g *errgroup.Group, src source.Source) {
-	sctx, cancel := context.WithCancel(ctx)
-	a.srcMu.Lock()
+// ctlLocked is src's control, made when missing (a.srcMu held).
+func (a *App) ctlLocked(src source.Source) *sourceCtl {
 	if a.ctl == nil {
 		a.ctl = map[source.Source]*sourceCtl{}
 	}
@@ -104,7 +101,15 @@ func (a *App) runSource(ctx context.Context, g *errgroup.Group, src source.Sourc
 		c = &sourceCtl{}
 		a.ctl[src] = c
 	}
-	c.cancel = cancel
+	return c
+}
+
+// runSource runs src and a pipeline for its batches in g; the source can be stopped on its
+// own (its pipeline finishes the batch in hand, then ends).
+func (a *App) runSource(ctx context.Context, g *errgroup.Group, src source.Source) {
+	sctx, cancel := context.WithCancel(ctx)
+	a.srcMu.Lock()
+	a.ctlLocked(src).cancel = cancel
 	a.srcMu.Unlock()
 	ch := make(chan source.Batch, 4)
 	g.Go(func() error {
@@ -187,11 +192,7 @@ func (a *App) applyLogList(l *ctlog.LogList, start func(source.Source)) {
 	var added []source.Source
 	a.srcMu.Lock()
 	for url, src := range ll.listed {
-		c := a.ctl[src]
-		if c == nil {
-			c = &sourceCtl{}
-			a.ctl[src] = c
-		}
+		c := a.ctlLocked(src)
 		info, ok := want[url]
 		switch {
 		case ok && !c.stopped:
