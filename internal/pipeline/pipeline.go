@@ -94,14 +94,14 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 	// Counts and re-publishing wait until the batch is committed, so a batch that fails and is
 	// retried is counted and published once. Incidents opened or raised are counted as the
 	// store reports them: a retry finds them already there.
-	var n Stats
+	var n struct{ entries, parsed, malformed, alerts, junk int64 } // this batch's, added to p.stats once committed
 	publish := make([]*certs.Cert, 0, len(results))
 	for i := range results {
 		r := &results[i]
 		e := &b.Entries[i]
-		n.Entries.Add(1)
+		n.entries++
 		if r.err != nil {
-			n.Malformed.Add(1)
+			n.malformed++
 			m := source.Malformed{Log: e.Log, Index: e.Index, Err: r.err.Error(), Data: e.DER}
 			if b.Source != (certs.LogRef{}) && b.Source != e.Log {
 				m.Log, m.Err = b.Source, fmt.Sprintf("entry %d of log %q: %s", e.Index, e.Log.URL, r.err)
@@ -111,8 +111,8 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 			}
 			continue
 		}
-		n.Parsed.Add(1)
-		n.JunkNames.Add(int64(r.junk))
+		n.parsed++
+		n.junk += int64(r.junk)
 		if p.Issuance != nil {
 			own, err := p.Issuance.Check(ctx, r.cert)
 			if err != nil {
@@ -121,7 +121,7 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 			r.alerts = append(r.alerts, own...)
 		}
 		for _, a := range r.alerts {
-			n.Alerts.Add(1)
+			n.alerts++
 			if !a.Incident {
 				continue
 			}
@@ -147,8 +147,8 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 		publish = append(publish, r.cert)
 	}
 	for _, m := range b.Malformed {
-		n.Entries.Add(1)
-		n.Malformed.Add(1)
+		n.entries++
+		n.malformed++
 		if err := p.Store.RecordMalformed(ctx, m); err != nil {
 			return fmt.Errorf("record malformed %s#%d: %w", m.Log.URL, m.Index, err)
 		}
@@ -167,11 +167,11 @@ func (p *Pipeline) Handle(ctx context.Context, b source.Batch) error {
 	for _, m := range b.Malformed {
 		p.Logger.Warn("malformed entry", "log", m.Log.URL, "index", m.Index, "err", m.Err)
 	}
-	p.stats.Entries.Add(n.Entries.Load())
-	p.stats.Parsed.Add(n.Parsed.Load())
-	p.stats.Malformed.Add(n.Malformed.Load())
-	p.stats.Alerts.Add(n.Alerts.Load())
-	p.stats.JunkNames.Add(n.JunkNames.Load())
+	p.stats.Entries.Add(n.entries)
+	p.stats.Parsed.Add(n.parsed)
+	p.stats.Malformed.Add(n.malformed)
+	p.stats.Alerts.Add(n.alerts)
+	p.stats.JunkNames.Add(n.junk)
 	if p.Publish != nil {
 		for _, c := range publish {
 			p.Publish(c)
