@@ -153,14 +153,14 @@ func (w *Worker) one(ctx context.Context, msg jetstream.Msg, log *slog.Logger) {
 		return
 	}
 	log = log.With("hunt", it.Hunt, "item", it.Seq, "log", it.URL, "from", it.From, "to", it.To)
-	if st, err := w.Store.State(ctx, it); err == nil && (st == "done" || st == "failed" || st == "") {
-		msg.Ack() // handled before (its ack was lost), or a hunt this database does not know
-		return
-	}
 	attempt, err := w.Store.Start(ctx, it, w.Node)
 	if err != nil {
 		log.Warn("hunt: recording the start of an item", "err", err)
 		msg.NakWithDelay(w.Queue.o.RetryDelay)
+		return
+	}
+	if attempt == 0 { // done or failed before (its ack was lost), or a hunt this database does not know
+		msg.Ack()
 		return
 	}
 	// Tell JetStream the item is in hand while it is read, so it is not given to another node.

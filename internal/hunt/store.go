@@ -97,17 +97,8 @@ func (s *Store) Create(ctx context.Context, id string, created time.Time, ranges
 	return tx.Commit()
 }
 
-// State returns an item's state ("" when unknown).
-func (s *Store) State(ctx context.Context, it Item) (string, error) {
-	var st string
-	err := s.db.QueryRowContext(ctx, `SELECT state FROM hunt_items WHERE hunt_id = $1 AND seq = $2`, it.Hunt, it.Seq).Scan(&st)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return st, err
-}
-
-// Start marks an item taken by node (again, when it was redelivered); it returns the attempt number.
+// Start marks an item taken by node (again, when it was redelivered); it returns the attempt
+// number, 0 when the item is done or failed already, or unknown.
 func (s *Store) Start(ctx context.Context, it Item, node string) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `UPDATE hunt_items SET state = 'running', node = $3, entries = 0, attempts = attempts + 1,
