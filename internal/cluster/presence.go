@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/certhunt/certhunt/internal/backoff"
 )
 
 // DefaultPresenceBucket is the key-value bucket where live nodes announce themselves.
@@ -80,10 +82,8 @@ func (n *Node) Announce(ctx context.Context, ingest bool) error {
 				"node", n.Name, "up_to", time.Until(deadline).Round(time.Second))
 		}
 		lastRev = e.Revision()
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, o.Renew) {
 			return ctx.Err()
-		case <-time.After(o.Renew):
 		}
 	}
 	hctx, cancel := context.WithCancel(context.Background())
