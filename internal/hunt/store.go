@@ -88,11 +88,14 @@ func (s *Store) Create(ctx context.Context, id string, created time.Time, ranges
 	if _, err := tx.ExecContext(ctx, `INSERT INTO hunts (id, created_at, ranges) VALUES ($1, $2, $3)`, id, created, string(body)); err != nil {
 		return fmt.Errorf("recording hunt %s: %w", id, err)
 	}
-	for _, it := range items {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO hunt_items (hunt_id, seq, log_url, from_index, to_index) VALUES ($1,$2,$3,$4,$5)`,
-			id, it.Seq, it.URL, it.From, it.To); err != nil {
-			return fmt.Errorf("recording hunt %s: %w", id, err)
-		}
+	// One statement for all items: a -since hunt over busy logs has tens of thousands.
+	seqs, urls, froms, tos := make([]int64, len(items)), make([]string, len(items)), make([]int64, len(items)), make([]int64, len(items))
+	for i, it := range items {
+		seqs[i], urls[i], froms[i], tos[i] = int64(it.Seq), it.URL, it.From, it.To
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO hunt_items (hunt_id, seq, log_url, from_index, to_index)
+		SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[])`, id, seqs, urls, froms, tos); err != nil {
+		return fmt.Errorf("recording hunt %s: %w", id, err)
 	}
 	return tx.Commit()
 }
@@ -189,6 +192,9 @@ func (s *Store) Get(ctx context.Context, id string) (*Hunt, error) {
 				return nil, err
 			}
 			h.Errors = append(h.Errors, fmt.Sprintf("item %d: %s", seq, msg))
+		}
+		if err := erows.Err(); err != nil {
+			return nil, err
 		}
 	}
 	return h, nil
