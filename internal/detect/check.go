@@ -125,10 +125,23 @@ func commonWord(s string) bool {
 	if !isASCIIString(s) {
 		return false
 	}
-	if w := strings.Trim(s, "0123456789"); len(w) <= 4 {
+	if w := trimDigits(s); len(w) <= 4 {
 		return lexicon.IsCommon(w)
 	}
 	return lexicon.IsWordDigits(s)
+}
+
+// trimDigits is s without the digits at its ends: strings.Trim(s, "0123456789") without
+// building a cutset on every call (commonWord runs once or more per name).
+func trimDigits(s string) string {
+	i, j := 0, len(s)
+	for i < j && isDigitByte(s[i]) {
+		i++
+	}
+	for j > i && isDigitByte(s[j-1]) {
+		j--
+	}
+	return s[i:j]
 }
 
 // phishy reports context that corroborates a weak lookalike of asset a: a phishing word in
@@ -193,16 +206,16 @@ func (ix *Index) findListed(v *view, found []finding) []finding {
 	n++
 	// a generated list lists words too (fox.com for box.com): a hit on one is no evidence of
 	// its own, and the lookalike rules judge the name; a listed name with more labels
-	// ("example-ban.k.com") is not a word
-	reg := v.n.Labels[v.reg]
-	weak := len(reg) < 3 || commonWord(reg)
-	for m := ix.exact.mayHave(keys[:n]); m != 0; m &= m - 1 {
+	// ("example-ban.k.com") is not a word. The last two keys are the registered domain's and
+	// label's; the lexicon is asked only when one of them may be listed (most names hit nothing).
+	m := ix.exact.mayHave(keys[:n])
+	if reg := v.n.Labels[v.reg]; m>>(n-2) != 0 && (len(reg) < 3 || commonWord(reg)) {
+		m &^= 3 << (n - 2)
+	}
+	for ; m != 0; m &= m - 1 {
 		j := bits.TrailingZeros64(m)
 		hash, first := keys[j], which[j]
 		isDomain := first <= v.reg
-		if weak && first >= v.reg {
-			continue
-		}
 		var key, what string
 		label := -1
 		if isDomain {
@@ -421,7 +434,7 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 		bestVariant := ""
 		followed := i < v.reg && followedBySuffix(n.Labels[i+1:], a.suffixLabels)
 		for k, variant := range variants {
-			if isWord[k] && !followed && strings.Trim(variant, "0123456789") != a.label {
+			if isWord[k] && !followed && trimDigits(variant) != a.label {
 				continue // "black" is not a typo of slack, nor "app1" of apple
 			}
 			for _, target := range uniq(a.label, a.flat) {
@@ -1002,10 +1015,10 @@ func inWord(label string, start, end int) bool {
 				continue // exactly one end of the token, and a longer word
 			}
 			rest := tok[:s] + tok[e:]
-			if r := len(strings.Trim(rest, "0123456789")); r < 4 || max(r, e-s) < 6 {
+			if r := len(trimDigits(rest)); r < 4 || max(r, e-s) < 6 {
 				continue // short pieces are words somewhere far too often ("parc"+"elato")
 			}
-			if lexicon.IsCommon(strings.Trim(rest, "0123456789")) && lexicon.IsCommon(tok[s:e]) {
+			if lexicon.IsCommon(trimDigits(rest)) && lexicon.IsCommon(tok[s:e]) {
 				return true
 			}
 		}
