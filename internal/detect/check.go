@@ -494,8 +494,9 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 // edit away from many honest names, so it needs a plausible edit (typoKind) and either the
 // asset's own suffix on the registered label or the asset's suffix right after the label.
 func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (finding, bool) {
+	edit := describeEdit(variant, a.label)
 	f := finding{rule: "typo", label: i,
-		detail: fmt.Sprintf("%q is a typo of %s: %s", variant, a.label, describeEdit(variant, a.label)),
+		detail: fmt.Sprintf("%q is a typo of %s: %s", variant, a.label, edit),
 		matched: Matched{Kind: "typo", Value: a.label,
 			Similarity: 1 - float64(d)/float64(max(runeLen(variant), a.runes))}}
 	if d == 2 {
@@ -504,27 +505,21 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 	if a.runes > shortTypoBrand {
 		return f, true
 	}
-	if d == 1 && !isASCIIString(variant) {
+	// from here d is 1: two edits are allowed only from nine letters (findTypos)
+	if !isASCIIString(variant) {
 		// an IDN label one edit from a short brand ("ebay" plus a Cyrillic letter): honest
 		// names rarely put one foreign letter next to a brand, attackers do
-		f.detail = fmt.Sprintf("IDN label %q is one edit from %s: %s", variant, a.label, describeEdit(variant, a.label))
+		f.detail = fmt.Sprintf("IDN label %q is one edit from %s: %s", variant, a.label, edit)
 		return f, true
 	}
 	if a.runes == shortTypoBrand {
-		if d != 1 {
-			return f, false
-		}
 		if i == v.reg && (variant == v.n.Labels[i] || variant == v.flat[i] || variant == v.n.UnicodeLabels[i]) {
 			return f, true // the registered label itself: where typosquats are registered
 		}
 		if i < v.reg && followedBySuffix(v.n.Labels[i+1:], a.suffixLabels) {
 			return f, true // "mnzo.com-tax.com"
 		}
-		kind := typoKind(variant, a.label)
-		if kind == "" || !v.phishy(a) {
-			return f, false
-		}
-		return f, true
+		return f, typoKind(variant, a.label) != "" && v.phishy(a)
 	}
 	kind := typoKind(variant, a.label)
 	if kind == "" {
