@@ -65,9 +65,6 @@ type App struct {
 	ll    *logLists // nil unless CT logs are followed here
 }
 
-// DetectOptions maps the configuration to the detection engine's options.
-func DetectOptions(cfg *config.Config) detect.Options { return cfg.DetectOptions() }
-
 // Detection is what decides verdicts. NewDetection builds it the same way for serve, check and
 // scan, so that they agree: the threat-intel feeds and the homograph list with both allow lists.
 type Detection struct {
