@@ -125,10 +125,23 @@ func commonWord(s string) bool {
 	if !isASCIIString(s) {
 		return false
 	}
-	if w := strings.Trim(s, "0123456789"); len(w) <= 4 {
+	if w := trimDigits(s); len(w) <= 4 {
 		return lexicon.IsCommon(w)
 	}
 	return lexicon.IsWordDigits(s)
+}
+
+// trimDigits is s without the digits at its ends: strings.Trim(s, "0123456789") without
+// building a cutset on every call (commonWord runs once or more per name).
+func trimDigits(s string) string {
+	i, j := 0, len(s)
+	for i < j && isDigitByte(s[i]) {
+		i++
+	}
+	for j > i && isDigitByte(s[j-1]) {
+		j--
+	}
+	return s[i:j]
 }
 
 // phishy reports context that corroborates a weak lookalike of asset a: a phishing word in
@@ -193,16 +206,16 @@ func (ix *Index) findListed(v *view, found []finding) []finding {
 	n++
 	// a generated list lists words too (fox.com for box.com): a hit on one is no evidence of
 	// its own, and the lookalike rules judge the name; a listed name with more labels
-	// ("example-ban.k.com") is not a word
-	reg := v.n.Labels[v.reg]
-	weak := len(reg) < 3 || commonWord(reg)
-	for m := ix.exact.mayHave(keys[:n]); m != 0; m &= m - 1 {
+	// ("example-ban.k.com") is not a word. The last two keys are the registered domain's and
+	// label's; the lexicon is asked only when one of them may be listed (most names hit nothing).
+	m := ix.exact.mayHave(keys[:n])
+	if reg := v.n.Labels[v.reg]; m>>(n-2) != 0 && (len(reg) < 3 || commonWord(reg)) {
+		m &^= 3 << (n - 2)
+	}
+	for ; m != 0; m &= m - 1 {
 		j := bits.TrailingZeros64(m)
 		hash, first := keys[j], which[j]
 		isDomain := first <= v.reg
-		if weak && first >= v.reg {
-			continue
-		}
 		var key, what string
 		label := -1
 		if isDomain {
@@ -421,7 +434,7 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 		bestVariant := ""
 		followed := i < v.reg && followedBySuffix(n.Labels[i+1:], a.suffixLabels)
 		for k, variant := range variants {
-			if isWord[k] && !followed && strings.Trim(variant, "0123456789") != a.label {
+			if isWord[k] && !followed && trimDigits(variant) != a.label {
 				continue // "black" is not a typo of slack, nor "app1" of apple
 			}
 			for _, target := range uniq(a.label, a.flat) {
@@ -481,8 +494,9 @@ func (ix *Index) findTypos(v *view, i int, dels, uniDels *labelKeys, found []fin
 // edit away from many honest names, so it needs a plausible edit (typoKind) and either the
 // asset's own suffix on the registered label or the asset's suffix right after the label.
 func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (finding, bool) {
+	edit := describeEdit(variant, a.label)
 	f := finding{rule: "typo", label: i,
-		detail: fmt.Sprintf("%q is a typo of %s: %s", variant, a.label, describeEdit(variant, a.label)),
+		detail: fmt.Sprintf("%q is a typo of %s: %s", variant, a.label, edit),
 		matched: Matched{Kind: "typo", Value: a.label,
 			Similarity: 1 - float64(d)/float64(max(runeLen(variant), a.runes))}}
 	if d == 2 {
@@ -491,27 +505,21 @@ func (ix *Index) typoFinding(v *view, i int, a *asset, variant string, d int) (f
 	if a.runes > shortTypoBrand {
 		return f, true
 	}
-	if d == 1 && !isASCIIString(variant) {
+	// from here d is 1: two edits are allowed only from nine letters (findTypos)
+	if !isASCIIString(variant) {
 		// an IDN label one edit from a short brand ("ebay" plus a Cyrillic letter): honest
 		// names rarely put one foreign letter next to a brand, attackers do
-		f.detail = fmt.Sprintf("IDN label %q is one edit from %s: %s", variant, a.label, describeEdit(variant, a.label))
+		f.detail = fmt.Sprintf("IDN label %q is one edit from %s: %s", variant, a.label, edit)
 		return f, true
 	}
 	if a.runes == shortTypoBrand {
-		if d != 1 {
-			return f, false
-		}
 		if i == v.reg && (variant == v.n.Labels[i] || variant == v.flat[i] || variant == v.n.UnicodeLabels[i]) {
 			return f, true // the registered label itself: where typosquats are registered
 		}
 		if i < v.reg && followedBySuffix(v.n.Labels[i+1:], a.suffixLabels) {
 			return f, true // "mnzo.com-tax.com"
 		}
-		kind := typoKind(variant, a.label)
-		if kind == "" || !v.phishy(a) {
-			return f, false
-		}
-		return f, true
+		return f, typoKind(variant, a.label) != "" && v.phishy(a)
 	}
 	kind := typoKind(variant, a.label)
 	if kind == "" {
@@ -1002,10 +1010,10 @@ func inWord(label string, start, end int) bool {
 				continue // exactly one end of the token, and a longer word
 			}
 			rest := tok[:s] + tok[e:]
-			if r := len(strings.Trim(rest, "0123456789")); r < 4 || max(r, e-s) < 6 {
+			if r := len(trimDigits(rest)); r < 4 || max(r, e-s) < 6 {
 				continue // short pieces are words somewhere far too often ("parc"+"elato")
 			}
-			if lexicon.IsCommon(strings.Trim(rest, "0123456789")) && lexicon.IsCommon(tok[s:e]) {
+			if lexicon.IsCommon(trimDigits(rest)) && lexicon.IsCommon(tok[s:e]) {
 				return true
 			}
 		}

@@ -359,12 +359,10 @@ func Build(list homograph.List, opt Options) (*Index, error) {
 		num := 0
 		for id := range ix.assets {
 			for local := range ix.assets[id].homs {
-				h := &ix.assets[id].homs[local]
-				for _, form := range uniq(h.label(), h.labelUnicode()) {
-					if !h.similar {
-						break
+				if h := &ix.assets[id].homs[local]; h.similar {
+					for _, form := range uniq(h.label(), h.labelUnicode()) {
+						ix.hash.deletions(kindDeletion, form, ix.homRadius(h), func(k uint64) { add(k, num) })
 					}
-					ix.hash.deletions(kindDeletion, form, ix.homRadius(h), func(k uint64) { add(k, num) })
 				}
 				num++
 			}

@@ -162,9 +162,10 @@ func (m *Manager) get(ctx context.Context, f *feed, loc string, header http.Head
 // redirectPolicy keeps a feed's credentials on the origin (scheme, host and port) they were
 // configured for (net/http forwards them to another port of the same host), and refuses a
 // redirect from a public address to a loopback, private or link-local one: a feed must not
-// make certhunt read an internal service.
+// make certhunt read an internal service. The origin is resolved only when a redirect comes,
+// not on every fetch.
 func redirectPolicy(origin *url.URL) func(*http.Request, []*http.Request) error {
-	originInternal := internalHost(context.Background(), origin.Hostname())
+	resolved, originInternal := false, false
 	return func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 10 {
 			return errors.New("stopped after 10 redirects")
@@ -172,6 +173,9 @@ func redirectPolicy(origin *url.URL) func(*http.Request, []*http.Request) error 
 		if req.URL.Scheme != origin.Scheme || !strings.EqualFold(req.URL.Host, origin.Host) {
 			req.Header.Del("Authorization")
 			req.Header.Del("Cookie")
+		}
+		if !resolved {
+			resolved, originInternal = true, internalHost(req.Context(), origin.Hostname())
 		}
 		if !originInternal && internalHost(req.Context(), req.URL.Hostname()) {
 			return fmt.Errorf("redirect from %s to an internal address (%s) refused", redactURL(origin.String()), req.URL.Hostname())

@@ -138,16 +138,16 @@ func NewManager(feeds []FeedConfig, opts Options) (*Manager, error) {
 	if opts.DataDir != "" {
 		m.cache = cacheDir(opts.DataDir)
 	}
-	if err := checkFeeds(feeds, func(i int, name string) string {
+	checked, err := checkFeeds(feeds, func(i int, name string) string {
 		if name == "" {
 			return fmt.Sprintf("intel feed #%d: ", i+1)
 		}
 		return fmt.Sprintf("intel feed %q: ", name)
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	for _, cfg := range feeds {
-		cfg, _ := checkFeed(cfg)
+	for _, cfg := range checked {
 		f := &feed{cfg: cfg, status: FeedStatus{Name: cfg.Name, Format: cfg.Format}}
 		m.feeds = append(m.feeds, f)
 		m.byName[cfg.Name] = f
@@ -170,15 +170,19 @@ func unjoin(err error) []error {
 // anything, so that "config check" accepts what serve accepts. Errors start with
 // "feeds[i].field".
 func CheckFeeds(feeds []FeedConfig) error {
-	return checkFeeds(feeds, func(i int, _ string) string { return fmt.Sprintf("feeds[%d].", i) })
+	_, err := checkFeeds(feeds, func(i int, _ string) string { return fmt.Sprintf("feeds[%d].", i) })
+	return err
 }
 
-// checkFeeds is the one set of rules; prefix names feed i in its errors.
-func checkFeeds(feeds []FeedConfig, prefix func(i int, name string) string) error {
+// checkFeeds is the one set of rules; prefix names feed i in its errors. It returns the feeds
+// with their defaults filled in (checkFeed).
+func checkFeeds(feeds []FeedConfig, prefix func(i int, name string) string) ([]FeedConfig, error) {
 	var problems []error
 	seen := map[string]bool{}
+	checked := make([]FeedConfig, len(feeds))
 	for i, cfg := range feeds {
 		cfg, err := checkFeed(cfg)
+		checked[i] = cfg
 		if err == nil && seen[cfg.Name] {
 			err = errors.New("name: used by another feed")
 		}
@@ -189,7 +193,7 @@ func checkFeeds(feeds []FeedConfig, prefix func(i int, name string) string) erro
 			}
 		}
 	}
-	return errors.Join(problems...)
+	return checked, errors.Join(problems...)
 }
 
 // checkFeed validates one feed and fills in defaults; errors name the field.

@@ -224,7 +224,8 @@ func Load(dir string) (*Sketch, error) {
 		return s, err
 	}
 	if err := s.read(bytes.NewReader(b)); err != nil {
-		return New(), fmt.Errorf("%s: %w", filepath.Join(dir, FileName), err)
+		// read changes s only once the whole file has parsed: s is still the seeded sketch
+		return s, fmt.Errorf("%s: %w", filepath.Join(dir, FileName), err)
 	}
 	return s, nil
 }
