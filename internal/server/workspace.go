@@ -318,14 +318,11 @@ func (s *Server) regenerateAsset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("asset %q is not in the watchlist", raw))
 		return
 	}
-	select {
-	case generating <- struct{}{}:
-		defer func() { <-generating }()
-	default:
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, errors.New("another homograph list is being generated; try again shortly"))
+	release, ok := startGenerating(w)
+	if !ok {
 		return
 	}
+	defer release()
 	gen, err := s.Generate([]string{key}, req.Fuzzers)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
