@@ -1,10 +1,12 @@
 package certs
 
 import (
+	"bytes"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -573,9 +575,12 @@ func laxTime(tag cbasn1.Tag, s string) time.Time {
 
 // extensions collects SAN dNSNames from every subjectAltName extension (a duplicate included)
 // and the basicConstraints cA flag, skipping extensions it cannot read. Duplicates are found
-// with a set, so the check is linear in the number of extensions.
+// by a scan of the first few OIDs (a real certificate has a dozen; no allocation) and a set
+// beyond them, so the check stays linear in the number of extensions.
 func (w *walk) extensions(list cryptobyte.String) (dnsNames []string) {
-	seen := make(map[string]struct{}, 16)
+	var firstBuf [16]cryptobyte.String
+	first := firstBuf[:0]
+	var more map[string]struct{}
 	count, sans := 0, 0
 	for !list.Empty() {
 		if count++; count > MaxExtensions {
@@ -591,12 +596,23 @@ func (w *walk) extensions(list cryptobyte.String) (dnsNames []string) {
 			w.forgive("extension without an OID")
 			continue
 		}
-		if _, dup := seen[string(oid)]; dup {
+		dup := slices.ContainsFunc(first, func(o cryptobyte.String) bool { return bytes.Equal(o, oid) })
+		if !dup && more != nil {
+			_, dup = more[string(oid)]
+		}
+		switch {
+		case dup:
 			if w.defect == "" { // dottedOID only for the one defect kept
 				w.forgive("duplicate extension %s", dottedOID(oid))
 			}
+		case len(first) < cap(first):
+			first = append(first, oid)
+		default:
+			if more == nil {
+				more = map[string]struct{}{}
+			}
+			more[string(oid)] = struct{}{}
 		}
-		seen[string(oid)] = struct{}{}
 		if !readOptionalBoolean(&ext, new(bool)) {
 			w.forgive("extension %s: bad critical flag", dottedOID(oid))
 			ext.SkipOptionalASN1(cbasn1.BOOLEAN)

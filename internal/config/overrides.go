@@ -55,16 +55,26 @@ func integer(p func(*Config) *int) func(*Config, string) error {
 
 func duration(p func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
+		d, err := parseDuration(v)
 		if err != nil {
-			if _, ferr := strconv.ParseFloat(v, 64); ferr == nil {
-				return fmt.Errorf("%q is not a duration (write %ss)", v, v)
-			}
-			return fmt.Errorf("%q is not a duration (such as 30s, 10m or 1h)", v)
+			return err
 		}
 		*p(c) = d
 		return nil
 	}
+}
+
+// parseDuration reads a duration, its error saying how to write one (a bare number gets "write
+// 30s"); flags, env and the YAML check share it.
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if _, ferr := strconv.ParseFloat(v, 64); ferr == nil {
+			return 0, fmt.Errorf("%q is not a duration (write %ss)", v, v)
+		}
+		return 0, fmt.Errorf("%q is not a duration (such as 30s, 10m or 1h)", v)
+	}
+	return d, nil
 }
 
 var settings = []setting{

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -97,12 +96,8 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 			w.bad(n.Line, path, "is a %s, want a duration such as 30s, 10m or 1h", kindName(n))
 			return
 		}
-		if _, err := time.ParseDuration(n.Value); err != nil {
-			hint := "such as 30s, 10m or 1h"
-			if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
-				hint = "write " + n.Value + "s"
-			}
-			w.bad(n.Line, path, "%q is not a duration (%s)", n.Value, hint)
+		if _, err := parseDuration(n.Value); err != nil {
+			w.bad(n.Line, path, "%v", err)
 		}
 	case t.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {

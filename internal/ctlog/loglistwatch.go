@@ -260,9 +260,7 @@ func (w *LogListWatcher) Refresh(ctx context.Context) (*LogList, bool, error) {
 	}
 	if fetched != nil {
 		if err := w.save(data); err != nil {
-			w.mu.Lock()
-			w.status.LastError = err.Error()
-			w.mu.Unlock()
+			w.failed(err) // the fetched list is in force all the same
 		}
 	}
 	return l, true, nil

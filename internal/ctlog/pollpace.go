@@ -1,6 +1,10 @@
 package ctlog
 
-import "time"
+import (
+	"time"
+
+	bo "github.com/certhunt/certhunt/internal/backoff"
+)
 
 // DefaultMinPollInterval is how soon a follower asks again for the tree head of a log that just
 // grew: busy logs publish new heads every second or so, and a certificate should become an
@@ -11,22 +15,23 @@ const DefaultMinPollInterval = time.Second
 // growing, doubling up to the configured poll interval while it stays the same size, so that
 // busy logs are read at once and idle ones are asked less (one cheap request a second at most).
 type pollPace struct {
-	min, max, cur time.Duration
+	min, max time.Duration
+	idle     int // tree heads in a row that did not grow the log
 }
 
 // newPollPace paces between lo and hi; lo above hi is hi (tests poll faster than a second).
 func newPollPace(lo, hi time.Duration) *pollPace {
 	lo = max(min(lo, hi), time.Millisecond)
-	return &pollPace{min: lo, max: max(hi, lo), cur: lo}
+	return &pollPace{min: lo, max: max(hi, lo)}
 }
 
-// next is the wait after a tree head that grew the log, or did not.
+// next is the wait after a tree head that grew the log, or did not: internal/backoff's
+// doubling steps, without jitter, counted from the last growth.
 func (p *pollPace) next(grew bool) time.Duration {
 	if grew {
-		p.cur = p.min
-		return p.cur
+		p.idle = 0
+		return p.min
 	}
-	w := p.cur
-	p.cur = min(p.cur*2, p.max)
-	return w
+	p.idle++
+	return bo.Step(p.min, p.max, p.idle)
 }

@@ -75,8 +75,9 @@ func isTransient(err error) bool {
 // contentChecker is the per-API part of verification. Its methods are called from one
 // goroutine, with entries in log order.
 type contentChecker interface {
-	// consistent checks that the tree of next extends the tree of prev.
-	consistent(ctx context.Context, prev, next TreeHead) error
+	// consistent checks that the tree of newer extends the tree of older, where
+	// 0 < older.Size < newer.Size (verification.consistent orders the heads).
+	consistent(ctx context.Context, older, newer TreeHead) error
 	// entries takes the leaf hashes of entries [start, start+len(hashes)), read while th
 	// was the newest head, and returns the size up to which entries are now verified.
 	entries(ctx context.Context, start int64, hashes [][32]byte, th TreeHead) (int64, error)
@@ -167,6 +168,22 @@ func (v *verification) retry(ctx context.Context, what string, op func() error) 
 	}
 }
 
+// consistent checks prev and next against each other, whichever is larger: an empty tree is
+// extended by any, two roots for one size are a mismatch, else the checker proves it.
+func (v *verification) consistent(ctx context.Context, prev, next TreeHead) error {
+	if prev.Size == 0 {
+		return nil
+	}
+	older, newer := prev, next
+	if next.Size < prev.Size {
+		older, newer = next, prev
+	}
+	if older.Size == newer.Size {
+		return mismatch("two roots for size %d", older.Size)
+	}
+	return v.retry(ctx, "consistency", func() error { return v.checker.consistent(ctx, older, newer) })
+}
+
 // onHead checks a new tree head against the previous accepted one.
 func (v *verification) onHead(ctx context.Context, th TreeHead) {
 	if v.checker == nil || v.failed() != "" {
@@ -180,7 +197,7 @@ func (v *verification) onHead(ctx context.Context, th TreeHead) {
 	if (th.Size == prev.Size && th.RootHash == prev.RootHash) || (v.unproven > 0 && th == v.tried) {
 		return
 	}
-	err := v.retry(ctx, "consistency", func() error { return v.checker.consistent(ctx, prev, th) })
+	err := v.consistent(ctx, prev, th)
 	switch {
 	case err == nil:
 		v.unproven = 0

@@ -98,17 +98,7 @@ type rfc6962Checker struct {
 	verified int64
 }
 
-func (c *rfc6962Checker) consistent(ctx context.Context, prev, next TreeHead) error {
-	if prev.Size == 0 {
-		return nil
-	}
-	older, newer := prev, next
-	if next.Size < prev.Size {
-		older, newer = next, prev
-	}
-	if older.Size == newer.Size {
-		return mismatch("two roots for size %d", older.Size)
-	}
+func (c *rfc6962Checker) consistent(ctx context.Context, older, newer TreeHead) error {
 	proof, err := c.client.consistencyProof(ctx, older.Size, newer.Size)
 	if err != nil {
 		return err

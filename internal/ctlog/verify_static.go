@@ -25,17 +25,7 @@ type staticChecker struct {
 	cache  map[tlog.Tile][]byte // verified hash tiles: upper levels and right edges
 }
 
-func (c *staticChecker) consistent(ctx context.Context, prev, next TreeHead) error {
-	if prev.Size == 0 {
-		return nil
-	}
-	older, newer := prev, next
-	if next.Size < prev.Size {
-		older, newer = next, prev
-	}
-	if older.Size == newer.Size {
-		return mismatch("two roots for size %d", older.Size)
-	}
+func (c *staticChecker) consistent(ctx context.Context, older, newer TreeHead) error {
 	tr := &tileReader{ctx: ctx, checker: c}
 	proof, err := tlog.ProveTree(newer.Size, older.Size, tlog.TileHashReader(tlog.Tree{N: newer.Size, Hash: newer.RootHash}, tr))
 	if err != nil {

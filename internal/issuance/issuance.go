@@ -247,7 +247,7 @@ func (c *Checker) Check(ctx context.Context, cert *certs.Cert) ([]detect.Alert, 
 	spki := ""
 	if len(cert.DER) > 0 {
 		var err error
-		if spki, err = SPKISHA256(cert.DER); err != nil {
+		if spki, err = certs.SPKISHA256(cert.DER); err != nil {
 			c.opts.Logger.Warn("own certificate: no public key read", "log", cert.Log.URL, "index", cert.Index, "err", err)
 		}
 	}

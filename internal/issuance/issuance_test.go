@@ -195,14 +195,14 @@ func TestKnownKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := spkiOf(t, known)
-	if got, err := SPKISHA256(known); err != nil || got != key {
+	if got, err := certs.SPKISHA256(known); err != nil || got != key {
 		t.Fatalf("SPKISHA256 = %s, %v; want %s", got, err, key)
 	}
 	p, _ := allowedCA.Pair([]string{"x.example.com"}, testcert.Options{})
-	if got, err := SPKISHA256(p.TBS); err != nil || got != key {
+	if got, err := certs.SPKISHA256(p.TBS); err != nil || got != key {
 		t.Fatalf("SPKISHA256 of a TBSCertificate = %s, %v; want %s", got, err, key)
 	}
-	if _, err := SPKISHA256([]byte{0x30, 0x03, 0x02, 0x01}); err == nil {
+	if _, err := certs.SPKISHA256([]byte{0x30, 0x03, 0x02, 0x01}); err == nil {
 		t.Fatal("garbage: no error")
 	}
 	c, _ := New(Options{Global: Policy{AllowedIssuers: []string{"Loopback CA"}, KnownKeys: []string{strings.ToUpper(key)}},

@@ -435,6 +435,19 @@ const (
 // CPU and hundreds of MB, and several at once would starve ingestion.
 var generating = make(chan struct{}, 1)
 
+// startGenerating takes the generation slot, or answers 503 with Retry-After and reports false
+// when another generation holds it; the caller defers release.
+func startGenerating(w http.ResponseWriter) (release func(), ok bool) {
+	select {
+	case generating <- struct{}{}:
+		return func() { <-generating }, true
+	default:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, errors.New("another homograph list is being generated; try again shortly"))
+		return nil, false
+	}
+}
+
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Domains []string `json:"domains"`
@@ -486,14 +499,11 @@ func (s *Server) homographs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("%d fuzzers: at most %d", len(req.Fuzzers), maxFuzzers))
 		return
 	}
-	select {
-	case generating <- struct{}{}:
-		defer func() { <-generating }()
-	default:
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, errors.New("another homograph list is being generated; try again shortly"))
+	release, ok := startGenerating(w)
+	if !ok {
 		return
 	}
+	defer release()
 	// One domain at a time, so that a request whose list grows past maxGenerateNames stops
 	// there instead of building all of it.
 	list, total, done := homograph.List{}, 0, map[string]bool{}

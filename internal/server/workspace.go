@@ -76,20 +76,20 @@ func (s *Server) watchlistAssets(w http.ResponseWriter, r *http.Request) {
 
 // findAsset returns the list's key for the asset named in the path, compared in ASCII
 // (punycode) lower case so that "Example.COM" and the Unicode form find the same key.
-func findAsset(list homograph.List, raw string) (key string, ascii string, err error) {
+func findAsset(list homograph.List, raw string) (key string, err error) {
 	n, err := names.Parse(raw)
 	if err != nil {
-		return "", "", fmt.Errorf("asset %q: %w", raw, err)
+		return "", fmt.Errorf("asset %q: %w", raw, err)
 	}
 	if _, ok := list[raw]; ok {
-		return raw, n.ASCII, nil
+		return raw, nil
 	}
 	for k := range list {
 		if kn, err := names.Parse(k); err == nil && kn.ASCII == n.ASCII {
-			return k, n.ASCII, nil
+			return k, nil
 		}
 	}
-	return "", n.ASCII, nil
+	return "", nil
 }
 
 const (
@@ -126,7 +126,7 @@ func (s *Server) getAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list := s.Watchlist.Current().List
-	key, _, err := findAsset(list, r.PathValue("asset"))
+	key, err := findAsset(list, r.PathValue("asset"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -189,7 +189,7 @@ func (s *Server) putAsset(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("asset")
 	var key string
 	err := s.Watchlist.Edit(func(list homograph.List) (homograph.List, error) {
-		k, _, err := findAsset(list, raw)
+		k, err := findAsset(list, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +212,7 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("asset")
 	missing := errors.New("not in the watchlist")
 	err := s.Watchlist.Edit(func(list homograph.List) (homograph.List, error) {
-		k, _, err := findAsset(list, raw)
+		k, err := findAsset(list, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -254,7 +254,7 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	missing := errors.New("not in the watchlist")
 	var key string
 	err := s.Watchlist.Edit(func(list homograph.List) (homograph.List, error) {
-		k, _, err := findAsset(list, raw)
+		k, err := findAsset(list, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -309,7 +309,7 @@ func (s *Server) regenerateAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw := r.PathValue("asset")
-	key, _, err := findAsset(s.Watchlist.Current().List, raw)
+	key, err := findAsset(s.Watchlist.Current().List, raw)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -318,14 +318,11 @@ func (s *Server) regenerateAsset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("asset %q is not in the watchlist", raw))
 		return
 	}
-	select {
-	case generating <- struct{}{}:
-		defer func() { <-generating }()
-	default:
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, errors.New("another homograph list is being generated; try again shortly"))
+	release, ok := startGenerating(w)
+	if !ok {
 		return
 	}
+	defer release()
 	gen, err := s.Generate([]string{key}, req.Fuzzers)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)

@@ -276,15 +276,21 @@ func (l *Log) hashReader() tlog.HashReader {
 func (l *Log) Tamper(index int64, e Entry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	_, err := l.replaceLeafLocked(index, e)
+	return err
+}
+
+// replaceLeafLocked makes the log serve e at index, leaving its tree alone.
+func (l *Log) replaceLeafLocked(index int64, e Entry) (leaf, error) {
 	if index < 0 || index >= int64(len(l.leaves)) {
-		return fmt.Errorf("ctlogtest: no entry %d", index)
+		return leaf{}, fmt.Errorf("ctlogtest: no entry %d", index)
 	}
 	lf, err := l.makeLeaf(e, index)
 	if err != nil {
-		return err
+		return leaf{}, err
 	}
 	l.leaves[index] = lf
-	return nil
+	return lf, nil
 }
 
 // Rewrite replaces the entry at index in the log's tree itself, so that the next Publish
@@ -292,14 +298,10 @@ func (l *Log) Tamper(index int64, e Entry) error {
 func (l *Log) Rewrite(index int64, e Entry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if index < 0 || index >= int64(len(l.leaves)) {
-		return fmt.Errorf("ctlogtest: no entry %d", index)
-	}
-	lf, err := l.makeLeaf(e, index)
+	lf, err := l.replaceLeafLocked(index, e)
 	if err != nil {
 		return err
 	}
-	l.leaves[index] = lf
 	l.hashes[index] = tlog.RecordHash(append([]byte{0, 0}, lf.entry...))
 	return l.rebuildLocked()
 }

@@ -1,7 +1,7 @@
 // The allow list: every name analysts declared harmless (it and the names under it never alert),
 // who added it, when and from which incident; removing one makes the name alert again.
 import { api } from './api.js';
-import { fmtTime, h, markedDomain, notice, plural, replace, table } from './dom.js';
+import { fmtTime, h, markedDomain, notice, plural, replace, showFailure, table } from './dom.js';
 
 export async function renderAllow(ctx, flash) {
   const page = await api.allowList();
@@ -22,8 +22,7 @@ export async function renderAllow(ctx, flash) {
         await again(`${e.domain} is no longer allowed.`);
       } catch (err) {
         ev.target.disabled = false;
-        if (err.name === 'AuthError') ctx.fail(err);
-        else replace(message, notice('error', err.message));
+        showFailure(ctx.fail, message, err);
       }
     } }, 'Remove'))));
   const domain = h('input', { type: 'text', id: 'allow-domain', placeholder: 'partner-brand.example', required: true });
@@ -38,8 +37,7 @@ export async function renderAllow(ctx, flash) {
       const res = await api.allow(domain.value.trim(), '', reason.value.trim());
       await again(`${res.allowed} is now allowed.`);
     } catch (err) {
-      if (err.name === 'AuthError') ctx.fail(err);
-      else replace(message, notice('error', err.message));
+      showFailure(ctx.fail, message, err);
     }
   });
   replace(ctx.main,

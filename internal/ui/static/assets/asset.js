@@ -2,7 +2,7 @@
 // the server pages and searches, the browser never holds more than one page), adding and
 // removing single names, regenerating the asset's list and removing the asset.
 import { api } from './api.js';
-import { fmtNumber, h, markedDomain, notice, plural, replace, table } from './dom.js';
+import { fmtNumber, h, markedDomain, notice, plural, replace, showFailure, table } from './dom.js';
 
 const pageSize = 100;
 
@@ -15,10 +15,7 @@ export async function renderAsset(ctx, asset, params) {
   const message = h('div', { id: 'asset-message' });
   const body = h('div', { id: 'asset-body' }, h('p', { class: 'muted' }, 'Loading…'));
   const count = h('span', { class: 'muted', id: 'asset-count' });
-  const fail = (err) => {
-    if (err.name === 'AuthError') ctx.fail(err);
-    else replace(message, notice('error', err.message));
-  };
+  const fail = (err) => showFailure(ctx.fail, message, err);
 
   // load fetches the page that starts at the last cursor of state.cursors.
   let loading = 0;

@@ -3,7 +3,7 @@
 // page lists its incidents and closes the open ones with one verdict.
 import { api } from './api.js';
 import {
-  domainCell, fmtNumber, fmtTime, h, kv, notice, plural, replace, severityBadge, statusBadge, table,
+  domainCell, fmtNumber, fmtTime, h, kv, notice, plural, replace, severityBadge, showFailure, statusBadge, table,
 } from './dom.js';
 
 const kindNames = {
@@ -145,8 +145,7 @@ function closeCard(c, me, reload, fail) {
         await reload(`Closed ${plural((res.closed || []).length, 'incident')}.`);
       } catch (err) {
         ev.target.disabled = false;
-        if (err.name === 'AuthError') fail(err);
-        else replace(message, notice('error', err.message));
+        showFailure(fail, message, err);
       }
     } }, 'Close them'),
     h('button', { type: 'button', onclick: () => { confirmBox.hidden = true; } }, 'Cancel'));

@@ -175,6 +175,13 @@ export function notice(kind, text) {
   return h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
+// showFailure hands a lapsed sign-in (AuthError) to fail, which shows the login form, and shows
+// any other error in el.
+export function showFailure(fail, el, err) {
+  if (err.name === 'AuthError') fail(err);
+  else replace(el, notice('error', err.message));
+}
+
 // kv renders a two-column definition list from [label, value] pairs; empty values are skipped.
 export function kv(pairs) {
   const dl = h('dl', { class: 'kv' });

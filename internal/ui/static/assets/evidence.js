@@ -2,7 +2,7 @@
 // (internal/enrich), the screenshots, and a button to look again. Every value comes from a
 // suspect's DNS, registry or web server: text only, and its URLs are shown, never linked.
 import { request } from './api.js';
-import { fmtTime, h, kv, notice, replace } from './dom.js';
+import { fmtTime, h, kv, notice, replace, showFailure } from './dom.js';
 
 const dnsStatus = {
   resolves: ['bad', 'resolves'], nodata: ['st-investigating', 'no address'], nxdomain: ['ok', 'NXDOMAIN'],
@@ -102,8 +102,7 @@ export function evidenceCard(inc, reload, fail) {
       replace(message, notice('ok', 'Queued: reload in a moment to see the new look.'));
     } catch (err) {
       again.disabled = false;
-      if (err.name === 'AuthError') fail(err);
-      else replace(message, notice('error', err.message));
+      showFailure(fail, message, err);
     }
   } }, 'Look again');
   if (!e) {

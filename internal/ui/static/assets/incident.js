@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import {
   codePoint, domainCell, externalLink, fmtNumber, fmtTime, h, kv, markedDomain, notice, replace,
-  safeURL, severityBadge, statusBadge, table,
+  safeURL, severityBadge, showFailure, statusBadge, table,
 } from './dom.js';
 import { evidenceCard } from './evidence.js';
 
@@ -219,8 +219,7 @@ function actionsCard(inc, reload, fail, me) {
       await reload('Saved.');
     } catch (err) {
       save.disabled = false;
-      if (err.name === 'AuthError') fail(err);
-      else replace(message, notice('error', err.message));
+      showFailure(fail, message, err);
     }
   });
 
@@ -241,8 +240,7 @@ function actionsCard(inc, reload, fail, me) {
         await reload(`Closed; ${target} is now allowed.`);
       } catch (err) {
         ev.target.disabled = false;
-        if (err.name === 'AuthError') fail(err);
-        else replace(fpMessage, notice('error', err.message));
+        showFailure(fail, fpMessage, err);
       }
     } }, 'Close and allow'),
     h('button', { type: 'button', onclick: () => { confirmBox.hidden = true; } }, 'Cancel'));

@@ -4,7 +4,7 @@
 // and names the bad key). A 20-brand list holds 200,000 names, so nothing here renders it whole
 // unless asked.
 import { api } from './api.js';
-import { fmtNumber, fmtTime, h, kv, markedDomain, notice, plural, replace, table } from './dom.js';
+import { fmtNumber, fmtTime, h, kv, markedDomain, notice, plural, replace, showFailure, table } from './dom.js';
 
 function pretty(list) {
   return JSON.stringify(list || {}, null, 2);
@@ -101,8 +101,7 @@ function jsonEditor(ctx, again, total) {
       list = await api.watchlist();
     } catch (err) {
       open.disabled = false;
-      if (err.name === 'AuthError') ctx.fail(err);
-      else replace(box, notice('error', err.message));
+      showFailure(ctx.fail, box, err);
       return;
     }
     if (!ctx.alive()) return;
