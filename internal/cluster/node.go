@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/certhunt/certhunt/internal/redact"
 )
 
 // Node is this process's membership of the cluster: its NATS connection, its JetStream
@@ -104,15 +105,7 @@ func (n *Node) Close() {
 func redactURLs(list string) string {
 	parts := strings.Split(list, ",")
 	for i, p := range parts {
-		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil {
-			parts[i] = "(unparsable URL)"
-			continue
-		}
-		if _, hasPass := u.User.Password(); u.User != nil && !hasPass {
-			u.User = url.User("xxxxx") // nats://TOKEN@host
-		}
-		parts[i] = u.Redacted()
+		parts[i] = redact.URL(strings.TrimSpace(p)) // nats://TOKEN@host too: all user info
 	}
 	return strings.Join(parts, ",")
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -90,16 +89,7 @@ func (cl *Cluster) validate(database string, bad func(key, format string, args .
 
 // checkNATSURL accepts what nats.go dials: nats://, tls://, ws:// or wss:// with a host.
 func checkNATSURL(bad func(key, format string, args ...any), raw string) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		bad("cluster.nats_url", "%q is not a URL (write nats://host:4222)", raw)
-		return
-	}
-	switch u.Scheme {
-	case "nats", "tls", "ws", "wss":
-	default:
-		bad("cluster.nats_url", "%q: scheme must be one of nats, tls, ws, wss", raw)
-	}
+	checkURLHint(bad, "cluster.nats_url", raw, " (write nats://host:4222)", "nats", "tls", "ws", "wss")
 }
 
 // The cluster keys as flags and CERTHUNT_* variables; registered here so the section stays in

@@ -42,6 +42,7 @@ cluster:
 		{"cluster:\n  nats_url: nats://127.0.0.1:4222\n", "line 2: cluster.nats_url: a cluster needs a shared database: set database to a postgres:// URL"},
 		{"database: postgres://h/db\ncluster:\n  nats_url: http://127.0.0.1:4222\n", `cluster.nats_url: "http://127.0.0.1:4222": scheme must be one of nats`},
 		{"database: postgres://h/db\ncluster:\n  nats_url: 127.0.0.1\n", `cluster.nats_url: "127.0.0.1" is not a URL`},
+		{"database: postgres://h/db\ncluster:\n  nats_url: http://user:s3cret@h:4222\n", `cluster.nats_url: "http://REDACTED@h:4222": scheme must be one of`},
 		{"cluster:\n  roles: [ingest, dtect]\n", `cluster.roles[1]: "dtect" is not a role; roles: ingest, detect, api`},
 		{"cluster:\n  roles: [api, api]\n", `cluster.roles[1]: "api" is listed twice`},
 		{"database: postgres://h/db\ncluster:\n  nats_url: nats://h:4222\n  roles: []\n", "cluster.roles: is empty"},

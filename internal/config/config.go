@@ -28,6 +28,7 @@ import (
 	"github.com/certhunt/certhunt/internal/homograph"
 	"github.com/certhunt/certhunt/internal/intel"
 	"github.com/certhunt/certhunt/internal/notify/notifyconf"
+	"github.com/certhunt/certhunt/internal/redact"
 )
 
 // Config is the whole configuration. Keys a file leaves out keep Default's values; zero values
@@ -533,17 +534,23 @@ func (c *Config) validateScoring(ps *problems) {
 	}
 }
 
-// checkURL reports whether raw is an absolute URL with one of the schemes.
+// checkURL reports whether raw is an absolute URL with one of the schemes. The error quotes
+// the URL without its secrets (a proxy's or server's user:password, a token).
 func checkURL(bad func(string, string, ...any), key, raw string, schemes ...string) bool {
+	return checkURLHint(bad, key, raw, "", schemes...)
+}
+
+// checkURLHint is checkURL with a hint of what to write after "is not a URL".
+func checkURLHint(bad func(string, string, ...any), key, raw, hint string, schemes ...string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		bad(key, "%q is not a URL", raw)
+		bad(key, "%q is not a URL%s", redact.URL(raw), hint)
 		return false
 	}
 	if slices.Contains(schemes, u.Scheme) {
 		return true
 	}
-	bad(key, "%q: scheme must be one of %s", raw, strings.Join(schemes, ", "))
+	bad(key, "%q: scheme must be one of %s", redact.URL(raw), strings.Join(schemes, ", "))
 	return false
 }
 
