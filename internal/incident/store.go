@@ -518,7 +518,7 @@ func (f Filter) Validate() error {
 	if err := check("status", f.Status, StatusNew, StatusInvestigating, StatusClosed); err != nil {
 		return err
 	}
-	if err := check("severity", f.Severity, "low", "medium", "high", "critical"); err != nil {
+	if err := check("severity", f.Severity, sev.All...); err != nil {
 		return err
 	}
 	if len(f.Asset) > 253 || len(f.Query) > 253 || len(f.Cursor) > 64 {
