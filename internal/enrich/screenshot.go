@@ -589,13 +589,13 @@ func linkFile(dir, src, file string, b []byte) error {
 	return writeFile(dir, file, b)
 }
 
-// screenshot takes the look's pictures when screenshots are on and the name resolves.
-func (e *Enricher) screenshot(ctx context.Context, inc *incident.Incident, ev *incident.Enrichment) {
+// screenshot takes the look's pictures of host (the incident's name, a wildcard's at its
+// parent) when screenshots are on and the name resolves.
+func (e *Enricher) screenshot(ctx context.Context, inc *incident.Incident, host string, ev *incident.Enrichment) {
 	if e.o.Screenshots == nil || ev.DNS == nil || ev.DNS.Status != incident.DNSResolves {
 		return
 	}
-	// A wildcard certificate's name is pictured at its parent, as the site fetch does.
-	ev.Screenshot = e.o.Screenshots.Take(ctx, inc.ID, strings.TrimPrefix(inc.Domain, "*."), inc.Asset)
+	ev.Screenshot = e.o.Screenshots.Take(ctx, inc.ID, host, inc.Asset)
 	if ev.HTTP != nil && ev.Screenshot != nil {
 		ev.HTTP.Screenshot = ev.Screenshot.URL // where SPEC.md's enrichment.http names it
 	}
