@@ -347,23 +347,24 @@ func (s *Screenshots) shootPage(ctx, bctx context.Context, page string) ([]byte,
 		navCtx, navCancel = context.WithDeadline(tctx, time.Now().Add(time.Until(dl)*3/4))
 		defer navCancel()
 	}
+	// failed says why the page failed: the guard's first refusal, else err.
+	failed := func(err error) error {
+		if r := g.problems(); len(r) > 0 {
+			return errors.New(r[0])
+		}
+		return err
+	}
 	navErr := chromedp.Do(navCtx, chromedp.Navigate(page))
 	if navErr != nil && !errors.Is(navErr, context.DeadlineExceeded) || ctx.Err() != nil {
-		if r := g.problems(); len(r) > 0 {
-			return nil, errors.New(r[0])
-		}
 		if navErr == nil {
 			navErr = ctx.Err()
 		}
-		return nil, navErr
+		return nil, failed(navErr)
 	}
 	if navErr != nil {
 		// Cut off: worth a picture only if a document of the page arrived.
 		if loc, err := chromedp.Run(tctx, chromedp.Location()); err != nil || loc == "about:blank" || loc == "" {
-			if r := g.problems(); len(r) > 0 {
-				return nil, errors.New(r[0])
-			}
-			return nil, errors.New("no answer in time")
+			return nil, failed(errors.New("no answer in time"))
 		}
 	}
 	b, err := chromedp.Run(tctx, chromedp.CaptureScreenshot())
