@@ -80,28 +80,12 @@ func TestEnrichesNewIncidents(t *testing.T) {
 	cfg.Enrich.AllowPrivate = true // the registry is on loopback
 	// A score with room for the evidence.
 	cfg.Scoring.Weights, cfg.Scoring.IncidentThreshold = map[string]int{"confusable": 40}, 40
-	events := make(chan map[string]any, 4)
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		json.NewDecoder(r.Body).Decode(&body)
-		events <- body
-	}))
-	defer receiver.Close()
-	cfg.Notify = []config.Notify{{Config: notify.Config{Type: "webhook", Name: "soc", URL: receiver.URL}}}
+	events := webhookEvents(t, cfg, 4)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	h := start(t, cfg)
-	var inc incident.Incident
-	h.waitFor("an enriched incident", func() bool {
-		var list struct{ Incidents []incident.Incident }
-		h.get("/api/v1/incidents", &list)
-		if len(list.Incidents) == 1 && list.Incidents[0].Enrichment != nil {
-			inc = list.Incidents[0]
-			return true
-		}
-		return false
-	})
+	inc := h.enrichedIncident()
 	e := inc.Enrichment
 	if e.DNS == nil || e.DNS.Status != incident.DNSNXDomain ||
 		e.RDAP == nil || e.RDAP.Registrar != "Lookalike Registrar" || e.RDAP.AgeDays == nil || e.Checks != 1 || e.NextCheck == nil {
@@ -270,28 +254,12 @@ func TestEnrichSiteGoesLive(t *testing.T) {
 	cfg.Enrich.DomainInterval = 0
 	cfg.Enrich.AllowPrivate = true // the sites are on loopback
 	cfg.Scoring.Weights, cfg.Scoring.IncidentThreshold = map[string]int{"confusable": 30}, 30
-	events := make(chan map[string]any, 8)
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		json.NewDecoder(r.Body).Decode(&body)
-		events <- body
-	}))
-	defer receiver.Close()
-	cfg.Notify = []config.Notify{{Config: notify.Config{Type: "webhook", Name: "soc", URL: receiver.URL}}}
+	events := webhookEvents(t, cfg, 8)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	h := start(t, cfg)
-	var inc incident.Incident
-	h.waitFor("an enriched incident", func() bool {
-		var list struct{ Incidents []incident.Incident }
-		h.get("/api/v1/incidents", &list)
-		if len(list.Incidents) == 1 && list.Incidents[0].Enrichment != nil {
-			inc = list.Incidents[0]
-			return true
-		}
-		return false
-	})
+	inc := h.enrichedIncident()
 	if e := inc.Enrichment; e.HTTP == nil || e.HTTP.Serving() || e.HTTP.Error == "" || e.DNS.Status != incident.DNSResolves {
 		t.Fatalf("first look: %+v http %+v", e, e.HTTP)
 	}
@@ -344,4 +312,33 @@ func TestEnrichSiteGoesLive(t *testing.T) {
 	if log := strings.Join(proxy.Log(), "\n"); !strings.Contains(log, "CONNECT 127.0.0.1:443") {
 		t.Errorf("the fetch did not go through the proxy:\n%s", log)
 	}
+}
+
+// webhookEvents points cfg's notifications at a webhook receiver whose bodies arrive on the
+// channel returned (buffered n).
+func webhookEvents(t *testing.T, cfg *config.Config, n int) chan map[string]any {
+	events := make(chan map[string]any, n)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		events <- body
+	}))
+	t.Cleanup(receiver.Close)
+	cfg.Notify = []config.Notify{{Config: notify.Config{Type: "webhook", Name: "soc", URL: receiver.URL}}}
+	return events
+}
+
+// enrichedIncident waits for the one incident to have its first enrichment, and returns it.
+func (h *harness) enrichedIncident() incident.Incident {
+	var inc incident.Incident
+	h.waitFor("an enriched incident", func() bool {
+		var list struct{ Incidents []incident.Incident }
+		h.get("/api/v1/incidents", &list)
+		if len(list.Incidents) == 1 && list.Incidents[0].Enrichment != nil {
+			inc = list.Incidents[0]
+			return true
+		}
+		return false
+	})
+	return inc
 }

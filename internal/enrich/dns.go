@@ -76,16 +76,24 @@ func (d *DNS) servers() ([]string, error) {
 	return out, nil
 }
 
+// querier asks the configured resolvers (or the system's), each query bounded by Timeout.
+func (d *DNS) querier() (*querier, error) {
+	servers, err := d.servers()
+	if err != nil {
+		return nil, err
+	}
+	return &querier{servers: servers, client: &dns.Client{Timeout: cmpDuration(d.Timeout, 3*time.Second)}}, nil
+}
+
 // Lookup gathers the DNS evidence of name (A, AAAA, CNAME, MX) and of its registered domain
 // (NS, wildcard, parking). Failures are recorded in the evidence, never returned.
 func (d *DNS) Lookup(ctx context.Context, name, registered string) *incident.DNSEvidence {
 	ev := &incident.DNSEvidence{}
-	servers, err := d.servers()
+	q, err := d.querier()
 	if err != nil {
 		ev.Status, ev.Error = incident.DNSServFail, err.Error()
 		return ev
 	}
-	q := &querier{servers: servers, client: &dns.Client{Timeout: cmpDuration(d.Timeout, 3*time.Second)}}
 	a, err := q.ask(ctx, name, dns.TypeA)
 	ev.Status = status(a, err)
 	if err != nil {
@@ -192,11 +200,10 @@ func caaRecords(ctx context.Context, q *querier, name, registered string) ([]str
 // dialling only what was checked, leaves no room for a second, different answer (DNS
 // rebinding).
 func (d *DNS) Addrs(ctx context.Context, name string) ([]netip.Addr, error) {
-	servers, err := d.servers()
+	q, err := d.querier()
 	if err != nil {
 		return nil, err
 	}
-	q := &querier{servers: servers, client: &dns.Client{Timeout: cmpDuration(d.Timeout, 3*time.Second)}}
 	var out []netip.Addr
 	var firstErr error
 	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {

@@ -253,15 +253,16 @@ func (e *Enricher) Look(ctx context.Context, t incident.EnrichTarget) {
 		r := e.o.RDAP.Lookup(lctx, inc.RegisteredDomain)
 		ev.RDAP = &r
 	}
+	// A wildcard certificate's name is fetched and pictured at its parent: "*" is no host to ask.
+	host := strings.TrimPrefix(inc.Domain, "*.")
 	if e.o.Site != nil && (ev.DNS == nil || ev.DNS.Status == incident.DNSResolves) {
 		certs := make([]string, 0, len(inc.Certificates))
 		for _, c := range inc.Certificates {
 			certs = append(certs, c.SHA256)
 		}
-		// A wildcard certificate's name is fetched at its parent: "*" is no host to ask.
-		ev.HTTP = e.o.Site.Fetch(lctx, strings.TrimPrefix(inc.Domain, "*."), inc.Asset, certs)
+		ev.HTTP = e.o.Site.Fetch(lctx, host, inc.Asset, certs)
 	}
-	e.screenshot(lctx, inc, &ev)
+	e.screenshot(lctx, inc, host, &ev)
 	if ctx.Err() != nil {
 		return // shutting down: a half look is not recorded, the schedule repeats it
 	}

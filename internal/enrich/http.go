@@ -189,9 +189,7 @@ func (s *Site) Fetch(ctx context.Context, name, asset string, certs []string) *i
 	ev := &incident.HTTPEvidence{}
 	f, err := s.first(ctx, name)
 	ev.URL = f.url
-	for _, r := range f.redirects[:min(len(f.redirects), maxRedirects)] {
-		ev.Redirects = append(ev.Redirects, truncate(r, maxURLLen))
-	}
+	ev.Redirects = f.redirects[:min(len(f.redirects), maxRedirects)] // each cut to maxURLLen as recorded
 	if err != nil {
 		ev.Error = printable(err.Error(), 500)
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && !strings.HasPrefix(ev.Error, "timeout") {

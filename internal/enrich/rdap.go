@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sync/singleflight"
 
@@ -204,19 +205,10 @@ func printable(s string, n int) string {
 		return -1
 	}, strings.TrimSpace(s))
 	for len(s) > n {
-		_, size := lastRune(s)
+		_, size := utf8.DecodeLastRuneInString(s)
 		s = s[:len(s)-size]
 	}
 	return s
-}
-
-func lastRune(s string) (rune, int) {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i]&0xC0 != 0x80 {
-			return rune(s[i]), len(s) - i
-		}
-	}
-	return 0, len(s)
 }
 
 // servers returns the RDAP base URLs for domain from the bootstrap file (loaded on first use,

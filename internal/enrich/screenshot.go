@@ -347,23 +347,24 @@ func (s *Screenshots) shootPage(ctx, bctx context.Context, page string) ([]byte,
 		navCtx, navCancel = context.WithDeadline(tctx, time.Now().Add(time.Until(dl)*3/4))
 		defer navCancel()
 	}
+	// failed says why the page failed: the guard's first refusal, else err.
+	failed := func(err error) error {
+		if r := g.problems(); len(r) > 0 {
+			return errors.New(r[0])
+		}
+		return err
+	}
 	navErr := chromedp.Do(navCtx, chromedp.Navigate(page))
 	if navErr != nil && !errors.Is(navErr, context.DeadlineExceeded) || ctx.Err() != nil {
-		if r := g.problems(); len(r) > 0 {
-			return nil, errors.New(r[0])
-		}
 		if navErr == nil {
 			navErr = ctx.Err()
 		}
-		return nil, navErr
+		return nil, failed(navErr)
 	}
 	if navErr != nil {
 		// Cut off: worth a picture only if a document of the page arrived.
 		if loc, err := chromedp.Run(tctx, chromedp.Location()); err != nil || loc == "about:blank" || loc == "" {
-			if r := g.problems(); len(r) > 0 {
-				return nil, errors.New(r[0])
-			}
-			return nil, errors.New("no answer in time")
+			return nil, failed(errors.New("no answer in time"))
 		}
 	}
 	b, err := chromedp.Run(tctx, chromedp.CaptureScreenshot())
@@ -589,13 +590,13 @@ func linkFile(dir, src, file string, b []byte) error {
 	return writeFile(dir, file, b)
 }
 
-// screenshot takes the look's pictures when screenshots are on and the name resolves.
-func (e *Enricher) screenshot(ctx context.Context, inc *incident.Incident, ev *incident.Enrichment) {
+// screenshot takes the look's pictures of host (the incident's name, a wildcard's at its
+// parent) when screenshots are on and the name resolves.
+func (e *Enricher) screenshot(ctx context.Context, inc *incident.Incident, host string, ev *incident.Enrichment) {
 	if e.o.Screenshots == nil || ev.DNS == nil || ev.DNS.Status != incident.DNSResolves {
 		return
 	}
-	// A wildcard certificate's name is pictured at its parent, as the site fetch does.
-	ev.Screenshot = e.o.Screenshots.Take(ctx, inc.ID, strings.TrimPrefix(inc.Domain, "*."), inc.Asset)
+	ev.Screenshot = e.o.Screenshots.Take(ctx, inc.ID, host, inc.Asset)
 	if ev.HTTP != nil && ev.Screenshot != nil {
 		ev.HTTP.Screenshot = ev.Screenshot.URL // where SPEC.md's enrichment.http names it
 	}

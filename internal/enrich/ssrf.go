@@ -46,12 +46,6 @@ func Public(addr netip.Addr) bool {
 	return true
 }
 
-// HTTPClient is the client of enrichment's requests to registries (RDAP), direct: see
-// HTTPClientVia.
-func HTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
-	return HTTPClientVia(timeout, allowPrivate, nil, nil)
-}
-
 // HTTPClientVia is the client of enrichment's requests to registries (RDAP), through proxy
 // when it is not nil, resolving with dns (nil: the system's resolver). Unless allowPrivate,
 // every connection's destination is checked, after DNS and on every redirect, so that

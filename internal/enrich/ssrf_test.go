@@ -28,7 +28,7 @@ func TestPublic(t *testing.T) {
 func TestRDAPRefusesPrivate(t *testing.T) {
 	srv := startRDAP(t)
 	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-	r := &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClient(5*time.Second, false), Now: func() time.Time { return now }}
+	r := &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClientVia(5*time.Second, false, nil, nil), Now: func() time.Time { return now }}
 	if ev := r.Lookup(context.Background(), "paypa1.com"); !strings.Contains(ev.Error, "not a public address") {
 		t.Fatalf("private bootstrap: %+v", ev)
 	}
@@ -36,7 +36,7 @@ func TestRDAPRefusesPrivate(t *testing.T) {
 	if err := newGuard(nil, nil, false, time.Second).control("tcp", "[::1]:443", nil); err == nil {
 		t.Fatal("loopback accepted")
 	}
-	r = &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClient(5*time.Second, true), Now: func() time.Time { return now }}
+	r = &RDAP{Bootstrap: srv.URL + "/dns.json", Client: HTTPClientVia(5*time.Second, true, nil, nil), Now: func() time.Time { return now }}
 	if ev := r.Lookup(context.Background(), "paypa1.com"); ev.Error != "" || ev.Registrar == "" {
 		t.Fatalf("allow_private: %+v", ev)
 	}

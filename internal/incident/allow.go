@@ -98,16 +98,13 @@ func (s *Store) event(ctx context.Context, tx *sql.Tx, id, field, value, author 
 	if err != nil {
 		return ErrNotFound
 	}
-	var one int
-	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM incidents WHERE id = $1`, s.d.args([]any{n})...).Scan(&one); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+	now := s.now().UTC().UnixNano()
+	res, err := tx.ExecContext(ctx, `UPDATE incidents SET updated_at = $1 WHERE id = $2`, s.d.args([]any{now, n})...)
+	if err != nil {
 		return err
 	}
-	now := s.now().UTC().UnixNano()
-	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET updated_at = $1 WHERE id = $2`, s.d.args([]any{now, n})...); err != nil {
-		return err
+	if k, _ := res.RowsAffected(); k == 0 {
+		return ErrNotFound
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO events (incident_id, at, field, value, author) VALUES ($1,$2,$3,$4,$5)`,
 		s.d.args([]any{n, now, field, value, author})...)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/certhunt/certhunt/internal/detect"
@@ -223,22 +222,25 @@ func (s *Store) DueEnrichment(ctx context.Context, now time.Time, limit int) ([]
 func (s *Store) claimDue(ctx context.Context, now time.Time, limit int) ([]EnrichTarget, error) {
 	until := now.Add(EnrichClaim).UnixNano()
 	var out []EnrichTarget
-	for _, q := range []string{
-		`WITH c AS (SELECT id, 0 AS due FROM incidents WHERE enrichment IS NULL AND enrich_next IS NULL AND status != 'closed'
+	for _, half := range []struct {
+		q   string
+		now bool // the statement takes now as $3
+	}{
+		{`WITH c AS (SELECT id, 0 AS due FROM incidents WHERE enrichment IS NULL AND enrich_next IS NULL AND status != 'closed'
 			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		UPDATE incidents i SET enrich_next = $1 FROM c WHERE i.id = c.id RETURNING i.id, i.domain, i.registered_domain, c.due`,
-		`WITH c AS (SELECT id, enrich_next AS due FROM incidents WHERE enrich_next <= $3 AND status != 'closed'
+		UPDATE incidents i SET enrich_next = $1 FROM c WHERE i.id = c.id RETURNING i.id, i.domain, i.registered_domain, c.due`, false},
+		{`WITH c AS (SELECT id, enrich_next AS due FROM incidents WHERE enrich_next <= $3 AND status != 'closed'
 			ORDER BY enrich_next, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		UPDATE incidents i SET enrich_next = $1 FROM c WHERE i.id = c.id RETURNING i.id, i.domain, i.registered_domain, c.due`,
+		UPDATE incidents i SET enrich_next = $1 FROM c WHERE i.id = c.id RETURNING i.id, i.domain, i.registered_domain, c.due`, true},
 	} {
 		if len(out) >= limit {
 			break
 		}
 		args := []any{until, limit - len(out)}
-		if strings.Contains(q, "$3") {
+		if half.now {
 			args = append(args, now.UnixNano())
 		}
-		rows, err := s.db.QueryContext(ctx, q, args...)
+		rows, err := s.db.QueryContext(ctx, half.q, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -116,7 +116,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, node string, until time.Time, l
 	}
 	var out []OutboxItem
 	byID := map[int64]int{}
-	var ids []string
+	var ids []int64
 	for rows.Next() {
 		var it OutboxItem
 		var inc int64
@@ -127,7 +127,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, node string, until time.Time, l
 		it.IncidentID = strconv.FormatInt(inc, 10)
 		it.Delivered = map[string]bool{}
 		byID[it.ID] = len(out)
-		ids = append(ids, strconv.FormatInt(it.ID, 10))
+		ids = append(ids, it.ID)
 		out = append(out, it)
 	}
 	rows.Close()
@@ -135,7 +135,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, node string, until time.Time, l
 		return out, err
 	}
 	drows, err := s.db.QueryContext(ctx, `SELECT outbox_id, target FROM outbox_deliveries
-		WHERE status = 'delivered' AND outbox_id = ANY(string_to_array($1, ',')::bigint[])`, joinComma(ids))
+		WHERE status = 'delivered' AND outbox_id = ANY(string_to_array($1, ',')::bigint[])`, idList(ids))
 	if err != nil {
 		return nil, fmt.Errorf("outbox claim: %w", err)
 	}
@@ -151,13 +151,14 @@ func (s *Store) ClaimOutbox(ctx context.Context, node string, until time.Time, l
 	return out, drows.Err()
 }
 
-func joinComma(s []string) string {
-	b := make([]byte, 0, len(s)*8)
-	for i, v := range s {
+// idList is ids comma-separated, for string_to_array($n, ',')::bigint[].
+func idList(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8)
+	for i, id := range ids {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, v...)
+		b = strconv.AppendInt(b, id, 10)
 	}
 	return string(b)
 }
@@ -168,12 +169,8 @@ func (s *Store) RenewOutbox(ctx context.Context, node string, ids []int64, until
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	strs := make([]string, len(ids))
-	for i, id := range ids {
-		strs[i] = strconv.FormatInt(id, 10)
-	}
 	res, err := s.db.ExecContext(ctx, `UPDATE outbox SET claim_until = $1 WHERE claimed_by = $2 AND done_at IS NULL
-		AND id = ANY(string_to_array($3, ',')::bigint[])`, until.UnixNano(), node, joinComma(strs))
+		AND id = ANY(string_to_array($3, ',')::bigint[])`, until.UnixNano(), node, idList(ids))
 	if err != nil {
 		return 0, fmt.Errorf("outbox renew: %w", err)
 	}
@@ -217,12 +214,8 @@ func (s *Store) ReleaseOutbox(ctx context.Context, node string, ids []int64) err
 	if len(ids) == 0 {
 		return nil
 	}
-	strs := make([]string, len(ids))
-	for i, id := range ids {
-		strs[i] = strconv.FormatInt(id, 10)
-	}
 	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET claimed_by = NULL, claim_until = NULL WHERE claimed_by = $1 AND done_at IS NULL
-		AND id = ANY(string_to_array($2, ',')::bigint[])`, node, joinComma(strs))
+		AND id = ANY(string_to_array($2, ',')::bigint[])`, node, idList(ids))
 	return err
 }
 

@@ -518,7 +518,7 @@ func (f Filter) Validate() error {
 	if err := check("status", f.Status, StatusNew, StatusInvestigating, StatusClosed); err != nil {
 		return err
 	}
-	if err := check("severity", f.Severity, "low", "medium", "high", "critical"); err != nil {
+	if err := check("severity", f.Severity, sev.All...); err != nil {
 		return err
 	}
 	if len(f.Asset) > 253 || len(f.Query) > 253 || len(f.Cursor) > 64 {
@@ -552,26 +552,20 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Incident, string, error) 
 	inList("status", f.Status)
 	inList("severity", f.Severity)
 	if f.Verdict != "" {
-		var vs []string
+		// "none" (no verdict yet, stored as VerdictNone) gets its own clause beside the IN list.
+		var ors, ph []string
+		none := false
 		for v := range strings.SplitSeq(f.Verdict, ",") {
 			switch v = strings.TrimSpace(v); v {
 			case "":
-				continue
 			case "none":
-				v = VerdictNone
-			}
-			vs = append(vs, v)
-		}
-		// inList skips empty values, so "no verdict" gets its own clause.
-		var ors []string
-		if slices.Contains(vs, VerdictNone) {
-			ors = append(ors, "verdict = ''")
-		}
-		var ph []string
-		for _, v := range vs {
-			if v != VerdictNone {
+				none = true
+			default:
 				ph = append(ph, arg(v))
 			}
+		}
+		if none {
+			ors = append(ors, "verdict = ''")
 		}
 		if len(ph) > 0 {
 			ors = append(ors, "verdict IN ("+strings.Join(ph, ",")+")")

@@ -27,6 +27,7 @@ import (
 	"github.com/certhunt/certhunt/internal/backoff"
 	"github.com/certhunt/certhunt/internal/incident"
 	"github.com/certhunt/certhunt/internal/notify/notifyconf"
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // Config is one notification target (see notifyconf, which holds it apart from this package's
@@ -222,7 +223,7 @@ func (d *Dispatcher) Notify(ev Event) {
 func (d *Dispatcher) Targets(ev Event) []string {
 	var out []string
 	for _, t := range d.targets {
-		if t.cfg.MinSeverity != "" && notifyconf.SeverityRank(ev.Incident.Severity) < notifyconf.SeverityRank(t.cfg.MinSeverity) {
+		if t.cfg.MinSeverity != "" && severity.Rank(ev.Incident.Severity) < severity.Rank(t.cfg.MinSeverity) {
 			continue
 		}
 		out = append(out, t.cfg.Name)

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/certhunt/certhunt/internal/incident"
-	"github.com/certhunt/certhunt/internal/notify/notifyconf"
+	"github.com/certhunt/certhunt/internal/severity"
 )
 
 // xsoar creates a Cortex XSOAR incident (POST <url>/incident) shaped like the ones the CertStream
@@ -41,7 +41,7 @@ type xsoarLabel struct {
 
 // xsoarSeverity maps certhunt severities to XSOAR's scale (0.5 informational … 4 critical).
 func xsoarSeverity(s string) float64 {
-	if r := notifyconf.SeverityRank(s); r > 0 {
+	if r := severity.Rank(s); r > 0 {
 		return float64(r)
 	}
 	return 0.5

@@ -315,16 +315,9 @@ func (s *Server) exportIncidents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
-	inc, err := s.Store.Get(r.Context(), r.PathValue("id"))
-	if errors.Is(err, incident.ErrNotFound) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("incident %q not found", r.PathValue("id")))
-		return
+	if inc, ok := s.incident(w, r); ok {
+		writeJSON(w, http.StatusOK, inc) // Get has filled its campaign
 	}
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, inc) // Get has filled its campaign
 }
 
 func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {

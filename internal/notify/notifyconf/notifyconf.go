@@ -97,7 +97,7 @@ func (c Config) Validate() error {
 	default:
 		bad("type", "%q is not webhook, xsoar, slack, syslog or file", c.Type)
 	}
-	if c.MinSeverity != "" && SeverityRank(c.MinSeverity) == 0 {
+	if c.MinSeverity != "" && severity.Rank(c.MinSeverity) == 0 {
 		bad("min_severity", "%q is not low, medium, high or critical", c.MinSeverity)
 	}
 	if c.Timeout < 0 {
@@ -139,6 +139,3 @@ func unjoin(err error) []error {
 	}
 	return []error{err}
 }
-
-// SeverityRank orders severities (low 1 .. critical 4); 0 means unknown.
-func SeverityRank(s string) int { return severity.Rank(s) }
