@@ -33,7 +33,9 @@ func (a *App) apiSources() []source.Status {
 		if st.Type == "certstream" {
 			key = certstreamLease(st.URL)
 		}
-		st.Node = holders[key]
+		if !a.cluster.node.Leases.Holding(key) { // this node knows its own leases best
+			st.Node = holders[key]
+		}
 	}
 	for _, c := range cursors {
 		if i, ok := at[c.URL]; ok {

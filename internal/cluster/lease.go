@@ -252,8 +252,11 @@ func (l *Leases) Holders(ctx context.Context) (map[string]string, error) {
 			continue // not a lease
 		}
 		e, err := l.kv.Get(ctx, k)
-		if err != nil {
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue // released meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lease %s: %w", name, err)
 		}
 		var r record
 		if json.Unmarshal(e.Value(), &r) == nil {
